@@ -1,0 +1,67 @@
+//! `cwl-firehose`: the same code path as the Lambda, on files.
+//!
+//! Configuration comes from the same environment variables as the Lambda;
+//! flags override them.
+
+mod encode;
+mod transform;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cwl-firehose",
+    version,
+    about = "CloudWatch Logs -> Firehose transformation, run locally"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transform a Firehose event file and print the response the Lambda would return.
+    Transform(transform::Args),
+    /// Build a Firehose event from CloudWatch Logs documents or raw log lines.
+    Encode(encode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Transform(args) => transform::run(args),
+        Command::Encode(args) => encode::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cwl-firehose: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+}
+
+/// Writes all of `bytes` to stdout.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write stdout: {e}"))
+}

@@ -1,0 +1,153 @@
+//! `cwl-firehose transform EVENT.json`: the Lambda's response, or with
+//! `--lines` the NDJSON that would land in S3.
+
+use crate::{read_input, write_stdout};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cwl_firehose::config::Settings;
+use cwl_firehose::lines::OutputFormat;
+use cwl_firehose::reingest::{Reingester, Target};
+use cwl_firehose::{FirehoseEvent, Transformer};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long re-ingestion may take from the CLI (the Lambda uses its deadline).
+const CLI_REINGEST_TIME: Duration = Duration::from_secs(120);
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The Firehose event (JSON); `-` reads stdin.
+    event: PathBuf,
+    /// Print the decoded lines of Ok records (what lands in S3) instead of the response.
+    #[arg(long)]
+    lines: bool,
+    /// Turn the response budget off: every record is transformed (benchmarks).
+    #[arg(long, conflicts_with = "budget")]
+    no_budget: bool,
+    /// Response budget in bytes [env: RESPONSE_BUDGET]
+    #[arg(long, value_name = "BYTES")]
+    budget: Option<usize>,
+    /// Mark records that overflow the budget ProcessingFailed instead of re-ingesting them.
+    #[arg(long)]
+    no_reingest: bool,
+    /// Largest inflated record in bytes [env: INFLATE_CAP]
+    #[arg(long, value_name = "BYTES")]
+    inflate_cap: Option<usize>,
+    /// json or message [env: OUTPUT_FORMAT]
+    #[arg(long, value_name = "FORMAT")]
+    output_format: Option<OutputFormat>,
+    /// Add an ISO-8601 `time` field [env: ADD_TIME]
+    #[arg(long)]
+    add_time: bool,
+    /// Merge the fields of JSON-object messages into the line [env: MERGE_JSON_MESSAGE]
+    #[arg(long)]
+    merge_json_message: bool,
+    /// Return metadata.partitionKeys [env: PARTITION_KEYS]
+    #[arg(long)]
+    partition_keys: bool,
+    /// Attempts per re-ingested record [env: REINGEST_MAX_ATTEMPTS]
+    #[arg(long, value_name = "N")]
+    max_attempts: Option<u32>,
+}
+
+impl Args {
+    fn settings(&self) -> Result<Settings, String> {
+        let mut s = Settings::from_env()?;
+        let core = &mut s.core;
+        if self.no_budget {
+            core.response_budget = None;
+        }
+        if let Some(b) = self.budget {
+            core.response_budget = Some(b);
+        }
+        core.reingest &= !self.no_reingest;
+        if let Some(cap) = self.inflate_cap {
+            core.inflate_cap = cap;
+        }
+        if let Some(f) = self.output_format {
+            core.lines.format = f;
+        }
+        core.lines.add_time |= self.add_time;
+        core.lines.merge_json_message |= self.merge_json_message;
+        core.partition_keys |= self.partition_keys;
+        if let Some(n) = self.max_attempts {
+            s.max_attempts = n.max(1);
+        }
+        Ok(s)
+    }
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let settings = args.settings()?;
+    let input = read_input(&args.event)?;
+    let event = FirehoseEvent::parse(&input).map_err(|e| format!("not a Firehose event: {e}"))?;
+    let mut transformer = Transformer::new(settings.core.clone());
+    let batch = transformer.process(&event, None);
+
+    let mut outcomes = Vec::new();
+    if !batch.reingest.is_empty() {
+        let target = Target::for_event(
+            &event.delivery_stream_arn,
+            event.source_kinesis_stream_arn.as_deref(),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let mut reingester = Reingester::new(settings.max_attempts);
+        let deadline = Instant::now() + CLI_REINGEST_TIME;
+        let (o, stats) = runtime.block_on(reingester.put(&target, &batch.reingest, deadline));
+        eprintln!(
+            "re-ingestion: {} records in {} calls, {} retries, {} failed",
+            batch.reingest.len(),
+            stats.calls,
+            stats.retries,
+            stats.failed
+        );
+        outcomes = o;
+    }
+    let (response, summary, failures) = batch.finish(&outcomes);
+    for (id, reason) in &failures {
+        eprintln!("record {id}: ProcessingFailed: {reason}");
+    }
+    eprintln!(
+        "records {} ok {} dropped {} failed {} events {} bytes_in {} bytes_out {} response {} reingested {} split {} parts {}",
+        summary.records_in,
+        summary.ok,
+        summary.dropped,
+        summary.processing_failed,
+        summary.events_out,
+        summary.bytes_in,
+        summary.bytes_out,
+        summary.response_bytes,
+        summary.reingested,
+        summary.split,
+        summary.parts
+    );
+    if args.lines {
+        write_stdout(&decoded_lines(&response)?)
+    } else {
+        write_stdout(&response)
+    }
+}
+
+/// The concatenated data of Ok records: exactly what Firehose writes to S3.
+fn decoded_lines(response: &[u8]) -> Result<Vec<u8>, String> {
+    #[derive(serde::Deserialize)]
+    struct Response {
+        records: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        data: Option<String>,
+    }
+    let r: Response = serde_json::from_slice(response)
+        .map_err(|e| format!("internal: response unreadable: {e}"))?;
+    let mut out = Vec::new();
+    for data in r.records.iter().filter_map(|e| e.data.as_deref()) {
+        STANDARD
+            .decode_vec(data, &mut out)
+            .map_err(|e| format!("internal: response data: {e}"))?;
+    }
+    Ok(out)
+}

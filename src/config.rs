@@ -1,0 +1,172 @@
+//! Settings from environment variables, shared by the Lambda and the CLI so a
+//! fixture behaves the same locally and in Lambda. Pure: the caller passes
+//! the lookup, so tests need no process environment.
+
+use crate::batch::{Config, DEFAULT_RESPONSE_BUDGET};
+use crate::decode::DEFAULT_INFLATE_CAP;
+use crate::lines::{LineOptions, OutputFormat};
+
+/// Default attempts per re-ingested record (the first try included).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// The variables read, with their meaning, for `--help` and the README.
+pub const VARIABLES: &[(&str, &str)] = &[
+    (
+        "INFLATE_CAP",
+        "largest inflated record in bytes (default 67108864)",
+    ),
+    (
+        "RESPONSE_BUDGET",
+        "largest response in bytes (default 6000000)",
+    ),
+    (
+        "REINGEST",
+        "re-ingest records that overflow the budget: true|false (default true)",
+    ),
+    (
+        "REINGEST_MAX_ATTEMPTS",
+        "attempts per re-ingested record (default 5)",
+    ),
+    ("OUTPUT_FORMAT", "json|message (default json)"),
+    (
+        "ADD_TIME",
+        "add an ISO-8601 UTC `time` field: true|false (default false)",
+    ),
+    (
+        "MERGE_JSON_MESSAGE",
+        "merge a JSON-object message's fields into the line (default false)",
+    ),
+    (
+        "MERGE_KEEP_MESSAGE",
+        "with MERGE_JSON_MESSAGE, keep `message` too (default true)",
+    ),
+    (
+        "PARTITION_KEYS",
+        "return metadata.partitionKeys for dynamic partitioning (default false)",
+    ),
+];
+
+/// Everything both binaries configure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub core: Config,
+    /// Attempts per re-ingested record, the first included.
+    pub max_attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            core: Config::default(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the variables through `get`; unset or empty means the default.
+    /// A malformed value is an error (the function should not start).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let number = |name: &str, default: usize| -> Result<usize, String> {
+            var(name).map_or(Ok(default), |v| {
+                v.replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("{name}={v:?} is not a whole number of bytes"))
+            })
+        };
+        let flag = |name: &str, default: bool| -> Result<bool, String> {
+            var(name).map_or(Ok(default), |v| {
+                parse_bool(&v).ok_or(format!("{name}={v:?} is not true or false"))
+            })
+        };
+        let format = match var("OUTPUT_FORMAT") {
+            Some(v) => v
+                .parse::<OutputFormat>()
+                .map_err(|e| format!("OUTPUT_FORMAT: {e}"))?,
+            None => OutputFormat::default(),
+        };
+        let budget = number("RESPONSE_BUDGET", DEFAULT_RESPONSE_BUDGET)?;
+        Ok(Self {
+            core: Config {
+                inflate_cap: number("INFLATE_CAP", DEFAULT_INFLATE_CAP)?,
+                response_budget: Some(budget),
+                reingest: flag("REINGEST", true)?,
+                partition_keys: flag("PARTITION_KEYS", false)?,
+                lines: LineOptions {
+                    format,
+                    add_time: flag("ADD_TIME", false)?,
+                    merge_json_message: flag("MERGE_JSON_MESSAGE", false)?,
+                    keep_message: flag("MERGE_KEEP_MESSAGE", true)?,
+                },
+            },
+            max_attempts: u32::try_from(number(
+                "REINGEST_MAX_ATTEMPTS",
+                DEFAULT_MAX_ATTEMPTS as usize,
+            )?)
+            .map_err(|_| "REINGEST_MAX_ATTEMPTS is too large".to_string())?
+            .max(1),
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// `true`/`false` and their usual spellings.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        assert_eq!(settings(&[]).unwrap(), Settings::default());
+        let s = settings(&[
+            ("INFLATE_CAP", "1_000"),
+            ("RESPONSE_BUDGET", "5000"),
+            ("OUTPUT_FORMAT", "Message"),
+            ("ADD_TIME", "yes"),
+            ("PARTITION_KEYS", "true"),
+            ("REINGEST", "false"),
+            ("REINGEST_MAX_ATTEMPTS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(s.core.inflate_cap, 1000);
+        assert_eq!(s.core.response_budget, Some(5000));
+        assert_eq!(s.core.lines.format, OutputFormat::Message);
+        assert!(s.core.lines.add_time && s.core.partition_keys && !s.core.reingest);
+        assert_eq!(s.max_attempts, 3);
+    }
+
+    #[test]
+    fn malformed_values_are_errors() {
+        assert!(settings(&[("INFLATE_CAP", "lots")])
+            .unwrap_err()
+            .contains("INFLATE_CAP"));
+        assert!(settings(&[("ADD_TIME", "maybe")]).is_err());
+        assert!(settings(&[("OUTPUT_FORMAT", "xml")]).is_err());
+    }
+}

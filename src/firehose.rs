@@ -1,0 +1,176 @@
+//! The Firehose side of the contract: the event we receive (borrowed, with
+//! `data` kept as a string so one bad record cannot fail the whole event) and
+//! the exact bytes of each response entry.
+
+use crate::json::push_str;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// The three results Firehose accepts, spelled once.
+pub const RESULT_OK: &str = "Ok";
+pub const RESULT_DROPPED: &str = "Dropped";
+pub const RESULT_PROCESSING_FAILED: &str = "ProcessingFailed";
+
+/// `{"records":[` and `]}`.
+pub const RESPONSE_OPEN: &[u8] = b"{\"records\":[";
+pub const RESPONSE_CLOSE: &[u8] = b"]}";
+
+/// A Firehose data-transformation event.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseEvent<'a> {
+    #[serde(borrow, default)]
+    pub invocation_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub delivery_stream_arn: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub region: Option<Cow<'a, str>>,
+    /// Present when the delivery stream reads from a Kinesis data stream:
+    /// re-ingestion must then go to that stream, not to Firehose.
+    #[serde(borrow, default)]
+    pub source_kinesis_stream_arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub records: Vec<FirehoseRecord<'a>>,
+}
+
+impl<'a> FirehoseEvent<'a> {
+    /// Parses an event. The only error that may fail an invocation: the input
+    /// is not a Firehose event at all.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// The delivery stream's name, from its ARN.
+    pub fn delivery_stream_name(&self) -> &str {
+        arn_resource_name(&self.delivery_stream_arn)
+    }
+}
+
+/// The last path segment of an ARN's resource (`…:deliverystream/NAME` → `NAME`).
+pub fn arn_resource_name(arn: &str) -> &str {
+    arn.rsplit(['/', ':']).next().unwrap_or(arn)
+}
+
+/// The region field of an ARN (`arn:aws:firehose:REGION:…`).
+pub fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+/// One input record.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseRecord<'a> {
+    #[serde(borrow)]
+    pub record_id: Cow<'a, str>,
+    /// `None` when `data` is missing or not a string: that record fails alone.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub data: Option<Cow<'a, str>>,
+    /// Field types differ between AWS's samples: only `partitionKey` is read,
+    /// and only when it is a string.
+    #[serde(borrow, default, deserialize_with = "lenient_metadata")]
+    pub kinesis_record_metadata: Option<KinesisRecordMetadata<'a>>,
+}
+
+/// What re-ingestion into a Kinesis source needs of a record.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisRecordMetadata<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub partition_key: Option<Cow<'a, str>>,
+}
+
+/// A string, or `None` for any other JSON value (consumed and ignored).
+fn lenient_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StrOrOther<'a> {
+        Str(#[serde(borrow)] Cow<'a, str>),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match StrOrOther::deserialize(d)? {
+        StrOrOther::Str(s) => Some(s),
+        StrOrOther::Other(_) => None,
+    })
+}
+
+/// The metadata object, or `None` when it is anything else.
+fn lenient_metadata<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<KinesisRecordMetadata<'de>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum MetaOrOther<'a> {
+        Meta(#[serde(borrow)] KinesisRecordMetadata<'a>),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match MetaOrOther::deserialize(d)? {
+        MetaOrOther::Meta(m) => Some(m),
+        MetaOrOther::Other(_) => None,
+    })
+}
+
+/// Appends `{"recordId":ID,"result":RESULT` (the entry is not closed).
+pub fn open_entry(out: &mut Vec<u8>, record_id: &str, result: &str) {
+    out.extend_from_slice(b"{\"recordId\":");
+    push_str(out, record_id);
+    out.extend_from_slice(b",\"result\":\"");
+    out.extend_from_slice(result.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends a whole entry without data: `{"recordId":ID,"result":RESULT}`.
+pub fn push_bare_entry(out: &mut Vec<u8>, record_id: &str, result: &str) {
+    open_entry(out, record_id, result);
+    out.push(b'}');
+}
+
+/// The exact size of [`push_bare_entry`]'s output.
+pub fn bare_entry_len(record_id: &str, result: &str, scratch: &mut Vec<u8>) -> usize {
+    scratch.clear();
+    push_bare_entry(scratch, record_id, result);
+    scratch.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lenient_fields() {
+        let e = FirehoseEvent::parse(
+            br#"{"records":[
+                {"recordId":"a","data":"eA==","kinesisRecordMetadata":{"partitionKey":"pk","shardId":1}},
+                {"recordId":"b","data":null,"kinesisRecordMetadata":"weird"},
+                {"recordId":"c","data":{"x":[1]}},
+                {"recordId":"d"}]}"#,
+        )
+        .unwrap();
+        let r = &e.records;
+        assert_eq!(r[0].data.as_deref(), Some("eA=="));
+        assert_eq!(
+            r[0].kinesis_record_metadata
+                .as_ref()
+                .unwrap()
+                .partition_key
+                .as_deref(),
+            Some("pk")
+        );
+        assert!(r[1].data.is_none() && r[1].kinesis_record_metadata.is_none());
+        assert!(r[2].data.is_none() && r[3].data.is_none());
+    }
+
+    #[test]
+    fn not_an_event() {
+        assert!(FirehoseEvent::parse(b"{}").is_err());
+        assert!(FirehoseEvent::parse(b"[1]").is_err());
+        assert!(FirehoseEvent::parse(br#"{"records":[{"data":"x"}]}"#).is_err());
+    }
+
+    #[test]
+    fn arns() {
+        let arn = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/logs";
+        assert_eq!(arn_resource_name(arn), "logs");
+        assert_eq!(arn_region(arn), Some("eu-west-1"));
+        assert_eq!(arn_region("nonsense"), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! The Lambda adapter: event bytes in, response bytes out, one summary line
+//! per invocation and one warning per failed record (its id and reason, never
+//! its payload). Re-ingestion happens here, between the core's two phases.
+
+use crate::config::Settings;
+use crate::firehose::FirehoseEvent;
+use crate::reingest::{Reingester, Target};
+use crate::Transformer;
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::value::RawValue;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Mutex;
+
+/// Time kept back from the invocation's deadline to send the response.
+const RESPONSE_MARGIN: Duration = Duration::from_millis(1500);
+/// Share of the remaining time the transformation may use; the rest is for
+/// re-ingestion.
+const TRANSFORM_SHARE: f64 = 0.6;
+
+/// The function's state, kept warm across invocations.
+#[derive(Debug)]
+pub struct Function {
+    inner: Mutex<(Transformer, Reingester)>,
+}
+
+impl Function {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            inner: Mutex::new((
+                Transformer::new(settings.core.clone()),
+                Reingester::new(settings.max_attempts),
+            )),
+        }
+    }
+}
+
+/// The handler: a Firehose transformation event in, the response out. Fails
+/// only when the input is not a Firehose event at all.
+pub async fn handle(
+    function: &Function,
+    event: LambdaEvent<Box<RawValue>>,
+) -> Result<Box<RawValue>, Error> {
+    let started = Instant::now();
+    let (payload, context) = event.into_parts();
+    let event = FirehoseEvent::parse(payload.get().as_bytes())
+        .map_err(|e| format!("not a Firehose transformation event: {e}"))?;
+    let end = deadline_instant(context.deadline, started)
+        .checked_sub(RESPONSE_MARGIN)
+        .unwrap_or(started);
+    let transform_deadline = started
+        + end
+            .saturating_duration_since(started)
+            .mul_f64(TRANSFORM_SHARE);
+
+    let mut guard = function.inner.lock().await;
+    let (transformer, reingester) = &mut *guard;
+    let batch = transformer.process(&event, Some(transform_deadline));
+    let target = Target::for_event(
+        &event.delivery_stream_arn,
+        event.source_kinesis_stream_arn.as_deref(),
+    );
+    let (outcomes, stats) = reingester.put(&target, &batch.reingest, end).await;
+    let (response, summary, failures) = batch.finish(&outcomes);
+    for (record_id, reason) in &failures {
+        tracing::warn!(record_id = %record_id, reason = %reason, "record failed");
+    }
+    tracing::info!(
+        records_in = summary.records_in,
+        ok = summary.ok,
+        dropped = summary.dropped,
+        processing_failed = summary.processing_failed,
+        events_out = summary.events_out,
+        bytes_in = summary.bytes_in,
+        bytes_out = summary.bytes_out,
+        response_bytes = summary.response_bytes,
+        reingested = summary.reingested,
+        split = summary.split,
+        parts = summary.parts,
+        reingest_calls = stats.calls,
+        reingest_retries = stats.retries,
+        reingest_failed = stats.failed,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "invocation summary"
+    );
+    // The core writes valid JSON; the check is the runtime's only way in.
+    let text = String::from_utf8(response).map_err(|e| format!("response is not UTF-8: {e}"))?;
+    Ok(RawValue::from_string(text)?)
+}
+
+/// The context's deadline (epoch milliseconds) as an `Instant`.
+fn deadline_instant(deadline_ms: u64, now: Instant) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    now + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
