@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the pinned tools the tests
+# drive (cargo-lambda, moto, DuckDB, the template linters) into local
+# virtualenvs, then runs the gates and every test. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export VENV_TEST="${VENV_TEST:-$root/.venv}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools (pinned, into $VENV_TEST)"
+[ -x "$VENV_TEST/bin/python" ] || python3 -m venv "$VENV_TEST"
+"$VENV_TEST/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+export PATH="$VENV_TEST/bin:$PATH"
+
+step "format, lints, core without adapters"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo check --lib --no-default-features
+
+step "cargo test"
+cargo test --all-targets
+cargo test --doc
+
+if [ -f tests/template/run.sh ]; then
+  step "template checks"
+  bash tests/template/run.sh
+fi
