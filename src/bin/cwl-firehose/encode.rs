@@ -59,13 +59,12 @@ pub fn run(args: Args) -> Result<(), String> {
                 .into_iter::<Box<serde_json::value::RawValue>>()
             {
                 let value = value.map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-                // Check it is a document, then keep it compact, on one line.
-                LogsDocument::parse(value.get().as_bytes()).map_err(|e| {
+                // Re-serialized through the model: on one line, keys in
+                // CloudWatch Logs' order (unknown keys are not kept).
+                let doc = LogsDocument::parse(value.get().as_bytes()).map_err(|e| {
                     format!("{}: not a CloudWatch Logs document: {e}", path.display())
                 })?;
-                let compact: serde_json::Value = serde_json::from_str(value.get())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                documents.push(serde_json::to_vec(&compact).map_err(|e| e.to_string())?);
+                documents.push(serde_json::to_vec(&doc).map_err(|e| e.to_string())?);
             }
         }
     }

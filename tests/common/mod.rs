@@ -1,0 +1,194 @@
+//! Shared by the integration tests: fixtures, building events, and the
+//! Firehose contract check every response must pass.
+#![allow(dead_code)]
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cwl_firehose::{Config, FirehoseEvent, Summary, Transformer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> Vec<u8> {
+    let path = root().join("fixtures").join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+pub fn gz(bytes: &[u8]) -> Vec<u8> {
+    cwl_firehose::decode::gzip(bytes)
+}
+
+/// A Firehose event with these (recordId, data) records.
+pub fn event(records: &[(&str, &str)]) -> Vec<u8> {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(id, data)| serde_json::json!({"recordId": id, "approximateArrivalTimestamp": 1764300000000u64, "data": data}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "invocationId": "test",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/test",
+        "region": "us-east-1",
+        "records": records,
+    }))
+    .unwrap()
+}
+
+/// A CloudWatch Logs DATA_MESSAGE document with these (timestamp, message) events.
+pub fn document(events: &[(i64, &str)]) -> Vec<u8> {
+    let events: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, (ts, msg))| serde_json::json!({"id": format!("{i:056}"), "timestamp": ts, "message": msg}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/test/group",
+        "logStream": "stream-1", "subscriptionFilters": ["f"], "logEvents": events,
+    }))
+    .unwrap()
+}
+
+/// Runs the core on an event with no re-ingestion outcomes.
+pub fn run(config: Config, event: &[u8]) -> (Vec<u8>, Summary) {
+    let parsed = FirehoseEvent::parse(event).expect("a Firehose event");
+    let batch = Transformer::new(config).process(&parsed, None);
+    let outcomes = vec![Err("no re-ingestion in this test".to_string()); batch.reingest.len()];
+    let (response, summary, _) = batch.finish(&outcomes);
+    (response, summary)
+}
+
+/// One response entry, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub record_id: String,
+    pub result: String,
+    /// The decoded lines of an Ok record, each parsed.
+    pub lines: Vec<Value>,
+    pub partition_keys: Option<Value>,
+}
+
+/// Checks a response against the Firehose contract for `event`: valid JSON,
+/// every recordId exactly once and in input order, a valid result, base64
+/// `data` on Ok records only, every line newline-terminated JSON.
+pub fn check_contract(event: &[u8], response: &[u8]) -> Vec<Entry> {
+    let event: Value = serde_json::from_slice(event).unwrap();
+    let response: Value = serde_json::from_slice(response).expect("the response is JSON");
+    let ids: Vec<&str> = event["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["recordId"].as_str().unwrap())
+        .collect();
+    let entries = response["records"].as_array().expect("records array");
+    assert_eq!(entries.len(), ids.len(), "one entry per input record");
+    let mut out = Vec::new();
+    for (entry, id) in entries.iter().zip(ids) {
+        assert_eq!(entry["recordId"], id, "recordIds in input order");
+        let result = entry["result"].as_str().unwrap();
+        assert!(
+            ["Ok", "Dropped", "ProcessingFailed"].contains(&result),
+            "result {result}"
+        );
+        let mut lines = Vec::new();
+        if result == "Ok" {
+            let data = STANDARD
+                .decode(entry["data"].as_str().expect("Ok has data"))
+                .expect("base64 data");
+            assert!(
+                data.ends_with(b"\n"),
+                "the record's last line ends in a newline"
+            );
+            let text = String::from_utf8(data).expect("UTF-8 lines");
+            for line in text.split_terminator('\n') {
+                lines.push(
+                    serde_json::from_str(line)
+                        .unwrap_or_else(|e| panic!("line is not JSON ({e}): {line}")),
+                );
+            }
+        } else {
+            assert!(entry.get("data").is_none(), "no data on {result}");
+        }
+        out.push(Entry {
+            record_id: id.to_string(),
+            result: result.to_string(),
+            lines,
+            partition_keys: entry.get("metadata").map(|m| m["partitionKeys"].clone()),
+        });
+    }
+    out
+}
+
+/// The expected line objects for a CloudWatch Logs document (independent of
+/// the crate's writer: built from the parsed document with serde_json).
+pub fn expected_lines(doc: &[u8]) -> Vec<Value> {
+    let doc: Value = serde_json::from_slice(doc).unwrap();
+    doc["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let mut line = serde_json::json!({
+                "timestamp": e["timestamp"], "id": e["id"], "message": e["message"],
+                "log_group": doc["logGroup"], "log_stream": doc["logStream"], "owner": doc["owner"],
+            });
+            if let Some(f) = e.get("extractedFields") {
+                line["extracted_fields"] = f.clone();
+            }
+            line
+        })
+        .collect()
+}
+
+/// A tool installed by tests/run.sh into the test virtualenv.
+pub fn venv_tool(name: &str) -> PathBuf {
+    let venv = std::env::var_os("VENV_TEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv"));
+    let path = venv.join("bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash tests/run.sh` once (it installs the pinned test tools into .venv)",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on 127.0.0.1:port.
+pub fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{what} did not listen on 127.0.0.1:{port} within 60 s");
+}
+
+/// Kills a child process when dropped, so a failing test leaves no server behind.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
