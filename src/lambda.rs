@@ -13,6 +13,8 @@ use tokio::sync::Mutex;
 
 /// Time kept back from the invocation's deadline to send the response.
 const RESPONSE_MARGIN: Duration = Duration::from_millis(1500);
+/// Re-ingestion time when the context has no usable deadline.
+const NO_DEADLINE_REINGEST_TIME: Duration = Duration::from_secs(60);
 /// Share of the remaining time the transformation may use; the rest is for
 /// re-ingestion.
 const TRANSFORM_SHARE: f64 = 0.6;
@@ -44,17 +46,32 @@ pub async fn handle(
     let (payload, context) = event.into_parts();
     let event = FirehoseEvent::parse(payload.get().as_bytes())
         .map_err(|e| format!("not a Firehose transformation event: {e}"))?;
-    let end = deadline_instant(context.deadline, started)
-        .checked_sub(RESPONSE_MARGIN)
-        .unwrap_or(started);
-    let transform_deadline = started
-        + end
-            .saturating_duration_since(started)
-            .mul_f64(TRANSFORM_SHARE);
+    let (transform_deadline, end) = match deadline_instant(context.deadline, started) {
+        Some(deadline) => {
+            let end = deadline
+                .checked_sub(RESPONSE_MARGIN)
+                .unwrap_or(started)
+                .max(started);
+            let share = end
+                .saturating_duration_since(started)
+                .mul_f64(TRANSFORM_SHARE);
+            (Some(started + share), end)
+        }
+        None => {
+            // Lambda always sends a future epoch deadline; local emulators
+            // may not (cargo lambda sends the timeout as a duration). Failing
+            // every record for that would be worse than running unbounded.
+            tracing::warn!(
+                deadline_ms = context.deadline,
+                "the invocation deadline is not in the future; ignoring it"
+            );
+            (None, started + NO_DEADLINE_REINGEST_TIME)
+        }
+    };
 
     let mut guard = function.inner.lock().await;
     let (transformer, reingester) = &mut *guard;
-    let batch = transformer.process(&event, Some(transform_deadline));
+    let batch = transformer.process(&event, transform_deadline);
     let target = Target::for_event(
         &event.delivery_stream_arn,
         event.source_kinesis_stream_arn.as_deref(),
@@ -87,10 +104,12 @@ pub async fn handle(
     Ok(RawValue::from_string(text)?)
 }
 
-/// The context's deadline (epoch milliseconds) as an `Instant`.
-fn deadline_instant(deadline_ms: u64, now: Instant) -> Instant {
+/// The context's deadline (epoch milliseconds) as an `Instant`, or `None`
+/// when it is not in the future.
+pub fn deadline_instant(deadline_ms: u64, now: Instant) -> Option<Instant> {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    now + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    let remaining = deadline_ms.checked_sub(now_ms).filter(|&ms| ms > 0)?;
+    now.checked_add(Duration::from_millis(remaining))
 }

@@ -1,0 +1,126 @@
+//! The Lambda binary under the real runtime: `cargo lambda watch` serves the
+//! Lambda runtime API on 127.0.0.1 and `cargo lambda invoke` sends fixture
+//! events to it, as a user would try the function locally.
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+struct Watch {
+    _child: KillOnDrop,
+    port: u16,
+}
+
+fn start_watch() -> Watch {
+    let cargo_lambda = venv_tool("cargo-lambda");
+    let port = free_port();
+    let path = format!(
+        "{}:{}",
+        cargo_lambda.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let child = Command::new("cargo")
+        .args([
+            "lambda",
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ])
+        .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
+        .current_dir(root())
+        .env("PATH", path)
+        // No overflow in these events; a re-ingestion would have nowhere to go.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cargo lambda watch starts");
+    let watch = Watch {
+        _child: KillOnDrop(child),
+        port,
+    };
+    wait_for_port(port, "cargo lambda watch");
+    watch
+}
+
+fn invoke(watch: &Watch, data_file: &std::path::Path) -> std::process::Output {
+    let cargo_lambda = venv_tool("cargo-lambda");
+    let path = format!(
+        "{}:{}",
+        cargo_lambda.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("cargo")
+        .args([
+            "lambda",
+            "invoke",
+            "cwl-firehose-lambda",
+            "--invoke-address",
+            "127.0.0.1",
+        ])
+        .args([
+            "--invoke-port",
+            &watch.port.to_string(),
+            "--output-format",
+            "json",
+            "--data-file",
+        ])
+        .arg(data_file)
+        .current_dir(root())
+        .env("PATH", path)
+        .output()
+        .expect("cargo lambda invoke runs")
+}
+
+#[test]
+fn fixtures_through_the_real_runtime() {
+    let watch = start_watch();
+    for name in [
+        "mixed-batch",
+        "data-message",
+        "multiline-unicode",
+        "already-decompressed",
+        "control-message",
+    ] {
+        let file = root().join(format!("fixtures/events/{name}.json"));
+        let out = invoke(&watch, &file);
+        assert!(
+            out.status.success(),
+            "{name}: invoke failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON response");
+        let expected: serde_json::Value =
+            serde_json::from_slice(&fixture(&format!("expected/{name}.response.json"))).unwrap();
+        assert_eq!(
+            got, expected,
+            "{name}: the Lambda's response differs from the golden response"
+        );
+        check_contract(&std::fs::read(&file).unwrap(), &out.stdout);
+    }
+
+    // Only an event that is not a Firehose event at all fails the invocation.
+    let dir = std::env::temp_dir().join(format!("cwl-firehose-lambda-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("not-firehose.json");
+    std::fs::write(&bad, br#"{"hello":"world"}"#).unwrap();
+    let out = invoke(&watch, &bad);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success() || text.contains("not a Firehose transformation event"),
+        "a non-Firehose event must fail the invocation: {text}"
+    );
+    assert!(
+        text.contains("not a Firehose transformation event"),
+        "{text}"
+    );
+    // And the function keeps serving afterwards.
+    let out = invoke(&watch, &root().join("fixtures/events/data-message.json"));
+    assert!(out.status.success());
+}
