@@ -4,6 +4,7 @@
 
 use crate::config::Settings;
 use crate::firehose::FirehoseEvent;
+use crate::metrics::{emf_line, AdapterCounts};
 use crate::reingest::{Reingester, Target};
 use crate::Transformer;
 use lambda_runtime::{Error, LambdaEvent};
@@ -98,6 +99,28 @@ pub async fn handle(
         reingest_failed = stats.failed,
         duration_ms = started.elapsed().as_millis() as u64,
         "invocation summary"
+    );
+    // EMF goes to stdout as a line of its own (not through tracing, whose
+    // JSON format would wrap it), where CloudWatch extracts the metrics.
+    let counts = AdapterCounts {
+        reingest_retries: stats.retries,
+        reingest_failed: stats.failed,
+        masked_pans: 0,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    println!(
+        "{}",
+        emf_line(
+            &function_name,
+            event.delivery_stream_name(),
+            now_ms,
+            &summary,
+            &counts
+        )
     );
     // The core writes valid JSON; the check is the runtime's only way in.
     let text = String::from_utf8(response).map_err(|e| format!("response is not UTF-8: {e}"))?;

@@ -4,6 +4,7 @@
 //! flags override them.
 
 mod encode;
+mod replay;
 mod transform;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,8 @@ enum Command {
     Transform(transform::Args),
     /// Build a Firehose event from CloudWatch Logs documents or raw log lines.
     Encode(encode::Args),
+    /// Replay Firehose processing-failed/ error files: print their lines or a new event.
+    Replay(replay::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transform(args) => transform::run(args),
         Command::Encode(args) => encode::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -132,7 +132,7 @@ pub fn run(args: Args) -> Result<(), String> {
 }
 
 /// The concatenated data of Ok records: exactly what Firehose writes to S3.
-fn decoded_lines(response: &[u8]) -> Result<Vec<u8>, String> {
+pub fn decoded_lines(response: &[u8]) -> Result<Vec<u8>, String> {
     #[derive(serde::Deserialize)]
     struct Response {
         records: Vec<Entry>,
