@@ -245,8 +245,15 @@ impl Transformer {
         }
         self.lines.clear();
         self.ends.clear();
-        self.writer
-            .write_document(&doc, &mut self.lines, &mut self.ends);
+        // The lines are capped like the inflated bytes, so that memory stays
+        // bounded by the cap whatever the document repeats per line.
+        let cap = self.config.inflate_cap;
+        if !self
+            .writer
+            .write_document_within(&doc, &mut self.lines, &mut self.ends, cap)
+        {
+            return Err(RecordError::LinesCap { cap });
+        }
         open_entry(entries, &record.record_id, RESULT_OK);
         entries.extend_from_slice(b",\"data\":\"");
         let at = entries.len();

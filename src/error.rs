@@ -22,6 +22,10 @@ pub enum RecordError {
     Gzip(std::io::Error),
     /// Inflating would pass the configured cap (a gzip bomb, or a cap set too low).
     InflateCap { cap: usize },
+    /// The lines written from the record would pass the inflate cap (each
+    /// line repeats the log group, stream and owner: a long group name and
+    /// many events multiply).
+    LinesCap { cap: usize },
     /// The (inflated) bytes are not a CloudWatch Logs document.
     Json(serde_json::Error),
     /// `messageType` is neither DATA_MESSAGE nor CONTROL_MESSAGE.
@@ -46,6 +50,9 @@ impl fmt::Display for RecordError {
             Self::NotGzipOrJson => f.write_str("record data is neither gzip nor a JSON document"),
             Self::Gzip(e) => write!(f, "gzip stream is invalid: {e}"),
             Self::InflateCap { cap } => write!(f, "inflated size exceeds the cap of {cap} bytes"),
+            Self::LinesCap { cap } => {
+                write!(f, "the record's lines exceed the cap of {cap} bytes")
+            }
             Self::Json(e) => write_json_error(f, e),
             Self::UnknownMessageType(t) => {
                 // The type name comes from input: keep it short and printable.

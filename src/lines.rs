@@ -99,12 +99,30 @@ impl LineWriter {
         out: &mut Vec<u8>,
         ends: &mut Vec<usize>,
     ) {
+        self.write_document_within(doc, out, ends, usize::MAX);
+    }
+
+    /// Like [`write_document`](Self::write_document), but stops and returns
+    /// `false` as soon as `out` holds more than `limit` bytes. Lines repeat
+    /// the record's group, stream and owner, so a small document (one long
+    /// log group, many empty events) could otherwise write gigabytes.
+    pub fn write_document_within(
+        &mut self,
+        doc: &LogsDocument<'_>,
+        out: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        limit: usize,
+    ) -> bool {
         self.start_record(doc);
         ends.reserve(doc.log_events.len());
         for event in &doc.log_events {
             self.write_event(event, out);
             ends.push(out.len());
+            if out.len() > limit {
+                return false;
+            }
         }
+        true
     }
 
     /// Prepares the record-constant part of the line.

@@ -1,0 +1,372 @@
+//! Every limit, and every kind of bad input, with its pinned outcome: what
+//! Firehose ends up with for the record (the README's "Failure behaviour"
+//! table is this file in prose). Each bad record sits between two good ones,
+//! which must stay Ok: a bad record fails only itself.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cwl_firehose::decode::{gzip, DEFAULT_INFLATE_CAP};
+use cwl_firehose::{Config, FirehoseEvent, RecordError, Transformer};
+use serde_json::{json, Value};
+
+const GOOD: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"0","timestamp":1,"message":"good"}]}"#;
+
+/// A DATA_MESSAGE document with these messages, as CloudWatch Logs writes it.
+fn doc(group: &str, messages: &[&str]) -> Vec<u8> {
+    let events: Vec<Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"id": format!("{i:056}"), "timestamp": 1_764_300_000_000i64 + i as i64, "message": m}))
+        .collect();
+    serde_json::to_vec(&json!({
+        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": group,
+        "logStream": "stream", "subscriptionFilters": ["all"], "logEvents": events,
+    }))
+    .unwrap()
+}
+
+/// One record's outcome, the bad record between two good ones.
+struct Outcome {
+    result: String,
+    lines: Vec<Value>,
+    error: Option<RecordError>,
+    response_len: usize,
+}
+
+fn outcome(data: Option<&str>, config: Config) -> Outcome {
+    let good = STANDARD.encode(gzip(GOOD.as_bytes()));
+    let mut records = vec![json!({"recordId": "before", "data": good})];
+    records.push(match data {
+        Some(d) => json!({"recordId": "bad", "data": d}),
+        None => json!({"recordId": "bad"}),
+    });
+    records.push(json!({"recordId": "after", "data": good}));
+    let event = serde_json::to_vec(&json!({ "records": records })).unwrap();
+    let event = FirehoseEvent::parse(&event).unwrap();
+    let budget = config.response_budget;
+    let mut t = Transformer::new(config);
+    let batch = t.process(&event, None);
+    let n = batch.reingest.len();
+    let (response, _summary, failures) = batch.finish(&vec![Ok(()); n]);
+    if let Some(b) = budget {
+        assert!(response.len() <= b);
+    }
+    let v: Value = serde_json::from_slice(&response).unwrap();
+    let r = v["records"].as_array().unwrap();
+    let ids: Vec<_> = r.iter().map(|e| e["recordId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["before", "bad", "after"]);
+    for good in [&r[0], &r[2]] {
+        assert_eq!(good["result"], "Ok", "a bad record fails only itself");
+    }
+    let lines = r[1]["data"]
+        .as_str()
+        .map(|d| {
+            let bytes = STANDARD.decode(d).unwrap();
+            assert!(bytes.ends_with(b"\n"));
+            bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice(l).unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    Outcome {
+        result: r[1]["result"].as_str().unwrap().to_string(),
+        lines,
+        error: failures.into_iter().next().map(|(_, e)| e),
+        response_len: response.len(),
+    }
+}
+
+fn gz64(bytes: &[u8]) -> String {
+    STANDARD.encode(gzip(bytes))
+}
+
+fn no_budget() -> Config {
+    Config {
+        response_budget: None,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn bomb_past_the_inflate_cap_fails_alone() {
+    // 65 MiB of spaces gzip to about 64 KiB.
+    let mut bomb = b"{".to_vec();
+    bomb.resize(DEFAULT_INFLATE_CAP + (1 << 20), b' ');
+    let data = gz64(&bomb);
+    assert!(data.len() < 200_000);
+    let o = outcome(Some(&data), Config::default());
+    assert_eq!(o.result, "ProcessingFailed");
+    assert!(matches!(o.error, Some(RecordError::InflateCap { cap }) if cap == DEFAULT_INFLATE_CAP));
+}
+
+#[test]
+fn many_tiny_gzip_members_past_the_cap_fail_alone() {
+    // 1,100 members of 64 KiB each: every member is small, their sum is not.
+    let member = gzip(&vec![b' '; 64 << 10]);
+    let mut data = gzip(b"{");
+    for _ in 0..1100 {
+        data.extend_from_slice(&member);
+    }
+    let o = outcome(Some(&STANDARD.encode(&data)), Config::default());
+    assert_eq!(o.result, "ProcessingFailed");
+    assert!(matches!(o.error, Some(RecordError::InflateCap { .. })));
+}
+
+#[test]
+fn ten_thousand_events_give_ten_thousand_lines() {
+    let messages: Vec<String> = (0..10_000).map(|i| format!("event {i}")).collect();
+    let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+    let o = outcome(Some(&gz64(&doc("/g", &refs))), Config::default());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines.len(), 10_000);
+    for (i, line) in o.lines.iter().enumerate() {
+        assert_eq!(line["message"], messages[i]);
+        assert_eq!(line["id"], format!("{i:056}"));
+    }
+}
+
+#[test]
+fn one_mib_message_is_one_line() {
+    // CloudWatch Logs' largest event: 1,048,576 bytes less the 26 it counts per event.
+    let message = "m".repeat(1_048_576 - 26);
+    let o = outcome(Some(&gz64(&doc("/g", &[&message]))), Config::default());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines.len(), 1);
+    assert_eq!(o.lines[0]["message"], message);
+}
+
+#[test]
+fn a_message_of_escapes_grows_sixfold_and_is_kept_or_failed_whole() {
+    // Control characters escape to six bytes (\u0001): a 1 MiB message
+    // writes a 6 MiB line, 8 MiB in base64: over any response on its own.
+    let message = "\u{1}".repeat(1_048_550);
+    let data = gz64(&doc("/g", &[&message]));
+    let o = outcome(Some(&data), Config::default());
+    assert_eq!(o.result, "ProcessingFailed");
+    assert!(matches!(o.error, Some(RecordError::EventTooLarge { .. })));
+    // With the budget off (the CLI's --no-budget) it is one line.
+    let o = outcome(Some(&data), no_budget());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines[0]["message"], message);
+    assert!(o.response_len > 8 * 1_048_550);
+
+    // Quotes and backslashes escape to two bytes: a 1 MiB message of them
+    // (2 MiB line, 2.8 MB of base64) still fits a response.
+    let message: String = ['"', '\\'].iter().cycle().take(1_048_550).collect();
+    let o = outcome(Some(&gz64(&doc("/g", &[&message]))), Config::default());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines[0]["message"], message);
+}
+
+#[test]
+fn invalid_utf8_in_a_message_fails_the_record() {
+    // CloudWatch Logs only sends UTF-8; anything else is not its document.
+    let mut bytes = doc("/g", &["before XX after"]);
+    let at = bytes.windows(2).position(|w| w == b"XX").unwrap();
+    bytes[at] = 0xff;
+    bytes[at + 1] = 0xfe;
+    let o = outcome(Some(&gz64(&bytes)), Config::default());
+    assert_eq!(o.result, "ProcessingFailed");
+    assert!(matches!(o.error, Some(RecordError::Json(_))));
+}
+
+#[test]
+fn surrogates_in_escapes() {
+    let with = |escape: &str| {
+        let d = format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{{"id":"1","timestamp":1,"message":"a{escape}b"}}]}}"#
+        );
+        outcome(Some(&gz64(d.as_bytes())), Config::default())
+    };
+    // A pair is one character.
+    let o = with(r"\ud83d\ude00");
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines[0]["message"], "a😀b");
+    // A lone surrogate is not a Unicode scalar: the document is refused.
+    for lone in [r"\ud800", r"\udc00", r"\ud800\u0041", r"\ude00\ud83d"] {
+        let o = with(lone);
+        assert_eq!(o.result, "ProcessingFailed", "{lone}");
+        assert!(matches!(o.error, Some(RecordError::Json(_))), "{lone}");
+    }
+}
+
+#[test]
+fn duplicate_keys_fail_the_record() {
+    // serde refuses a duplicated field rather than guess which one counts.
+    for d in [
+        r#"{"messageType":"DATA_MESSAGE","messageType":"CONTROL_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[]}"#,
+        r#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"a","message":"b"}]}"#,
+    ] {
+        let o = outcome(Some(&gz64(d.as_bytes())), Config::default());
+        assert_eq!(o.result, "ProcessingFailed", "{d}");
+        // The log line names the position, not the (payload) value.
+        let e = o.error.unwrap();
+        assert!(matches!(e, RecordError::Json(_)));
+        assert!(e.to_string().contains("wrong type or value"), "{e}");
+    }
+}
+
+#[test]
+fn lines_that_repeat_a_long_group_are_capped() {
+    // Regression: each line repeats the log group, so a 64 KiB group and
+    // 2,000 empty events (a record of a few KB; 760 bytes with empty ids)
+    // wrote 131 MB of lines and a 175 MB response (714 MB peak RSS); a
+    // 1,000 KiB record could ask for terabytes and take the whole batch down
+    // with the function. Lines are now capped like the inflated bytes.
+    let group = "g".repeat(64 << 10);
+    let events = vec![json!({"id": "", "timestamp": 0, "message": ""}); 2000];
+    let shape = |events: &[Value]| {
+        gz64(
+            &serde_json::to_vec(&json!({"messageType": "DATA_MESSAGE", "owner": "o",
+            "logGroup": group, "logStream": "s", "logEvents": events}))
+            .unwrap(),
+        )
+    };
+    let data = shape(&events);
+    assert!(data.len() < 1000);
+    let config = Config {
+        inflate_cap: 1 << 20,
+        response_budget: None,
+        ..Config::default()
+    };
+    let o = outcome(Some(&data), config);
+    assert_eq!(o.result, "ProcessingFailed");
+    assert!(matches!(
+        o.error,
+        Some(RecordError::LinesCap { cap: 1_048_576 })
+    ));
+    assert!(o.response_len < 1000);
+    // Under the cap the same shape is fine.
+    let o = outcome(Some(&shape(&events[..10])), Config::default());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines.len(), 10);
+}
+
+/// The rest of the table: each bad input and its outcome.
+#[test]
+fn every_bad_input_fails_only_itself() {
+    let control = gz64(br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#);
+    let gz = gzip(&doc("/g", &["x"]));
+    let truncated = STANDARD.encode(&gz[..gz.len() - 4]);
+    let mut trailing = gz.clone();
+    trailing.extend_from_slice(b"junk");
+    let trailing = STANDARD.encode(&trailing);
+    let missing =
+        gz64(br#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logEvents":[]}"#);
+    let wrong_type = gz64(br#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":1,"timestamp":1,"message":"m"}]}"#);
+    let other = gz64(br#"{"messageType":"SOMETHING_NEW","owner":"o","logGroup":"g","logStream":"s","logEvents":[]}"#);
+    let no_events = gz64(&doc("/g", &[]));
+    let plain = STANDARD.encode(doc("/g", &["plain"]));
+    let not_json = gz64(b"{oops");
+    let two_docs = gz64(&[doc("/g", &["a"]), doc("/g", &["b"])].concat());
+    let cases: Vec<(&str, Option<&str>, &str, &str)> = vec![
+        (
+            "data missing",
+            None,
+            "ProcessingFailed",
+            "missing or not a string",
+        ),
+        (
+            "not base64",
+            Some("@@@"),
+            "ProcessingFailed",
+            "not valid base64",
+        ),
+        (
+            "base64 without padding",
+            Some("e30"),
+            "ProcessingFailed",
+            "not valid base64",
+        ),
+        ("empty", Some(""), "ProcessingFailed", "empty"),
+        (
+            "not gzip or JSON",
+            Some("aGVsbG8="),
+            "ProcessingFailed",
+            "neither gzip nor",
+        ),
+        (
+            "truncated gzip",
+            Some(&truncated),
+            "ProcessingFailed",
+            "gzip",
+        ),
+        (
+            "garbage after gzip",
+            Some(&trailing),
+            "ProcessingFailed",
+            "gzip",
+        ),
+        (
+            "not JSON",
+            Some(&not_json),
+            "ProcessingFailed",
+            "not a CloudWatch Logs document",
+        ),
+        (
+            "two documents",
+            Some(&two_docs),
+            "ProcessingFailed",
+            "not a CloudWatch Logs document",
+        ),
+        (
+            "missing field",
+            Some(&missing),
+            "ProcessingFailed",
+            "missing field",
+        ),
+        (
+            "wrong field type",
+            Some(&wrong_type),
+            "ProcessingFailed",
+            "wrong type",
+        ),
+        (
+            "unknown messageType",
+            Some(&other),
+            "ProcessingFailed",
+            "unknown messageType",
+        ),
+        ("control message", Some(&control), "Dropped", ""),
+        ("no events", Some(&no_events), "Dropped", ""),
+        ("plain JSON (Firehose decompressed)", Some(&plain), "Ok", ""),
+    ];
+    for (name, data, result, reason) in cases {
+        let o = outcome(data, Config::default());
+        assert_eq!(o.result, result, "{name}");
+        let shown = o.error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(shown.contains(reason), "{name}: {shown}");
+    }
+}
+
+#[test]
+fn data_that_is_not_a_string_fails_alone() {
+    for data in [json!(null), json!(1), json!({"a": [1]}), json!(["x"])] {
+        let event = serde_json::to_vec(&json!({"records": [
+            {"recordId": "a", "data": data}, {"recordId": "b", "data": gz64(GOOD.as_bytes())}
+        ]}))
+        .unwrap();
+        let event = FirehoseEvent::parse(&event).unwrap();
+        let (response, summary, _) = Transformer::new(Config::default())
+            .process(&event, None)
+            .finish(&[]);
+        assert_eq!((summary.processing_failed, summary.ok), (1, 1), "{data}");
+        let v: Value = serde_json::from_slice(&response).unwrap();
+        assert_eq!(v["records"][0]["result"], "ProcessingFailed");
+    }
+}
+
+#[test]
+fn only_a_malformed_event_is_an_error() {
+    for bad in [
+        &b"{}"[..],
+        b"[]",
+        b"",
+        b"{\"records\":[{\"data\":\"x\"}]}",
+        b"\xff",
+    ] {
+        assert!(FirehoseEvent::parse(bad).is_err());
+    }
+}
