@@ -145,7 +145,9 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
         flate2::Compression::new(6),
     );
     // Writing into a Vec cannot fail.
-    enc.write_all(bytes).and_then(|()| enc.finish()).unwrap_or_default()
+    enc.write_all(bytes)
+        .and_then(|()| enc.finish())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
