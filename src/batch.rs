@@ -118,6 +118,8 @@ pub struct Summary {
     pub parts: usize,
     /// Serialized response size.
     pub response_bytes: usize,
+    /// Card numbers and verification codes masked (records in the response).
+    pub masked_pans: usize,
 }
 
 /// The decisions for one event, waiting for re-ingestion outcomes.
@@ -210,6 +212,7 @@ impl Transformer {
                         if used - reserved + size <= budget {
                             used = used - reserved + size;
                             batch.summary.bytes_out += self.lines.len();
+                            batch.summary.masked_pans += self.writer.masked();
                             Disposition::Ok {
                                 entry: start..batch.entries.len(),
                                 events,

@@ -5,6 +5,7 @@
 use crate::batch::{Config, DEFAULT_RESPONSE_BUDGET};
 use crate::decode::DEFAULT_INFLATE_CAP;
 use crate::lines::{LineOptions, OutputFormat};
+use crate::mask::Keep;
 
 /// Default attempts per re-ingested record (the first try included).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -91,6 +92,13 @@ impl Settings {
             None => OutputFormat::default(),
         };
         let budget = number("RESPONSE_BUDGET", DEFAULT_RESPONSE_BUDGET)?;
+        let keep = match var("MASK_PAN_KEEP") {
+            Some(v) => v
+                .parse::<Keep>()
+                .map_err(|e| format!("MASK_PAN_KEEP: {e}"))?,
+            None => Keep::default(),
+        };
+        let mask = flag("MASK_PAN", false)?.then_some(keep);
         Ok(Self {
             core: Config {
                 inflate_cap: number("INFLATE_CAP", DEFAULT_INFLATE_CAP)?,
@@ -102,6 +110,7 @@ impl Settings {
                     add_time: flag("ADD_TIME", false)?,
                     merge_json_message: flag("MERGE_JSON_MESSAGE", false)?,
                     keep_message: flag("MERGE_KEEP_MESSAGE", true)?,
+                    mask,
                 },
             },
             max_attempts: u32::try_from(number(
@@ -159,6 +168,10 @@ mod tests {
         assert_eq!(s.core.lines.format, OutputFormat::Message);
         assert!(s.core.lines.add_time && s.core.partition_keys && !s.core.reingest);
         assert_eq!(s.max_attempts, 3);
+        assert_eq!(s.core.lines.mask, None);
+        let s = settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "last4")]).unwrap();
+        assert_eq!(s.core.lines.mask, Some(Keep::Last4));
+        assert!(settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "none")]).is_err());
     }
 
     #[test]

@@ -94,6 +94,7 @@ pub async fn handle(
         reingested = summary.reingested,
         split = summary.split,
         parts = summary.parts,
+        masked_pans = summary.masked_pans,
         reingest_calls = stats.calls,
         reingest_retries = stats.retries,
         reingest_failed = stats.failed,
@@ -105,7 +106,7 @@ pub async fn handle(
     let counts = AdapterCounts {
         reingest_retries: stats.retries,
         reingest_failed: stats.failed,
-        masked_pans: 0,
+        masked_pans: summary.masked_pans,
         duration_ms: started.elapsed().as_millis() as u64,
     };
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();

@@ -49,6 +49,7 @@ pub mod json;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod lines;
+pub mod mask;
 pub mod metrics;
 pub mod partition;
 #[cfg(feature = "aws")]

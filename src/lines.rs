@@ -8,6 +8,7 @@
 
 use crate::cwl::{LogEvent, LogsDocument};
 use crate::json::{push_int, push_str};
+use crate::mask::{mask, Keep};
 use std::borrow::Cow;
 
 /// What each line holds.
@@ -59,6 +60,8 @@ pub struct LineOptions {
     pub merge_json_message: bool,
     /// With `merge_json_message`, keep `message` too.
     pub keep_message: bool,
+    /// Mask card numbers (PCI DSS 3.5.1) in every text field written.
+    pub mask: Option<Keep>,
 }
 
 impl Default for LineOptions {
@@ -68,6 +71,7 @@ impl Default for LineOptions {
             add_time: false,
             merge_json_message: false,
             keep_message: true,
+            mask: None,
         }
     }
 }
@@ -77,6 +81,11 @@ impl Default for LineOptions {
 pub struct LineWriter {
     options: LineOptions,
     tail: Vec<u8>,
+    /// Masked text of the current message; reused, untouched when nothing is masked.
+    scratch: String,
+    scratch_fields: String,
+    /// Values masked in the current record.
+    masked: usize,
 }
 
 impl LineWriter {
@@ -84,11 +93,19 @@ impl LineWriter {
         Self {
             options,
             tail: Vec::new(),
+            scratch: String::new(),
+            scratch_fields: String::new(),
+            masked: 0,
         }
     }
 
     pub fn options(&self) -> &LineOptions {
         &self.options
+    }
+
+    /// Card numbers and verification codes masked in the last record written.
+    pub fn masked(&self) -> usize {
+        self.masked
     }
 
     /// Appends one line per event of `doc` to `out`, and the end offset of
@@ -128,6 +145,7 @@ impl LineWriter {
     /// Prepares the record-constant part of the line.
     fn start_record(&mut self, doc: &LogsDocument<'_>) {
         self.tail.clear();
+        self.masked = 0;
         if self.options.format == OutputFormat::Json {
             self.tail.extend_from_slice(b",\"log_group\":");
             push_str(&mut self.tail, &doc.log_group);
@@ -138,15 +156,33 @@ impl LineWriter {
         }
     }
 
-    fn write_event(&self, event: &LogEvent<'_>, out: &mut Vec<u8>) {
-        let opts = &self.options;
+    fn write_event(&mut self, event: &LogEvent<'_>, out: &mut Vec<u8>) {
+        // Mask before anything is written, so every field derived from the
+        // message (merged fields included) sees only the masked text.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let message: &str = match self.options.mask {
+            Some(keep) => match mask(&event.message, keep, &mut scratch) {
+                Some(n) => {
+                    self.masked += n;
+                    &scratch
+                }
+                None => &event.message,
+            },
+            None => &event.message,
+        };
+        self.write_event_text(event, message, out);
+        self.scratch = scratch;
+    }
+
+    fn write_event_text(&mut self, event: &LogEvent<'_>, message: &str, out: &mut Vec<u8>) {
+        let opts = self.options;
         if opts.format == OutputFormat::Message {
-            out.extend_from_slice(event.message.as_bytes());
+            out.extend_from_slice(message.as_bytes());
             out.push(b'\n');
             return;
         }
         let merged = if opts.merge_json_message {
-            json_object_fields(&event.message)
+            json_object_fields(message)
         } else {
             None
         };
@@ -156,7 +192,7 @@ impl LineWriter {
         push_str(out, &event.id);
         if merged.is_none() || opts.keep_message {
             out.extend_from_slice(b",\"message\":");
-            push_str(out, &event.message);
+            push_str(out, message);
         }
         out.extend_from_slice(&self.tail);
         if opts.add_time {
@@ -166,7 +202,7 @@ impl LineWriter {
         }
         if let Some(fields) = event.extracted_fields {
             out.extend_from_slice(b",\"extracted_fields\":");
-            out.extend_from_slice(fields.get().as_bytes());
+            self.push_extracted_fields(fields.get(), out);
         }
         for (key, value) in merged.iter().flatten() {
             out.push(b',');
@@ -180,6 +216,31 @@ impl LineWriter {
             out.extend_from_slice(value.get().as_bytes());
         }
         out.extend_from_slice(b"}\n");
+    }
+}
+
+impl LineWriter {
+    /// `extractedFields` as they came, masked when masking is on. Masking
+    /// only turns digits into `*`, which keeps strings valid but not numbers:
+    /// a masked value that is no longer JSON is written as a JSON string.
+    fn push_extracted_fields(&mut self, raw: &str, out: &mut Vec<u8>) {
+        let Some(keep) = self.options.mask else {
+            out.extend_from_slice(raw.as_bytes());
+            return;
+        };
+        let mut scratch = std::mem::take(&mut self.scratch_fields);
+        match mask(raw, keep, &mut scratch) {
+            None => out.extend_from_slice(raw.as_bytes()),
+            Some(n) => {
+                self.masked += n;
+                if serde_json::from_str::<serde::de::IgnoredAny>(&scratch).is_ok() {
+                    out.extend_from_slice(scratch.as_bytes());
+                } else {
+                    push_str(out, &scratch);
+                }
+            }
+        }
+        self.scratch_fields = scratch;
     }
 }
 

@@ -45,6 +45,12 @@ pub struct Args {
     /// Return metadata.partitionKeys [env: PARTITION_KEYS]
     #[arg(long)]
     partition_keys: bool,
+    /// Mask card numbers and CVV fields [env: MASK_PAN]
+    #[arg(long)]
+    mask_pan: bool,
+    /// first6last4 or last4 [env: MASK_PAN_KEEP]
+    #[arg(long, value_name = "KEEP")]
+    mask_pan_keep: Option<cwl_firehose::mask::Keep>,
     /// Attempts per re-ingested record [env: REINGEST_MAX_ATTEMPTS]
     #[arg(long, value_name = "N")]
     max_attempts: Option<u32>,
@@ -70,6 +76,10 @@ impl Args {
         core.lines.add_time |= self.add_time;
         core.lines.merge_json_message |= self.merge_json_message;
         core.partition_keys |= self.partition_keys;
+        if self.mask_pan || self.mask_pan_keep.is_some() {
+            let keep = self.mask_pan_keep.or(core.lines.mask).unwrap_or_default();
+            core.lines.mask = Some(keep);
+        }
         if let Some(n) = self.max_attempts {
             s.max_attempts = n.max(1);
         }
@@ -111,7 +121,7 @@ pub fn run(args: Args) -> Result<(), String> {
         eprintln!("record {id}: ProcessingFailed: {reason}");
     }
     eprintln!(
-        "records {} ok {} dropped {} failed {} events {} bytes_in {} bytes_out {} response {} reingested {} split {} parts {}",
+        "records {} ok {} dropped {} failed {} events {} bytes_in {} bytes_out {} response {} reingested {} split {} parts {} masked {}",
         summary.records_in,
         summary.ok,
         summary.dropped,
@@ -122,7 +132,8 @@ pub fn run(args: Args) -> Result<(), String> {
         summary.response_bytes,
         summary.reingested,
         summary.split,
-        summary.parts
+        summary.parts,
+        summary.masked_pans
     );
     if args.lines {
         write_stdout(&decoded_lines(&response)?)

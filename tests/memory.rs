@@ -1,0 +1,235 @@
+//! Memory as a test: the CLI (the Lambda's code path, on files) runs as a
+//! child on the largest realistic event and on a bomb, and its peak RSS, read
+//! with `wait4`, must stay within what the README promises: 128 MiB, the
+//! smallest Lambda memory size.
+//!
+//! Uses the CLI cargo builds with the test (`cargo test --release --test
+//! memory` for the release build), or the binary `CWL_FIREHOSE_BIN` names.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cwl_firehose::decode::{gzip, DEFAULT_INFLATE_CAP};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+const LIMIT: u64 = 128 << 20;
+
+fn cli() -> PathBuf {
+    std::env::var_os("CWL_FIREHOSE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_cwl-firehose")))
+}
+
+/// Runs `cwl-firehose transform --no-budget EVENT`; returns peak RSS in
+/// bytes and the response.
+fn run(name: &str, event: Vec<u8>) -> (u64, Value) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let input = dir.join(format!("memory-{name}.json"));
+    let output = dir.join(format!("memory-{name}.out.json"));
+    std::fs::write(&input, &event).unwrap();
+    drop(event);
+    let floor = own_rss();
+    let mut cmd = Command::new(cli());
+    cmd.args(["transform", "--no-budget"])
+        .arg(&input)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .stderr(Stdio::null());
+    for (var, _) in cwl_firehose::config::VARIABLES {
+        cmd.env_remove(var);
+    }
+    // Linux carries the parent's RSS high-water mark into a child spawned
+    // with posix_spawn (which shares the parent's memory until exec), so
+    // force a plain fork: the child then starts from the parent's current
+    // RSS, which the callers keep small, not its peak.
+    // SAFETY: the hook does nothing, so it is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || Ok(()));
+    }
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    let response = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    // ru_maxrss is in KiB on Linux.
+    let rss = usage.ru_maxrss as u64 * 1024;
+    eprintln!(
+        "{name}: test process RSS at fork {:.1} MiB",
+        floor as f64 / 1048576.0
+    );
+    assert!(floor < rss, "the measure is the child's own");
+    (rss, response)
+}
+
+/// This process's current RSS in bytes.
+fn own_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// One measurement at a time, so no other test holds memory at the fork.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// gzip of `{` and `len` spaces, streamed: never `len` bytes in memory.
+fn gzip_bomb(len: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    enc.write_all(b"{").unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..len / chunk.len() {
+        enc.write_all(&chunk).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+/// A deterministic log line generator: words, numbers and ids, compressing
+/// about as real application logs do.
+struct Lines(u64);
+impl Lines {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn line(&mut self, out: &mut String) {
+        const WORDS: [&str; 16] = [
+            "GET",
+            "POST",
+            "/api/v1/orders",
+            "/health",
+            "user",
+            "session",
+            "INFO",
+            "WARN",
+            "ERROR",
+            "latency_ms",
+            "status",
+            "request_id",
+            "cache",
+            "miss",
+            "hit",
+            "retry",
+        ];
+        let n = 6 + self.next() % 20;
+        for _ in 0..n {
+            match self.next() % 4 {
+                0 => out.push_str(&format!("{:x}", self.next())),
+                1 => out.push_str(&(self.next() % 100_000).to_string()),
+                _ => out.push_str(WORDS[(self.next() % 16) as usize]),
+            }
+            out.push(' ');
+        }
+    }
+}
+
+fn event(records: &[Vec<u8>]) -> Vec<u8> {
+    let records: Vec<Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, data)| json!({"recordId": format!("{i:056}"), "approximateArrivalTimestamp": 1764300000000u64, "data": STANDARD.encode(data)}))
+        .collect();
+    serde_json::to_vec(&json!({
+        "invocationId": "memory",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/memory",
+        "records": records,
+    }))
+    .unwrap()
+}
+
+/// A full CloudWatch Logs batch: up to 1,048,576 bytes (messages + 26 per
+/// event) and 10,000 events.
+fn full_document(gen: &mut Lines, seq: &mut u64) -> Vec<u8> {
+    let mut events = Vec::new();
+    let mut bytes = 0;
+    while events.len() < 10_000 {
+        let mut m = String::new();
+        gen.line(&mut m);
+        if bytes + m.len() + 26 > 1_048_576 {
+            break;
+        }
+        bytes += m.len() + 26;
+        *seq += 1;
+        events.push(json!({"id": format!("{:056}", *seq), "timestamp": 1764300000000u64 + *seq, "message": m}));
+    }
+    serde_json::to_vec(&json!({
+        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/ecs/orders-api",
+        "logStream": "orders-api/web/0123456789abcdef", "subscriptionFilters": ["all"],
+        "logEvents": events,
+    }))
+    .unwrap()
+}
+
+#[test]
+fn max_size_event_stays_under_128_mib() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Full CloudWatch Logs batches until the request is at Lambda's 6 MB.
+    let mut gen = Lines(8);
+    let mut seq = 0;
+    let mut records = Vec::new();
+    let mut request = 0;
+    let mut inflated = 0;
+    loop {
+        let doc = full_document(&mut gen, &mut seq);
+        let gz = gzip(&doc);
+        let size = base64::encoded_len(gz.len(), true).unwrap() + 120;
+        if request + size > 6_000_000 {
+            break;
+        }
+        request += size;
+        inflated += doc.len();
+        records.push(gz);
+    }
+    let event = event(&records);
+    let size = event.len();
+    assert!(size > 5_500_000 && size <= 6_291_456, "{size}");
+    let (rss, response) = run("max", event);
+    eprintln!(
+        "max-size event: {size} bytes, {} records, {inflated} bytes inflated: peak RSS {:.1} MiB",
+        records.len(),
+        rss as f64 / 1048576.0
+    );
+    let entries = response["records"].as_array().unwrap();
+    assert_eq!(entries.len(), records.len());
+    assert!(entries.iter().all(|e| e["result"] == "Ok"));
+    assert!(rss <= LIMIT, "peak RSS {rss} > {LIMIT}");
+}
+
+#[test]
+fn bomb_event_stays_under_128_mib() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A record that inflates past the 64 MiB cap, between ordinary records.
+    let bomb = gzip_bomb(DEFAULT_INFLATE_CAP * 2);
+    let mut gen = Lines(9);
+    let mut seq = 0;
+    let ordinary = gzip(&full_document(&mut gen, &mut seq));
+    let event = event(&[ordinary.clone(), bomb.clone(), ordinary, bomb]);
+    let size = event.len();
+    let (rss, response) = run("bomb", event);
+    eprintln!(
+        "bomb event: {size} bytes, two records inflating to 128 MiB each: peak RSS {:.1} MiB",
+        rss as f64 / 1048576.0
+    );
+    let results: Vec<_> = response["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["result"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        results,
+        ["Ok", "ProcessingFailed", "Ok", "ProcessingFailed"]
+    );
+    assert!(rss <= LIMIT, "peak RSS {rss} > {LIMIT}");
+}
