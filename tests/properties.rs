@@ -1,0 +1,216 @@
+//! Properties of a whole batch, over arbitrary mixes of good and bad records
+//! (proptest): every recordId exactly once and in order; one line per event,
+//! each parsing back to its event; with the budget on, no response over it,
+//! and every event either in the response, or re-ingested, or its record
+//! ProcessingFailed (kept by Firehose).
+
+#[path = "../fuzz/checks.rs"]
+mod checks;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cwl_firehose::decode::gzip;
+use cwl_firehose::{Config, Disposition, FirehoseEvent, Transformer};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::io::Read;
+
+#[derive(Debug, Clone)]
+struct Event {
+    timestamp: i64,
+    message: String,
+}
+
+#[derive(Debug, Clone)]
+enum Input {
+    /// A DATA_MESSAGE with these events; `encoding`: 0 gzip, 1 plain JSON, 2 two gzip members.
+    Good {
+        group: String,
+        events: Vec<Event>,
+        encoding: u8,
+    },
+    /// Anything that is not a document, as `data`.
+    Bad(String),
+    /// A record whose `data` is missing.
+    NoData,
+    Control,
+}
+
+fn text(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => any::<char>(),
+            1 => prop::sample::select(vec!['"', '\\', '\n', '\u{0}', '\u{1f}', '\u{2028}', '😀']),
+        ],
+        0..max,
+    )
+    .prop_map(String::from_iter)
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    let event =
+        (any::<i64>(), text(60)).prop_map(|(timestamp, message)| Event { timestamp, message });
+    prop_oneof![
+        6 => (text(20), prop::collection::vec(event, 0..30), 0u8..3)
+            .prop_map(|(group, events, encoding)| Input::Good { group, events, encoding }),
+        1 => prop_oneof![
+            text(30),
+            prop::collection::vec(any::<u8>(), 0..60).prop_map(|b| STANDARD.encode(b)),
+            prop::collection::vec(any::<u8>(), 0..60).prop_map(|b| STANDARD.encode(gzip(&b))),
+            Just(STANDARD.encode(&gzip(b"{\"messageType\":\"DATA_MESSAGE\"")[..20])),
+        ]
+        .prop_map(Input::Bad),
+        1 => Just(Input::NoData),
+        1 => Just(Input::Control),
+    ]
+}
+
+fn document(group: &str, events: &[Event]) -> Vec<u8> {
+    let events: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| json!({"id": format!("{i:056}"), "timestamp": e.timestamp, "message": e.message}))
+        .collect();
+    serde_json::to_vec(
+        &json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+        "logGroup": group, "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events}),
+    )
+    .unwrap()
+}
+
+fn data(input: &Input) -> Option<String> {
+    Some(match input {
+        Input::Good { group, events, encoding } => {
+            let doc = document(group, events);
+            match encoding {
+                0 => STANDARD.encode(gzip(&doc)),
+                1 => STANDARD.encode(&doc),
+                _ => {
+                    let (a, b) = doc.split_at(doc.len() / 2);
+                    STANDARD.encode([gzip(a), gzip(b)].concat())
+                }
+            }
+        }
+        Input::Bad(s) => s.clone(),
+        Input::NoData => return None,
+        Input::Control => STANDARD.encode(gzip(br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#)),
+    })
+}
+
+fn expected_lines(group: &str, events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            checks::expected_line(
+                e.timestamp,
+                &format!("{i:056}"),
+                &e.message,
+                group,
+                "s",
+                "123456789012",
+            )
+        })
+        .collect()
+}
+
+/// The events of a re-ingested part, as the lines it will become.
+fn part_lines(part: &[u8]) -> Vec<String> {
+    let mut doc = Vec::new();
+    flate2::read::MultiGzDecoder::new(part)
+        .read_to_end(&mut doc)
+        .unwrap();
+    let v: Value = serde_json::from_slice(&doc).unwrap();
+    let group = v["logGroup"].as_str().unwrap();
+    v["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            checks::expected_line(
+                e["timestamp"].as_i64().unwrap(),
+                e["id"].as_str().unwrap(),
+                e["message"].as_str().unwrap(),
+                group,
+                v["logStream"].as_str().unwrap(),
+                v["owner"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn split_lines(data: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(data).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'));
+    text.split_inclusive('\n').map(str::to_string).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_event_is_delivered_reingested_or_kept(
+        inputs in prop::collection::vec(input(), 0..12),
+        budget in prop_oneof![Just(None), (6_000usize..40_000).prop_map(Some), Just(Some(6_000_000))],
+        reingest_fails in prop::collection::vec(any::<bool>(), 64),
+    ) {
+        let ids: Vec<String> = (0..inputs.len()).map(|i| format!("id-{i}")).collect();
+        let records: Vec<Value> = inputs.iter().zip(&ids).map(|(input, id)| match data(input) {
+            Some(d) => json!({"recordId": id, "data": d}),
+            None => json!({"recordId": id}),
+        }).collect();
+        let event = serde_json::to_vec(&json!({"records": records})).unwrap();
+        let event = FirehoseEvent::parse(&event).unwrap();
+        let mut t = Transformer::new(Config { response_budget: budget, ..Config::default() });
+        let batch = t.process(&event, None);
+
+        // Which parts each record was split into, and their outcomes.
+        let parts: Vec<Option<std::ops::Range<usize>>> = batch.dispositions.iter().map(|d| match d {
+            Disposition::Reingest { parts, .. } => Some(parts.clone()),
+            _ => None,
+        }).collect();
+        let part_data: Vec<Vec<u8>> = batch.reingest.iter().map(|r| r.data.clone()).collect();
+        let outcomes: Vec<Result<(), String>> = (0..batch.reingest.len())
+            .map(|i| if reingest_fails[i % 64] { Err("refused".into()) } else { Ok(()) })
+            .collect();
+        let (response, summary, _) = batch.finish(&outcomes);
+
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        // Every id once, in order; within the budget when it is on.
+        let entries = checks::check_response(&response, &id_refs, budget);
+        prop_assert_eq!(summary.ok + summary.dropped + summary.processing_failed, inputs.len());
+
+        for (i, (input, entry)) in inputs.iter().zip(&entries).enumerate() {
+            match input {
+                Input::Good { group, events, .. } => {
+                    let expected = expected_lines(group, events);
+                    match entry.result.as_str() {
+                        "Ok" => {
+                            // One line per event, each its event.
+                            let lines = split_lines(entry.data.as_deref().unwrap());
+                            prop_assert_eq!(lines.len(), events.len());
+                            prop_assert_eq!(&lines, &expected);
+                            prop_assert_eq!(checks::check_lines(entry.data.as_deref().unwrap()), events.len());
+                        }
+                        "Dropped" if events.is_empty() => {}
+                        "Dropped" => {
+                            // Re-ingested, every part accepted: together exactly its events.
+                            let range = parts[i].clone().expect("dropped with events means re-ingested");
+                            prop_assert!(range.clone().all(|p| outcomes[p].is_ok()));
+                            let lines: Vec<String> = range.flat_map(|p| part_lines(&part_data[p])).collect();
+                            prop_assert_eq!(&lines, &expected);
+                        }
+                        _ => {
+                            // Kept by Firehose: only when a part was refused.
+                            let range = parts[i].clone().expect("a good record fails only by re-ingestion");
+                            prop_assert!(range.clone().any(|p| outcomes[p].is_err()));
+                        }
+                    }
+                }
+                Input::Control => prop_assert_eq!(entry.result.as_str(), "Dropped"),
+                Input::NoData => prop_assert_eq!(entry.result.as_str(), "ProcessingFailed"),
+                Input::Bad(_) => prop_assert_ne!(entry.result.as_str(), "Ok"),
+            }
+        }
+    }
+}
