@@ -243,22 +243,12 @@ async fn put_firehose(
         .await
     {
         Err(e) => vec![Err(error_text(&e)); chunk.len()],
-        Ok(out) => {
-            let answers = out.request_responses();
-            chunk
+        Ok(out) => per_record(
+            chunk.len(),
+            out.request_responses()
                 .iter()
-                .enumerate()
-                .map(|(pos, _)| match answers.get(pos) {
-                    Some(a) if a.error_code().is_none() => Ok(()),
-                    Some(a) => Err(format!(
-                        "{}: {}",
-                        a.error_code().unwrap_or_default(),
-                        a.error_message().unwrap_or_default()
-                    )),
-                    None => Err("no per-record answer".to_string()),
-                })
-                .collect()
-        }
+                .map(|a| (a.error_code(), a.error_message())),
+        ),
     }
 }
 
@@ -296,21 +286,30 @@ async fn put_kinesis(
         .await
     {
         Err(e) => vec![Err(error_text(&e)); chunk.len()],
-        Ok(out) => {
-            let answers = out.records();
-            (0..chunk.len())
-                .map(|pos| match answers.get(pos) {
-                    Some(a) if a.error_code().is_none() => Ok(()),
-                    Some(a) => Err(format!(
-                        "{}: {}",
-                        a.error_code().unwrap_or_default(),
-                        a.error_message().unwrap_or_default()
-                    )),
-                    None => Err("no per-record answer".to_string()),
-                })
-                .collect()
-        }
+        Ok(out) => per_record(
+            chunk.len(),
+            out.records()
+                .iter()
+                .map(|a| (a.error_code(), a.error_message())),
+        ),
     }
+}
+
+/// One outcome per record sent, from the call's per-record answers (error
+/// code and message, both absent on success); a missing answer is a failure.
+fn per_record<'a>(
+    sent: usize,
+    answers: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<Result<(), String>> {
+    let mut out: Vec<Result<(), String>> = answers
+        .take(sent)
+        .map(|answer| match answer {
+            (None, _) => Ok(()),
+            (Some(code), message) => Err(format!("{code}: {}", message.unwrap_or_default())),
+        })
+        .collect();
+    out.resize(sent, Err("no per-record answer".to_string()));
+    out
 }
 
 /// The SDK error with its causes, on one line.
@@ -348,6 +347,22 @@ mod tests {
         let pending: Vec<usize> = (0..10).collect();
         let sizes: Vec<usize> = chunks(&pending, &records).iter().map(|c| c.len()).collect();
         assert_eq!(sizes, [4, 4, 2]);
+    }
+
+    #[test]
+    fn per_record_answers() {
+        let answers = [
+            (None, None),
+            (Some("ServiceUnavailableException"), Some("Slow down.")),
+        ];
+        assert_eq!(
+            per_record(3, answers.into_iter()),
+            [
+                Ok(()),
+                Err("ServiceUnavailableException: Slow down.".to_string()),
+                Err("no per-record answer".to_string())
+            ]
+        );
     }
 
     #[test]
