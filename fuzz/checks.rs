@@ -185,7 +185,7 @@ pub fn event(bytes: &[u8]) {
     });
     let batch = t.process(&ev, None);
     // Alternate between every re-ingestion succeeding and failing.
-    let accept = bytes.len() % 2 == 0;
+    let accept = bytes.len().is_multiple_of(2);
     let outcomes: Vec<Result<(), String>> = (0..batch.reingest.len())
         .map(|_| if accept { Ok(()) } else { Err("no".into()) })
         .collect();

@@ -47,6 +47,8 @@ fn run(name: &str, event: Vec<u8>) -> (u64, Value) {
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, || Ok(()));
     }
+    // Reaped by wait4 below, which `Child::wait` cannot do with rusage.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let mut status = 0;
     // SAFETY: rusage is plain data; wait4 fills it for our own child.

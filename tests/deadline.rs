@@ -1,0 +1,114 @@
+//! The deadline: records not started by it come back ProcessingFailed (so
+//! Firehose keeps them) instead of the invocation timing out and failing the
+//! whole batch. Deterministic: the deadlines are already past, or far ahead.
+
+#![cfg(feature = "lambda")]
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use cwl_firehose::config::Settings;
+use cwl_firehose::decode::gzip;
+use cwl_firehose::lambda::{handle, Function};
+use cwl_firehose::{Config, FirehoseEvent, RecordError, Transformer};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const DOC: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"0","timestamp":1,"message":"m"}]}"#;
+
+fn event(n: usize) -> Vec<u8> {
+    let data = STANDARD.encode(gzip(DOC.as_bytes()));
+    let records: Vec<Value> = (0..n)
+        .map(|i| json!({"recordId": format!("r{i}"), "data": data}))
+        .collect();
+    serde_json::to_vec(&json!({
+        "invocationId": "deadline",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/d",
+        "records": records,
+    }))
+    .unwrap()
+}
+
+fn results(response: &[u8]) -> Vec<(String, String)> {
+    let v: Value = serde_json::from_slice(response).unwrap();
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["recordId"].as_str().unwrap().to_string(),
+                r["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("r{i}")).collect()
+}
+
+#[test]
+fn a_passed_deadline_fails_every_record_not_started() {
+    let bytes = event(50);
+    let ev = FirehoseEvent::parse(&bytes).unwrap();
+    let mut t = Transformer::new(Config::default());
+    let (response, summary, failures) = t.process(&ev, Some(Instant::now())).finish(&[]);
+    assert_eq!(summary.processing_failed, 50);
+    assert!(failures
+        .iter()
+        .all(|(_, e)| matches!(e, RecordError::Deadline)));
+    let r = results(&response);
+    assert_eq!(
+        r.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        ids(50)
+    );
+    assert!(r.iter().all(|(_, result)| result == "ProcessingFailed"));
+    // The same transformer, warm, with time left: everything Ok.
+    let later = Instant::now() + Duration::from_secs(3600);
+    let (response, summary, _) = t.process(&ev, Some(later)).finish(&[]);
+    assert_eq!(summary.ok, 50);
+    assert!(results(&response).iter().all(|(_, r)| r == "Ok"));
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn invoke(deadline_ms: u64, n: usize) -> Vec<(String, String)> {
+    let function = Function::new(&Settings::default());
+    let payload =
+        serde_json::value::RawValue::from_string(String::from_utf8(event(n)).unwrap()).unwrap();
+    let mut context = Context::default();
+    context.deadline = deadline_ms;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let response = runtime
+        .block_on(handle(&function, LambdaEvent::new(payload, context)))
+        .unwrap();
+    results(response.get().as_bytes())
+}
+
+#[test]
+fn lambda_with_a_near_deadline_returns_every_record_failed_in_time() {
+    // One second left: less than the 1.5 s kept to send the response, so no
+    // record may start; the invocation still answers, with every id.
+    let r = invoke(now_ms() + 1000, 20);
+    assert_eq!(
+        r.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        ids(20)
+    );
+    assert!(r.iter().all(|(_, result)| result == "ProcessingFailed"));
+}
+
+#[test]
+fn lambda_with_time_left_transforms_everything() {
+    let r = invoke(now_ms() + 300_000, 20);
+    assert_eq!(r.len(), 20);
+    assert!(r.iter().all(|(_, result)| result == "Ok"));
+}
