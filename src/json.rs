@@ -73,11 +73,11 @@ fn escape(b: u8) -> Option<u8> {
 }
 
 fn push_escape(out: &mut Vec<u8>, b: u8, esc: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hex = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
     if esc == 0 {
         out.extend_from_slice(b"\\u00");
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
+        out.push(hex(b >> 4));
+        out.push(hex(b & 0xf));
     } else {
         out.push(b'\\');
         out.push(esc);

@@ -62,8 +62,10 @@ pub fn emf_line(
         "FunctionName": function,
         "DeliveryStream": delivery_stream,
     });
-    for (name, value, _) in counts {
-        line[name] = serde_json::json!(value);
+    if let Some(fields) = line.as_object_mut() {
+        for (name, value, _) in counts {
+            fields.insert(name.to_string(), serde_json::json!(value));
+        }
     }
     line.to_string()
 }
