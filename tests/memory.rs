@@ -24,6 +24,11 @@ fn cli() -> PathBuf {
 /// Runs `cwl-firehose transform --no-budget EVENT`; returns peak RSS in
 /// bytes and the response.
 fn run(name: &str, event: Vec<u8>) -> (u64, Value) {
+    run_with(name, event, &[])
+}
+
+/// [`run`] with these environment variables set.
+fn run_with(name: &str, event: Vec<u8>, vars: &[(&str, &str)]) -> (u64, Value) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let input = dir.join(format!("memory-{name}.json"));
     let output = dir.join(format!("memory-{name}.out.json"));
@@ -39,6 +44,7 @@ fn run(name: &str, event: Vec<u8>) -> (u64, Value) {
     for (var, _) in cwl_firehose::config::VARIABLES {
         cmd.env_remove(var);
     }
+    cmd.envs(vars.iter().copied());
     // Linux carries the parent's RSS high-water mark into a child spawned
     // with posix_spawn (which shares the parent's memory until exec), so
     // force a plain fork: the child then starts from the parent's current
@@ -234,4 +240,46 @@ fn bomb_event_stays_under_128_mib() {
         ["Ok", "ProcessingFailed", "Ok", "ProcessingFailed"]
     );
     assert!(rss <= LIMIT, "peak RSS {rss} > {LIMIT}");
+}
+
+/// The worst record found for memory: empty events (39 bytes each) up to
+/// just under the inflate cap, a 260 KB record at the default cap. Every
+/// event becomes a line and a parsed event, so memory is a multiple of the
+/// cap: about 4x at the 64 MiB default, which is more than a 128 MB function
+/// has; with INFLATE_CAP=16 MiB it stays under 128 MiB.
+#[test]
+fn crafted_record_just_under_the_cap() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for cap in [16usize << 20, DEFAULT_INFLATE_CAP] {
+        let record = {
+            use std::io::Write;
+            let event = br#"{"id":"","timestamp":0,"message":""},"#;
+            let n = (cap - 200) / event.len();
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            enc.write_all(br#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":["#).unwrap();
+            let chunk = event.repeat(10_000);
+            for _ in 0..(n - 1) / 10_000 {
+                enc.write_all(&chunk).unwrap();
+            }
+            enc.write_all(&event.repeat((n - 1) % 10_000)).unwrap();
+            enc.write_all(br#"{"id":"","timestamp":0,"message":""}]}"#)
+                .unwrap();
+            enc.finish().unwrap()
+        };
+        let cap_var = cap.to_string();
+        let (rss, response) = run_with("crafted", event(&[record]), &[("INFLATE_CAP", &cap_var)]);
+        eprintln!(
+            "crafted record at INFLATE_CAP={cap}: peak RSS {:.1} MiB",
+            rss as f64 / 1048576.0
+        );
+        assert_eq!(response["records"][0]["result"], "ProcessingFailed");
+        if cap <= 16 << 20 {
+            assert!(
+                rss <= LIMIT,
+                "peak RSS {rss} > {LIMIT} at INFLATE_CAP={cap}"
+            );
+        }
+        // Bounded by the cap, whatever the cap.
+        assert!(rss <= 5 * cap as u64, "peak RSS {rss} > 5 x INFLATE_CAP");
+    }
 }
