@@ -4,6 +4,7 @@
 //! flags override them.
 
 mod encode;
+mod generate;
 mod replay;
 mod transform;
 
@@ -27,6 +28,8 @@ enum Command {
     Transform(transform::Args),
     /// Build a Firehose event from CloudWatch Logs documents or raw log lines.
     Encode(encode::Args),
+    /// Write a seeded, deterministic benchmark event (max, small or bomb) to stdout.
+    Generate(generate::Args),
     /// Replay Firehose processing-failed/ error files: print their lines or a new event.
     Replay(replay::Args),
 }
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transform(args) => transform::run(args),
         Command::Encode(args) => encode::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Replay(args) => replay::run(args),
     };
     match result {
