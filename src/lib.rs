@@ -48,6 +48,7 @@ pub mod batch;
 pub mod config;
 pub mod cwl;
 pub mod decode;
+mod deflate;
 pub mod error;
 pub mod firehose;
 pub mod json;
