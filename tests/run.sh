@@ -19,6 +19,9 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo check --lib --no-default-features
 
+step "fuzz targets compile (stable; the corpus is replayed by tests/fuzz_corpus.rs)"
+cargo check --manifest-path fuzz/Cargo.toml --bins
+
 step "cargo test"
 cargo test --all-targets
 cargo test --doc
