@@ -15,10 +15,9 @@ use crate::firehose::{
     RESPONSE_OPEN, RESULT_DROPPED, RESULT_OK, RESULT_PROCESSING_FAILED,
 };
 use crate::lines::{LineOptions, LineWriter};
-use crate::partition::push_partition_keys;
+use crate::partition::push_partition_keys_for;
+use crate::scan::{write_lines, Scan};
 use crate::split::{split_document, SplitLimits};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -128,6 +127,9 @@ pub struct Batch {
     pub dispositions: Vec<Disposition>,
     /// Records to re-ingest, in order; empty when nothing overflowed.
     pub reingest: Vec<ReingestRecord>,
+    /// The response being written in place: `{"records":[`, then each
+    /// decided entry in order. Without re-ingestion it is the response once
+    /// closed, so the largest buffer is never copied.
     entries: Vec<u8>,
     record_ids: Vec<String>,
     summary: Summary,
@@ -192,13 +194,17 @@ impl Transformer {
         let budget = self.config.response_budget.unwrap_or(usize::MAX);
         let single_budget = budget.saturating_sub(RESPONSE_OPEN.len() + RESPONSE_CLOSE.len());
 
+        batch.entries.extend_from_slice(RESPONSE_OPEN);
         for (index, record) in event.records.iter().enumerate() {
             let reserved = reserve.get(index).copied().unwrap_or(0);
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            if index > 0 {
+                batch.entries.push(b',');
+            }
+            let start = batch.entries.len();
             let disposition = if expired {
                 Disposition::Failed(RecordError::Deadline)
             } else {
-                let start = batch.entries.len();
                 batch.summary.bytes_in += record.data.as_deref().map_or(0, str::len);
                 match self.transform(record, &mut batch.entries) {
                     Err(e) => Disposition::Failed(e),
@@ -224,6 +230,17 @@ impl Transformer {
                     }
                 }
             };
+            // Entries without data go in place too (a re-ingested record's
+            // result is only known in `finish`).
+            let bare = match disposition {
+                Disposition::Dropped(_) => Some(RESULT_DROPPED),
+                Disposition::Failed(_) => Some(RESULT_PROCESSING_FAILED),
+                Disposition::Ok { .. } | Disposition::Reingest { .. } => None,
+            };
+            if let Some(result) = bare {
+                batch.entries.truncate(start);
+                push_bare_entry(&mut batch.entries, &record.record_id, result);
+            }
             batch.dispositions.push(disposition);
         }
         batch
@@ -237,45 +254,67 @@ impl Transformer {
     ) -> Result<Transformed, RecordError> {
         let data = record.data.as_deref().ok_or(RecordError::DataNotString)?;
         let bytes = self.decoder.decode(data)?;
-        let doc = LogsDocument::parse(bytes).map_err(RecordError::Json)?;
-        match doc.kind() {
-            MessageType::Control => return Ok(Transformed::Dropped(DropReason::Control)),
-            MessageType::Other(t) => return Err(RecordError::UnknownMessageType(t.to_string())),
-            MessageType::Data if doc.log_events.is_empty() => {
-                return Ok(Transformed::Dropped(DropReason::NoEvents))
-            }
-            MessageType::Data => {}
-        }
-        self.lines.clear();
-        self.ends.clear();
         // The lines are capped like the inflated bytes, so that memory stays
         // bounded by the cap whatever the document repeats per line.
         let cap = self.config.inflate_cap;
-        if !self
-            .writer
-            .write_document_within(&doc, &mut self.lines, &mut self.ends, cap)
-        {
-            return Err(RecordError::LinesCap { cap });
-        }
+        self.lines.clear();
+        self.ends.clear();
+        // One pass over the usual documents; what it declines takes serde's
+        // path, which decides and words any error.
+        let scan = write_lines(
+            bytes,
+            self.writer.options(),
+            cap,
+            &mut self.lines,
+            &mut self.ends,
+            &mut self.scratch,
+        );
+        let (events, log_group, owner, first_timestamp) = match scan {
+            Scan::Lines {
+                events,
+                log_group,
+                owner,
+                first_timestamp,
+            } => (events, log_group, owner, first_timestamp),
+            Scan::Control => return Ok(Transformed::Dropped(DropReason::Control)),
+            Scan::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
+            Scan::Decline => {
+                let doc = LogsDocument::parse(bytes).map_err(RecordError::Json)?;
+                match doc.kind() {
+                    MessageType::Control => return Ok(Transformed::Dropped(DropReason::Control)),
+                    MessageType::Other(t) => {
+                        return Err(RecordError::UnknownMessageType(t.to_string()))
+                    }
+                    MessageType::Data if doc.log_events.is_empty() => {
+                        return Ok(Transformed::Dropped(DropReason::NoEvents))
+                    }
+                    MessageType::Data => {}
+                }
+                self.lines.clear();
+                self.ends.clear();
+                if !self
+                    .writer
+                    .write_document_within(&doc, &mut self.lines, &mut self.ends, cap)
+                {
+                    return Err(RecordError::LinesCap { cap });
+                }
+                let first = doc.log_events.first().map_or(0, |e| e.timestamp);
+                let events = doc.log_events.len();
+                (events, doc.log_group, doc.owner, first)
+            }
+        };
         open_entry(entries, &record.record_id, RESULT_OK);
         entries.extend_from_slice(b",\"data\":\"");
-        let at = entries.len();
-        entries.resize(
-            at + base64::encoded_len(self.lines.len(), true).unwrap_or(0),
-            0,
-        );
-        if let Some(dst) = entries.get_mut(at..) {
-            let written = STANDARD.encode_slice(&self.lines, dst).unwrap_or(0);
-            entries.truncate(at + written);
-        }
+        // Amortized growth here; base64-simd then reserves exactly (a no-op).
+        let encoded = base64_simd::STANDARD.encoded_length(self.lines.len());
+        entries.reserve(encoded + 2);
+        base64_simd::STANDARD.encode_append(&self.lines, entries);
         entries.push(b'"');
         if self.config.partition_keys {
-            push_partition_keys(entries, &doc);
+            push_partition_keys_for(entries, &log_group, &owner, first_timestamp);
         }
         entries.push(b'}');
-        Ok(Transformed::Lines {
-            events: doc.log_events.len(),
-        })
+        Ok(Transformed::Lines { events })
     }
 
     /// A record that does not fit in what is left of the response.
@@ -368,17 +407,29 @@ impl Batch {
         } = self;
         summary.records_in = dispositions.len();
         let mut failures = Vec::new();
-        let mut out = Vec::with_capacity(entries.len() + 48 * dispositions.len() + 16);
-        out.extend_from_slice(RESPONSE_OPEN);
+        // Without re-ingestion every entry is already in place; otherwise the
+        // response is written again around the re-ingested records' results.
+        let in_place = !dispositions
+            .iter()
+            .any(|d| matches!(d, Disposition::Reingest { .. }));
+        let (mut out, entries) = if in_place {
+            (entries, Vec::new())
+        } else {
+            let mut out = Vec::with_capacity(entries.len() + 48 * dispositions.len() + 16);
+            out.extend_from_slice(RESPONSE_OPEN);
+            (out, entries)
+        };
         for (i, (disposition, id)) in dispositions.into_iter().zip(record_ids).enumerate() {
-            if i > 0 {
+            if i > 0 && !in_place {
                 out.push(b',');
             }
             match resolve(disposition, reingested) {
                 Outcome::Ok { entry, events } => {
                     summary.ok += 1;
                     summary.events_out += events;
-                    out.extend_from_slice(entries.get(entry).unwrap_or_default());
+                    if !in_place {
+                        out.extend_from_slice(entries.get(entry).unwrap_or_default());
+                    }
                 }
                 Outcome::Dropped(reason) => {
                     summary.dropped += 1;
@@ -387,11 +438,15 @@ impl Batch {
                         summary.split += usize::from(split);
                         summary.parts += parts;
                     }
-                    push_bare_entry(&mut out, &id, RESULT_DROPPED);
+                    if !in_place {
+                        push_bare_entry(&mut out, &id, RESULT_DROPPED);
+                    }
                 }
                 Outcome::Failed(e) => {
                     summary.processing_failed += 1;
-                    push_bare_entry(&mut out, &id, RESULT_PROCESSING_FAILED);
+                    if !in_place {
+                        push_bare_entry(&mut out, &id, RESULT_PROCESSING_FAILED);
+                    }
                     failures.push((id, e));
                 }
             }

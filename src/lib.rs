@@ -58,6 +58,7 @@ pub mod lines;
 pub mod mask;
 pub mod metrics;
 pub mod partition;
+pub mod scan;
 #[cfg(feature = "aws")]
 pub mod reingest;
 pub mod split;

@@ -11,13 +11,20 @@ use crate::lines::civil_from_days;
 /// Appends `,"metadata":{"partitionKeys":{…}}` for `doc` (which has events).
 pub fn push_partition_keys(out: &mut Vec<u8>, doc: &LogsDocument<'_>) {
     let ts = doc.log_events.first().map_or(0, |e| e.timestamp);
+    push_partition_keys_for(out, &doc.log_group, &doc.owner, ts);
+}
+
+/// [`push_partition_keys`] from the parts it reads: the log group, the
+/// owner and the first event's timestamp (for the fast path, which has no
+/// [`LogsDocument`]).
+pub fn push_partition_keys_for(out: &mut Vec<u8>, log_group: &str, owner: &str, ts: i64) {
     let secs = ts.div_euclid(1000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let h = secs.rem_euclid(86_400) / 3600;
     out.extend_from_slice(b",\"metadata\":{\"partitionKeys\":{\"log_group\":");
-    push_str(out, &sanitize_log_group(&doc.log_group));
+    push_str(out, &sanitize_log_group(log_group));
     out.extend_from_slice(b",\"owner\":");
-    push_str(out, &doc.owner);
+    push_str(out, owner);
     out.extend_from_slice(
         format!(
             ",\"year\":\"{y:04}\",\"month\":\"{m:02}\",\"day\":\"{d:02}\",\"hour\":\"{h:02}\"}}}}"
