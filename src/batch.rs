@@ -16,6 +16,7 @@ use crate::firehose::{
 };
 use crate::lines::{LineOptions, LineWriter};
 use crate::partition::push_partition_keys_for;
+use crate::prefault::populate_spare;
 use crate::scan::{write_lines, Scan};
 use crate::split::{split_document, SplitLimits};
 use std::ops::Range;
@@ -308,6 +309,7 @@ impl Transformer {
         // Amortized growth here; base64-simd then reserves exactly (a no-op).
         let encoded = base64_simd::STANDARD.encoded_length(self.lines.len());
         entries.reserve(encoded + 2);
+        populate_spare(entries, encoded);
         base64_simd::STANDARD.encode_append(&self.lines, entries);
         entries.push(b'"');
         if self.config.partition_keys {

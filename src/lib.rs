@@ -58,6 +58,7 @@ pub mod lines;
 pub mod mask;
 pub mod metrics;
 pub mod partition;
+mod prefault;
 pub mod scan;
 #[cfg(feature = "aws")]
 pub mod reingest;
