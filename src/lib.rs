@@ -59,9 +59,9 @@ pub mod mask;
 pub mod metrics;
 pub mod partition;
 mod prefault;
-pub mod scan;
 #[cfg(feature = "aws")]
 pub mod reingest;
+pub mod scan;
 pub mod split;
 
 pub use batch::{Batch, Config, Disposition, DropReason, ReingestRecord, Summary, Transformer};
