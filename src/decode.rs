@@ -86,6 +86,21 @@ impl Decoder {
                 .decode_vec(data.as_bytes(), &mut self.raw)
                 .map_err(RecordError::Base64)?;
         }
+        self.classify()
+    }
+
+    /// [`decode`](Self::decode) for bytes already base64-decoded (copied in):
+    /// the inflate stage alone, for benchmarks and fuzzing.
+    pub fn decode_bytes(&mut self, bytes: &[u8]) -> Result<&[u8], RecordError> {
+        self.raw.clear();
+        self.raw.extend_from_slice(bytes);
+        self.plain_len = 0;
+        self.was_gzip = false;
+        self.classify()
+    }
+
+    /// Inflates `raw` if it is gzip, else accepts it if it is JSON.
+    fn classify(&mut self) -> Result<&[u8], RecordError> {
         if self.raw.is_empty() {
             return Err(RecordError::Empty);
         }

@@ -103,7 +103,7 @@ pub fn event(size: Size, seed: u64, bytes: Option<usize>) -> Vec<u8> {
     }
     if size == Size::Bomb {
         // In the middle, so the records after it must still be done.
-        let bomb = record_entry(&mut rng, &bomb_document(), at_ms);
+        let bomb = record_entry(&mut rng, &bomb_document(BOMB_INFLATED_BYTES), at_ms);
         entries.insert(entries.len() / 2, bomb);
     }
     let mut out = head.into_bytes();
@@ -131,7 +131,8 @@ fn record_entry(rng: &mut Rng, gz: &[u8], at_ms: i64) -> String {
 /// bytes of request; `None` when not even a small batch fits.
 fn fitting_batch(rng: &mut Rng, source: Source, at_ms: i64, room: usize) -> Option<Vec<u8>> {
     const ENTRY_OVERHEAD: usize = 140;
-    let mut budget = MAX_BATCH_BYTES;
+    // Logs compress 3-8x and base64 adds 4/3: start near what fits.
+    let mut budget = MAX_BATCH_BYTES.min(room.saturating_mul(3));
     for _ in 0..12 {
         if room < ENTRY_OVERHEAD + 4096 {
             return None;
@@ -209,16 +210,17 @@ fn control_document(at_ms: i64) -> Vec<u8> {
     gzip(doc.as_bytes())
 }
 
-/// A document start followed by 1 GB of whitespace: valid JSON so far, and
-/// about 1,000 times its gzip size. Only a cap stops it.
-fn bomb_document() -> Vec<u8> {
+/// gzip of a document start followed by whitespace up to `inflated` bytes
+/// (1 GB in the bomb event): valid JSON so far, and about 1,000 times its
+/// gzip size. Only a cap stops it.
+pub fn bomb_document(inflated: usize) -> Vec<u8> {
     use flate2::write::GzEncoder;
     let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::best());
     let head =
         b"{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"123456789012\",\"logGroup\":\"/bomb\",\
                  \"logStream\":\"bomb\",\"subscriptionFilters\":[\"to-firehose\"],\"logEvents\":[";
     let chunk = vec![b' '; 1 << 20];
-    let mut left = BOMB_INFLATED_BYTES - head.len();
+    let mut left = inflated.saturating_sub(head.len());
     let mut ok = gz.write_all(head).is_ok();
     while ok && left > 0 {
         let n = left.min(chunk.len());

@@ -1,0 +1,276 @@
+//! MB/s for each stage of the job and for the whole record path, on the
+//! max benchmark event (`cwl-firehose generate --size max --seed 1`), with the
+//! reference implementation of each stage beside ours.
+//!
+//!     cargo bench --bench pipeline
+//!
+//! Throughput counts the bytes each stage reads: the event for the envelope,
+//! base64 characters for base64 decode, inflated bytes for inflate (its
+//! output), CloudWatch Logs parsing and line writing, line bytes for base64
+//! encode, and request bytes for the whole event. Under `cargo test` (no
+//! `--bench`) every bench runs once on a small event, so CI only builds them.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use cwl_firehose::cwl::LogsDocument;
+use cwl_firehose::decode::{Decoder, DEFAULT_INFLATE_CAP};
+use cwl_firehose::lines::{LineOptions, LineWriter};
+use cwl_firehose::scan::{write_lines, Scan};
+use cwl_firehose::{Config, FirehoseEvent, Transformer};
+use std::hint::black_box;
+use std::io::Read;
+use std::time::Duration;
+
+#[allow(dead_code)]
+#[path = "../src/bin/cwl-firehose/generate.rs"]
+mod generate;
+
+/// The event and what each stage needs of it, computed once.
+struct Input {
+    event: Vec<u8>,
+    data: Vec<String>,
+    gzips: Vec<Vec<u8>>,
+    docs: Vec<Vec<u8>>,
+    lines: Vec<Vec<u8>>,
+    bomb: String,
+}
+
+fn input() -> Input {
+    // A full run measures the max event; `cargo test` only checks that the
+    // benches run, on a small one (a debug build makes 20 MB slowly).
+    let full = std::env::args().any(|a| a == "--bench");
+    let (size, bytes) = if full {
+        (generate::Size::Max, None)
+    } else {
+        (generate::Size::Small, Some(60_000))
+    };
+    let event = generate::event(size, 1, bytes);
+    let parsed = FirehoseEvent::parse(&event).expect("a Firehose event");
+    let data: Vec<String> = parsed
+        .records
+        .iter()
+        .filter_map(|r| r.data.as_deref().map(str::to_string))
+        .collect();
+    let gzips: Vec<Vec<u8>> = data
+        .iter()
+        .map(|d| STANDARD.decode(d).expect("base64"))
+        .collect();
+    let docs: Vec<Vec<u8>> = gzips
+        .iter()
+        .map(|g| {
+            let mut doc = Vec::new();
+            flate2::read::MultiGzDecoder::new(&g[..])
+                .read_to_end(&mut doc)
+                .expect("gzip");
+            doc
+        })
+        .collect();
+    let mut writer = LineWriter::new(LineOptions::default());
+    let lines = docs
+        .iter()
+        .map(|d| {
+            let mut out = Vec::new();
+            if let Ok(doc) = LogsDocument::parse(d) {
+                writer.write_document(&doc, &mut out, &mut Vec::new());
+            }
+            out
+        })
+        .collect();
+    // The bomb record alone: 1 GB of whitespace behind a document start
+    // (just over the 64 MiB cap under `cargo test`).
+    let inflated = if full {
+        generate::BOMB_INFLATED_BYTES
+    } else {
+        DEFAULT_INFLATE_CAP + (1 << 20)
+    };
+    let bomb = STANDARD.encode(generate::bomb_document(inflated));
+    Input {
+        event,
+        data,
+        gzips,
+        docs,
+        lines,
+        bomb,
+    }
+}
+
+fn total<T: AsRef<[u8]>>(parts: &[T]) -> u64 {
+    parts.iter().map(|p| p.as_ref().len() as u64).sum()
+}
+
+fn stages(c: &mut Criterion) {
+    let input = input();
+    let event_bytes = input.event.len() as u64;
+    let b64_bytes: u64 = input.data.iter().map(|d| d.len() as u64).sum();
+    let doc_bytes = total(&input.docs);
+    let line_bytes = total(&input.lines);
+
+    let mut g = c.benchmark_group("envelope");
+    g.throughput(Throughput::Bytes(event_bytes));
+    g.bench_function("serde_borrowed", |b| {
+        b.iter(|| FirehoseEvent::parse(black_box(&input.event)).map(|e| e.records.len()))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("base64_decode");
+    g.throughput(Throughput::Bytes(b64_bytes));
+    let mut buf = Vec::new();
+    g.bench_function("base64_simd", |b| {
+        b.iter(|| {
+            for d in &input.data {
+                buf.clear();
+                let _ = base64_simd::STANDARD.decode_append(d.as_bytes(), &mut buf);
+            }
+        })
+    });
+    g.bench_function("base64_reference", |b| {
+        b.iter(|| {
+            for d in &input.data {
+                buf.clear();
+                let _ = STANDARD.decode_vec(d.as_bytes(), &mut buf);
+            }
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("inflate");
+    g.throughput(Throughput::Bytes(doc_bytes));
+    let mut decoder = Decoder::new(DEFAULT_INFLATE_CAP);
+    g.bench_function("libdeflate_decoder", |b| {
+        b.iter(|| {
+            for gz in &input.gzips {
+                let _ = black_box(decoder.decode_bytes(gz).map(<[u8]>::len));
+            }
+        })
+    });
+    let mut plain = Vec::new();
+    g.bench_function("flate2_zlib_rs_reference", |b| {
+        b.iter(|| {
+            for gz in &input.gzips {
+                plain.clear();
+                let _ = flate2::bufread::MultiGzDecoder::new(&gz[..]).read_to_end(&mut plain);
+            }
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("cwl_to_lines");
+    g.throughput(Throughput::Bytes(doc_bytes));
+    let (mut out, mut ends, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    g.bench_function("scan_parse_and_write", |b| {
+        b.iter(|| {
+            for doc in &input.docs {
+                out.clear();
+                ends.clear();
+                let scan = write_lines(
+                    doc,
+                    &LineOptions::default(),
+                    DEFAULT_INFLATE_CAP,
+                    &mut out,
+                    &mut ends,
+                    &mut scratch,
+                );
+                assert!(!matches!(scan, Scan::Decline));
+            }
+        })
+    });
+    g.bench_function("serde_parse_reference", |b| {
+        b.iter(|| {
+            for doc in &input.docs {
+                let _ = black_box(LogsDocument::parse(doc).map(|d| d.log_events.len()));
+            }
+        })
+    });
+    let parsed: Vec<LogsDocument<'_>> = input
+        .docs
+        .iter()
+        .filter_map(|d| LogsDocument::parse(d).ok())
+        .collect();
+    let mut writer = LineWriter::new(LineOptions::default());
+    g.bench_function("line_writer_reference", |b| {
+        b.iter(|| {
+            for doc in &parsed {
+                out.clear();
+                ends.clear();
+                writer.write_document(doc, &mut out, &mut ends);
+            }
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("base64_encode");
+    g.throughput(Throughput::Bytes(line_bytes));
+    let mut encoded = Vec::new();
+    g.bench_function("base64_simd", |b| {
+        b.iter(|| {
+            for l in &input.lines {
+                encoded.clear();
+                base64_simd::STANDARD.encode_append(l, &mut encoded);
+            }
+        })
+    });
+    let mut text = String::new();
+    g.bench_function("base64_reference", |b| {
+        b.iter(|| {
+            for l in &input.lines {
+                text.clear();
+                STANDARD.encode_string(l, &mut text);
+            }
+        })
+    });
+    g.finish();
+}
+
+fn whole(c: &mut Criterion) {
+    let input = input();
+    let config = Config {
+        response_budget: None,
+        ..Config::default()
+    };
+    let mut g = c.benchmark_group("record_path");
+    g.throughput(Throughput::Bytes(input.event.len() as u64));
+    // A warm transformer, as in a warm Lambda: buffers reused across events.
+    let mut transformer = Transformer::new(config.clone());
+    g.bench_function(BenchmarkId::new("event", "warm"), |b| {
+        b.iter(|| {
+            let event = FirehoseEvent::parse(&input.event).expect("event");
+            let (response, summary, _) = transformer.process(&event, None).finish(&[]);
+            assert_eq!(summary.processing_failed, 0);
+            response.len()
+        })
+    });
+    g.bench_function(BenchmarkId::new("event", "cold"), |b| {
+        b.iter(|| {
+            let event = FirehoseEvent::parse(&input.event).expect("event");
+            let (response, _, _) = Transformer::new(config.clone())
+                .process(&event, None)
+                .finish(&[]);
+            response.len()
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("bomb_record");
+    g.throughput(Throughput::Bytes(input.bomb.len() as u64));
+    let mut decoder = Decoder::new(DEFAULT_INFLATE_CAP);
+    g.bench_function("refused_at_cap", |b| {
+        b.iter(|| assert!(decoder.decode(&input.bomb).is_err()))
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    // 2 noisy cores: enough samples for a stable median, not minutes per bench.
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = stages, whole
+}
+criterion_main!(benches);
