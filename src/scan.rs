@@ -211,7 +211,6 @@ impl<'a> Cursor<'a> {
                 from = start + 16;
             }
         }
-        #[cfg(target_arch = "x86_64")]
         while let Some(block) = self.b.get(from..from + 16) {
             let hits = specials16(block);
             if hits != 0 {
@@ -616,21 +615,17 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// `"`, `\\` or a control character.
 #[inline]
 fn find_special(b: &[u8], from: usize) -> Option<usize> {
-    let mut rest = b.get(from..)?;
+    let rest = b.get(from..)?;
     let mut at = from;
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut blocks = rest.chunks_exact(16);
-        for block in &mut blocks {
-            let hits = specials16(block);
-            if hits != 0 {
-                return Some(at + hits.trailing_zeros() as usize);
-            }
-            at += 16;
+    let mut blocks = rest.chunks_exact(16);
+    for block in &mut blocks {
+        let hits = specials16(block);
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize);
         }
-        rest = blocks.remainder();
+        at += 16;
     }
-    let mut words = rest.chunks_exact(8);
+    let mut words = blocks.remainder().chunks_exact(8);
     for chunk in &mut words {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
@@ -674,6 +669,42 @@ fn specials16(block: &[u8]) -> u32 {
         let control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
         _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
     }
+}
+
+/// One bit per special byte of a 16-byte block, portably: arm64 (where the
+/// Lambda runs, Graviton) and everything but x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn specials16(block: &[u8]) -> u32 {
+    specials16_swar(block)
+}
+
+/// [`specials16`] from two 8-byte words, exact at every position (unlike
+/// the first-match test in [`find_special`], no borrow crosses a byte).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn specials16_swar(block: &[u8]) -> u32 {
+    match (block.get(..8), block.get(8..16)) {
+        (Some(a), Some(b)) => specials8(a) | specials8(b) << 8,
+        _ => 0,
+    }
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn specials8(chunk: &[u8]) -> u32 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+        return 0;
+    };
+    let w = u64::from_le_bytes(word);
+    // 0x80 in each byte that is zero / below 0x20: the low 7 bits are added
+    // to at most 0x7f, so no carry leaves its byte.
+    let zero = |v: u64| !(((v & LOW7) + LOW7) | v) & HI;
+    let below_space = !(((w & LOW7) + LO * 0x60) | w) & HI;
+    let hits = below_space | zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')));
+    // Bit 7 of byte k to bit k.
+    ((hits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
 #[cfg(test)]
@@ -931,6 +962,31 @@ mod tests {
             &mut scratch,
         );
         assert_eq!(scan, Scan::Decline);
+    }
+
+    #[test]
+    fn block_masks_are_exact() {
+        let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+        let bytes = [
+            0u8, 1, 0x1f, 0x20, 0x21, b'"', b'\\', b'a', 0x7f, 0x80, 0x9f, 0xa0, 0xdc, 0xff,
+        ];
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..20_000 {
+            let mut block = [0u8; 16];
+            for b in &mut block {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = bytes[(state % bytes.len() as u64) as usize];
+            }
+            let expected = block
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| special(c))
+                .fold(0u32, |m, (i, _)| m | 1 << i);
+            assert_eq!(specials16_swar(&block), expected, "{block:?}");
+            assert_eq!(specials16(&block), expected, "{block:?}");
+        }
     }
 
     #[test]
