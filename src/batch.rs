@@ -255,9 +255,10 @@ impl Transformer {
     ) -> Result<Transformed, RecordError> {
         let data = record.data.as_deref().ok_or(RecordError::DataNotString)?;
         let bytes = self.decoder.decode(data)?;
-        // The lines are capped like the inflated bytes, so that memory stays
-        // bounded by the cap whatever the document repeats per line.
-        let cap = self.config.inflate_cap;
+        // The lines are capped too, so that memory stays bounded by the cap
+        // whatever the document repeats per line (group, stream and owner on
+        // every line); twice the cap fits every real record's lines.
+        let cap = self.config.inflate_cap.saturating_mul(2);
         self.lines.clear();
         self.ends.clear();
         // One pass over the usual documents; what it declines takes serde's
@@ -279,6 +280,9 @@ impl Transformer {
             } => (events, log_group, owner, first_timestamp),
             Scan::Control => return Ok(Transformed::Dropped(DropReason::Control)),
             Scan::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
+            // Declined because the lines passed the cap: the record fails
+            // either way, and serde's path would first build every event.
+            Scan::Decline if self.lines.len() > cap => return Err(RecordError::LinesCap { cap }),
             Scan::Decline => {
                 let doc = LogsDocument::parse(bytes).map_err(RecordError::Json)?;
                 match doc.kind() {

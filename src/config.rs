@@ -14,7 +14,7 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         "INFLATE_CAP",
-        "largest inflated record in bytes (default 67108864)",
+        "largest inflated record in bytes (default 16777216)",
     ),
     (
         "RESPONSE_BUDGET",

@@ -36,7 +36,7 @@ pub struct LogsDocument<'a> {
     pub log_stream: Cow<'a, str>,
     #[serde(borrow, default)]
     pub subscription_filters: Vec<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, deserialize_with = "bounded_events")]
     pub log_events: Vec<LogEvent<'a>>,
 }
 
@@ -53,6 +53,40 @@ pub struct LogEvent<'a> {
     /// through to the line as it is.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub extracted_fields: Option<&'a RawValue>,
+}
+
+/// At most this many events per document. CloudWatch Logs sends at most
+/// 10,000; the bound keeps a crafted document of millions of empty events
+/// (a few hundred KB of gzip) from building a list of hundreds of megabytes.
+pub const MAX_EVENTS: usize = 100_000;
+
+fn bounded_events<'de: 'a, 'a, D>(d: D) -> Result<Vec<LogEvent<'a>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Events<'a>(std::marker::PhantomData<LogEvent<'a>>);
+    impl<'de: 'a, 'a> serde::de::Visitor<'de> for Events<'a> {
+        type Value = Vec<LogEvent<'a>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of log events")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(event) = seq.next_element::<LogEvent<'a>>()? {
+                if events.len() == MAX_EVENTS {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "more than {MAX_EVENTS} log events in one document"
+                    )));
+                }
+                events.push(event);
+            }
+            Ok(events)
+        }
+    }
+    d.deserialize_seq(Events(std::marker::PhantomData))
 }
 
 impl<'a> LogsDocument<'a> {

@@ -85,7 +85,7 @@ fn write_json_error(f: &mut fmt::Formatter<'_>, e: &serde_json::Error) -> fmt::R
         }
         Category::Data => {
             let text = e.to_string();
-            if text.starts_with("missing field") {
+            if text.starts_with("missing field") || text.starts_with("more than") {
                 write!(f, "not a CloudWatch Logs document: {text}")
             } else {
                 write!(

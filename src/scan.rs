@@ -547,7 +547,8 @@ impl<'a> Cursor<'a> {
                 first = timestamp;
             }
             count += 1;
-            if out.len() > w.limit {
+            // Past either bound serde's path decides (and words) the failure.
+            if out.len() > w.limit || count > crate::cwl::MAX_EVENTS {
                 return None;
             }
             if !self.next_or_close(b']')? {

@@ -214,7 +214,7 @@ fn lines_that_repeat_a_long_group_are_capped() {
     // 2,000 empty events (a record of a few KB; 760 bytes with empty ids)
     // wrote 131 MB of lines and a 175 MB response (714 MB peak RSS); a
     // 1,000 KiB record could ask for terabytes and take the whole batch down
-    // with the function. Lines are now capped like the inflated bytes.
+    // with the function. Lines are now capped at twice the inflate cap.
     let group = "g".repeat(64 << 10);
     let events = vec![json!({"id": "", "timestamp": 0, "message": ""}); 2000];
     let shape = |events: &[Value]| {
@@ -235,7 +235,7 @@ fn lines_that_repeat_a_long_group_are_capped() {
     assert_eq!(o.result, "ProcessingFailed");
     assert!(matches!(
         o.error,
-        Some(RecordError::LinesCap { cap: 1_048_576 })
+        Some(RecordError::LinesCap { cap: 2_097_152 })
     ));
     assert!(o.response_len < 1000);
     // Under the cap the same shape is fine.
@@ -368,5 +368,27 @@ fn only_a_malformed_event_is_an_error() {
         b"\xff",
     ] {
         assert!(FirehoseEvent::parse(bad).is_err());
+    }
+}
+
+#[test]
+fn more_than_100_000_events_fail_the_record() {
+    // CloudWatch Logs sends at most 10,000 events; the bound keeps a crafted
+    // document from building an unbounded event list on serde's path (which
+    // the masking and merge options always take).
+    let events = vec![json!({"id": "", "timestamp": 0, "message": ""}); 100_001];
+    let doc = serde_json::to_vec(&json!({"messageType": "DATA_MESSAGE", "owner": "o",
+        "logGroup": "g", "logStream": "s", "logEvents": events}))
+    .unwrap();
+    for mask in [None, Some(cwl_firehose::mask::Keep::Last4)] {
+        let mut config = Config {
+            response_budget: None,
+            ..Config::default()
+        };
+        config.lines.mask = mask;
+        let o = outcome(Some(&gz64(&doc)), config);
+        assert_eq!(o.result, "ProcessingFailed");
+        let e = o.error.unwrap().to_string();
+        assert!(e.contains("more than 100000 log events"), "{e}");
     }
 }

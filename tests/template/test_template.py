@@ -277,7 +277,7 @@ def test_function_environment(dynamic):
     assert env["OUTPUT_FORMAT"] == {"Ref": "OutputFormat"}
     assert env["MASK_PAN"] == {"Ref": "MaskPan"}
     params = TPL["Parameters"]
-    assert params["InflateCap"]["Default"] == 67108864
+    assert params["InflateCap"]["Default"] == 16777216
     assert params["ResponseBudget"]["Default"] == 6000000
     assert params["ReingestMaxAttempts"]["Default"] == 5
     assert params["OutputFormat"]["AllowedValues"] == ["json", "message"]
