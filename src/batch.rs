@@ -146,6 +146,8 @@ pub struct Transformer {
     lines: Vec<u8>,
     ends: Vec<usize>,
     scratch: Vec<u8>,
+    /// Values masked in the record last written.
+    masked: usize,
 }
 
 impl Transformer {
@@ -157,6 +159,7 @@ impl Transformer {
             lines: Vec::new(),
             ends: Vec::new(),
             scratch: Vec::new(),
+            masked: 0,
         }
     }
 
@@ -219,7 +222,7 @@ impl Transformer {
                         if used - reserved + size <= budget {
                             used = used - reserved + size;
                             batch.summary.bytes_out += self.lines.len();
-                            batch.summary.masked_pans += self.writer.masked();
+                            batch.summary.masked_pans += self.masked;
                             Disposition::Ok {
                                 entry: start..batch.entries.len(),
                                 events,
@@ -277,7 +280,11 @@ impl Transformer {
                 log_group,
                 owner,
                 first_timestamp,
-            } => (events, log_group, owner, first_timestamp),
+                masked,
+            } => {
+                self.masked = masked;
+                (events, log_group, owner, first_timestamp)
+            }
             Scan::Control => return Ok(Transformed::Dropped(DropReason::Control)),
             Scan::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
             // Declined because the lines passed the cap: the record fails
@@ -303,6 +310,7 @@ impl Transformer {
                 {
                     return Err(RecordError::LinesCap { cap });
                 }
+                self.masked = self.writer.masked();
                 let first = doc.log_events.first().map_or(0, |e| e.timestamp);
                 let events = doc.log_events.len();
                 (events, doc.log_group, doc.owner, first)

@@ -19,6 +19,7 @@
 
 use crate::json::{push_int, push_str};
 use crate::lines::{push_iso8601, LineOptions, OutputFormat};
+use crate::mask::{mask, Keep};
 use std::borrow::Cow;
 
 /// What the fast path made of a document.
@@ -31,6 +32,8 @@ pub enum Scan<'a> {
         owner: Cow<'a, str>,
         /// The first event's timestamp (for partition keys).
         first_timestamp: i64,
+        /// Card numbers and verification codes masked.
+        masked: usize,
     },
     /// A valid CONTROL_MESSAGE.
     Control,
@@ -65,7 +68,7 @@ pub fn write_lines<'a>(
         keep_message: _,
         mask,
     } = *options;
-    if merge_json_message || mask.is_some() || std::str::from_utf8(doc).is_err() {
+    if merge_json_message || std::str::from_utf8(doc).is_err() {
         return Scan::Decline;
     }
     let mut writer = Writer {
@@ -74,6 +77,9 @@ pub fn write_lines<'a>(
         limit,
         tail: Vec::new(),
         scratch,
+        mask,
+        masked: 0,
+        masked_text: String::new(),
     };
     Cursor {
         b: doc,
@@ -114,6 +120,11 @@ struct Writer<'s> {
     limit: usize,
     tail: Vec<u8>,
     scratch: &'s mut Vec<u8>,
+    /// Masking on: the message is decoded, masked, and written from
+    /// `masked_text` when anything was masked.
+    mask: Option<Keep>,
+    masked: usize,
+    masked_text: String,
 }
 
 impl Writer<'_> {
@@ -146,6 +157,62 @@ impl Writer<'_> {
     }
 
     fn line(
+        &mut self,
+        out: &mut Vec<u8>,
+        id: &Str<'_>,
+        timestamp: i64,
+        message: &Str<'_>,
+        extracted: Option<&[u8]>,
+    ) -> Option<()> {
+        if let Some(keep) = self.mask {
+            // extractedFields need masking too: serde's path does that.
+            if extracted.is_some() {
+                return None;
+            }
+            let mut text = std::mem::take(&mut self.masked_text);
+            let result = match mask(&message.decode()?, keep, &mut text) {
+                Some(n) => {
+                    self.masked += n;
+                    self.line_with_text(out, id, timestamp, &text)
+                }
+                None => self.line_unmasked(out, id, timestamp, message, extracted),
+            };
+            self.masked_text = text;
+            return result;
+        }
+        self.line_unmasked(out, id, timestamp, message, extracted)
+    }
+
+    /// A line whose message is `text` (already decoded and masked).
+    fn line_with_text(
+        &mut self,
+        out: &mut Vec<u8>,
+        id: &Str<'_>,
+        timestamp: i64,
+        text: &str,
+    ) -> Option<()> {
+        if self.format == OutputFormat::Message {
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'\n');
+            return Some(());
+        }
+        out.extend_from_slice(b"{\"timestamp\":");
+        push_int(out, timestamp);
+        out.extend_from_slice(b",\"id\":");
+        self.string(out, id)?;
+        out.extend_from_slice(b",\"message\":");
+        push_str(out, text);
+        out.extend_from_slice(&self.tail);
+        if self.add_time {
+            out.extend_from_slice(b",\"time\":\"");
+            push_iso8601(out, timestamp);
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"}\n");
+        Some(())
+    }
+
+    fn line_unmasked(
         &mut self,
         out: &mut Vec<u8>,
         id: &Str<'_>,
@@ -483,6 +550,7 @@ impl<'a> Cursor<'a> {
                 log_group: group,
                 owner,
                 first_timestamp,
+                masked: w.masked,
             }),
             _ => None,
         }
@@ -749,6 +817,15 @@ mod tests {
                 add_time: true,
                 ..LineOptions::default()
             },
+            LineOptions {
+                mask: Some(Keep::First6Last4),
+                ..LineOptions::default()
+            },
+            LineOptions {
+                format: OutputFormat::Message,
+                mask: Some(Keep::Last4),
+                ..LineOptions::default()
+            },
         ] {
             let (scan, out, ends) = fast(doc, options);
             match scan {
@@ -786,6 +863,7 @@ mod tests {
     fn usual_documents_are_answered_and_agree() {
         for events in [
             r#"{"id":"1","timestamp":1764300000123,"message":"hello"}"#,
+            r#"{"id":"1","timestamp":1,"message":"card 4111 1111 1111 1111 cvv=123"},{"id":"2","timestamp":2,"message":"{\"pan\":\"5555555555554444\"}"}"#,
             r#"{"id":"1","timestamp":1,"message":"a \"quoted\" \\ path\n\tat x"},{"id":"2","timestamp":-5,"message":""}"#,
             r#"{"id":"1","timestamp":0,"message":"ctl \u0001\u001f é ✓ 😀 \u007f"}"#,
             r#" { "message" : "key order" , "timestamp" : 7 , "id" : "x" } "#,
