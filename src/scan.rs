@@ -164,67 +164,38 @@ impl Writer<'_> {
         message: &Str<'_>,
         extracted: Option<&[u8]>,
     ) -> Option<()> {
-        if let Some(keep) = self.mask {
-            // extractedFields need masking too: serde's path does that.
-            if extracted.is_some() {
-                return None;
+        let Some(keep) = self.mask else {
+            return self.write_line(out, id, timestamp, Message::Raw(message), extracted);
+        };
+        // extractedFields need masking too: serde's path does that.
+        if extracted.is_some() {
+            return None;
+        }
+        let mut text = std::mem::take(&mut self.masked_text);
+        let result = match mask(&message.decode()?, keep, &mut text) {
+            Some(n) => {
+                self.masked += n;
+                self.write_line(out, id, timestamp, Message::Text(&text), None)
             }
-            let mut text = std::mem::take(&mut self.masked_text);
-            let result = match mask(&message.decode()?, keep, &mut text) {
-                Some(n) => {
-                    self.masked += n;
-                    self.line_with_text(out, id, timestamp, &text)
-                }
-                None => self.line_unmasked(out, id, timestamp, message, extracted),
-            };
-            self.masked_text = text;
-            return result;
-        }
-        self.line_unmasked(out, id, timestamp, message, extracted)
+            None => self.write_line(out, id, timestamp, Message::Raw(message), None),
+        };
+        self.masked_text = text;
+        result
     }
 
-    /// A line whose message is `text` (already decoded and masked).
-    fn line_with_text(
+    fn write_line(
         &mut self,
         out: &mut Vec<u8>,
         id: &Str<'_>,
         timestamp: i64,
-        text: &str,
-    ) -> Option<()> {
-        if self.format == OutputFormat::Message {
-            out.extend_from_slice(text.as_bytes());
-            out.push(b'\n');
-            return Some(());
-        }
-        out.extend_from_slice(b"{\"timestamp\":");
-        push_int(out, timestamp);
-        out.extend_from_slice(b",\"id\":");
-        self.string(out, id)?;
-        out.extend_from_slice(b",\"message\":");
-        push_str(out, text);
-        out.extend_from_slice(&self.tail);
-        if self.add_time {
-            out.extend_from_slice(b",\"time\":\"");
-            push_iso8601(out, timestamp);
-            out.push(b'"');
-        }
-        out.extend_from_slice(b"}\n");
-        Some(())
-    }
-
-    fn line_unmasked(
-        &mut self,
-        out: &mut Vec<u8>,
-        id: &Str<'_>,
-        timestamp: i64,
-        message: &Str<'_>,
+        message: Message<'_, '_>,
         extracted: Option<&[u8]>,
     ) -> Option<()> {
         if self.format == OutputFormat::Message {
-            if message.plain {
-                out.extend_from_slice(message.raw);
-            } else {
-                unescape(message.raw, out)?;
+            match message {
+                Message::Raw(m) if m.plain => out.extend_from_slice(m.raw),
+                Message::Raw(m) => unescape(m.raw, out)?,
+                Message::Text(t) => out.extend_from_slice(t.as_bytes()),
             }
             out.push(b'\n');
             return Some(());
@@ -234,7 +205,10 @@ impl Writer<'_> {
         out.extend_from_slice(b",\"id\":");
         self.string(out, id)?;
         out.extend_from_slice(b",\"message\":");
-        self.string(out, message)?;
+        match message {
+            Message::Raw(m) => self.string(out, m)?,
+            Message::Text(t) => push_str(out, t),
+        }
         out.extend_from_slice(&self.tail);
         if self.add_time {
             out.extend_from_slice(b",\"time\":\"");
@@ -248,6 +222,13 @@ impl Writer<'_> {
         out.extend_from_slice(b"}\n");
         Some(())
     }
+}
+
+/// A message as the document holds it, or as masking rewrote it.
+#[derive(Clone, Copy)]
+enum Message<'s, 'a> {
+    Raw(&'s Str<'a>),
+    Text(&'s str),
 }
 
 /// A position in the document; every method returns `None` to decline.
