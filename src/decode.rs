@@ -157,17 +157,9 @@ impl Decoder {
     fn inflate_members(&mut self) -> Option<Result<(), RecordError>> {
         let limit = self.cap.saturating_add(1);
         let inflater = self.inflater.as_mut()?;
-        // The last member's ISIZE: exact for the usual single member, never
-        // trusted beyond the cap or DEFLATE's ratio.
-        let hint = match self
-            .raw
-            .len()
-            .checked_sub(4)
-            .and_then(|i| self.raw.get(i..))
-        {
-            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
-            _ => 0,
-        };
+        // Exact for the usual single member, never trusted beyond the cap
+        // or DEFLATE's ratio.
+        let hint = trailer_size(&self.raw);
         let first = hint
             .min(self.raw.len().saturating_mul(MAX_RATIO))
             .min(limit);
@@ -214,17 +206,8 @@ impl Decoder {
     /// behaviour, and the path for whatever libdeflate refuses.
     fn inflate_stream(&mut self) -> Result<(), RecordError> {
         let limit = self.cap.saturating_add(1);
-        // ISIZE (last 4 bytes) is the last member's size mod 2^32: a hint for
-        // one allocation up front, never trusted beyond the cap.
-        let hint = match self
-            .raw
-            .len()
-            .checked_sub(4)
-            .and_then(|i| self.raw.get(i..))
-        {
-            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
-            _ => 0,
-        };
+        // A hint for one allocation up front, never trusted beyond the cap.
+        let hint = trailer_size(&self.raw);
         let first = hint.saturating_add(1).max(MIN_GROWTH).min(limit);
         if self.plain.len() < first {
             self.plain.resize(first, 0);
@@ -252,6 +235,15 @@ impl Decoder {
         }
         self.plain_len = len;
         Ok(())
+    }
+}
+
+/// ISIZE, the last 4 bytes of a gzip record: the last member's size mod
+/// 2^32 (0 when the record is shorter).
+fn trailer_size(raw: &[u8]) -> usize {
+    match raw.len().checked_sub(4).and_then(|i| raw.get(i..)) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+        _ => 0,
     }
 }
 
