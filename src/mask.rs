@@ -124,7 +124,23 @@ impl FromStr for Keep {
 /// The count adds up PANs (a PAN with its track data counts once) and security codes.
 /// The masked text has the same length as `text`: each hidden digit becomes `*`.
 pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
-    let b = text.as_bytes();
+    let mut bytes = std::mem::take(scratch).into_bytes();
+    let found = mask_bytes(text.as_bytes(), keep, &mut bytes);
+    if found.is_none() {
+        // Untouched: give the buffer back empty rather than check it again.
+        bytes.clear();
+    }
+    // Only ASCII digits of valid UTF-8 became `*`, so this never fails; if it did, the
+    // lossy copy would still hide every digit that was hidden.
+    *scratch = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    found
+}
+
+/// [`mask`] on bytes: what the line writer uses for message bytes it copies as they are
+/// (a JSON string body without escapes is its own text). Bytes other than the hidden
+/// ASCII digits are copied unchanged.
+pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usize> {
     let mut out = Writer {
         text,
         out: scratch,
@@ -132,25 +148,16 @@ pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
         copied: 0,
         count: 0,
     };
-    let mut i = 0;
     // End of the last PAN found.
     let mut pan_end = 0;
-    while let Some(s) = next_digit(b, i) {
-        let e = run_end(b, s);
-        // Every digit run is a possible start, even inside a PAN just found: in
-        // "6011 4111 1111 1111 1111" both the first and the last 16 digits may pass, and
-        // the union of what they hide is hidden.
-        i = e;
-        // Most runs (times, IP octets, bits of UUIDs) can start neither a PAN nor a CVV.
+    let mut runs = Candidates::new(text);
+    while let Some((s, e)) = runs.next() {
+        let b = text;
         let len = e - s;
-        let may_start_pan = matches!(b.get(s), Some(b'2'..=b'6')) && (len == 4 || len >= MIN_LEN);
-        if !may_start_pan && !(3..=4).contains(&len) {
-            continue;
-        }
         let Some(left) = left_context(b, s) else {
             continue;
         };
-        if let Some(pan) = find_pan(b, s, e, left) {
+        if let Some(pan) = find_pan(b, s, e, left, Syntax::Text) {
             // One nested in the previous PAN hides nothing more: it is part of that number.
             if pan.end <= pan_end {
                 continue;
@@ -160,13 +167,13 @@ pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
             out.mask(pan.start, pan.end, keep.head(), hide_to);
             if let Some((ts, te)) = pan.track {
                 out.mask(ts, te, 0, usize::MAX);
-                i = te;
+                runs.skip_to(te);
             }
             out.count += 1;
         } else if left == Left::Plain
             && (3..=4).contains(&len)
             && right_ok(b, e)
-            && is_cvv_value(b, s)
+            && is_cvv_value(b, s, Syntax::Text)
         {
             out.mask(s, e, 0, usize::MAX);
             out.count += 1;
@@ -175,10 +182,48 @@ pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
     out.finish()
 }
 
+/// Whether [`mask`] may find something in the decoded value of a JSON string body `raw`
+/// (the bytes between the quotes, escapes as written) that has no `\u` escape. `false`
+/// means it finds nothing, and the line writer copies the body without decoding it;
+/// `true` means decode and mask (a false alarm costs only that).
+///
+/// A body without `\u` escapes holds the same digits, in the same runs, as its value, and
+/// each escape (`\"`, `\\`, `\/`, `\n`, `\t`, …) stands for a character that is never a
+/// letter or digit. The rules of [`mask`] are applied with that in mind, each loosened so
+/// that it can only say yes more often: a letter after a backslash counts as a boundary,
+/// the gaps around a security code's key may be twice as long (escapes take two bytes),
+/// and IBANs are not ruled out. `\u` escapes could spell digits, letters or separators,
+/// so bodies with them must be decoded (the caller knows: it checked every escape).
+pub fn json_body_may_mask(raw: &[u8]) -> bool {
+    let b = raw;
+    let mut runs = Candidates::new(b);
+    while let Some((s, e)) = runs.next() {
+        if !loose_left_ok(b, s) {
+            continue;
+        }
+        if find_pan(b, s, e, Left::Plain, Syntax::JsonBody).is_some()
+            || ((3..=4).contains(&(e - s))
+                && right_ok(b, e)
+                && is_cvv_value(b, s, Syntax::JsonBody))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// What [`mask`] reads: text, or a JSON string body as written (see
+/// [`json_body_may_mask`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    Text,
+    JsonBody,
+}
+
 /// Copies `text` into `out` lazily: only once something is masked.
 struct Writer<'a> {
-    text: &'a str,
-    out: &'a mut String,
+    text: &'a [u8],
+    out: &'a mut Vec<u8>,
     /// Whether `out` has been cleared and holds `text[..copied]`.
     started: bool,
     /// Bytes of `text` already written.
@@ -197,57 +242,36 @@ impl Writer<'_> {
         }
         // This range may overlap the previous one (another start in the same run of digit
         // groups): take that part of the output back and hide the union of both.
-        let mut prev = String::new();
+        let mut prev = Vec::new();
         let written = self.copied;
         if start < written {
-            // `out` mirrors `text[..copied]` byte for byte (only ASCII digits became `*`),
-            // so `at` is the offset of the ASCII digit at `start`: a char boundary.
+            // `out` mirrors `text[..copied]` byte for byte (only digits became `*`).
             let at = self.out.len().saturating_sub(written - start);
-            if self.out.is_char_boundary(at) {
-                prev = self.out.split_off(at);
-                self.copied = start;
-            }
+            prev = self.out.split_off(at);
+            self.copied = start;
         } else {
             self.push_unchanged(start);
         }
-        let bytes = self.text.as_bytes();
         let mut idx = 0;
-        for (pos, &c) in (start..).zip(bytes.get(start..end).unwrap_or_default()) {
+        for (pos, &c) in (start..).zip(self.text.get(start..end).unwrap_or_default()) {
             let mut hide = false;
             if c.is_ascii_digit() {
                 hide = (hide_from..hide_to).contains(&idx);
                 idx += 1;
             }
-            if pos < self.copied {
-                continue; // Only if the split above was refused: that part stays as it was.
-            }
-            let hidden_before =
-                pos.checked_sub(start).and_then(|o| prev.as_bytes().get(o)) == Some(&b'*');
-            // Ranges hold only ASCII digits and separators.
-            self.out.push(if hide || hidden_before {
-                '*'
-            } else {
-                char::from(c)
-            });
+            let hidden_before = pos.checked_sub(start).and_then(|o| prev.get(o)) == Some(&b'*');
+            self.out.push(if hide || hidden_before { b'*' } else { c });
         }
         // The previous range may reach past this one.
         if let Some(rest) = end.checked_sub(start).and_then(|o| prev.get(o..)) {
-            self.out.push_str(rest);
+            self.out.extend_from_slice(rest);
         }
-        self.copied = self.copied.max(end).max(written);
+        self.copied = end.max(written);
     }
 
     fn push_unchanged(&mut self, upto: usize) {
-        match self.text.get(self.copied..upto) {
-            Some(s) => self.out.push_str(s),
-            // Unreachable (every offset is next to an ASCII byte), but never lose text.
-            None => self.out.push_str(&String::from_utf8_lossy(
-                self.text
-                    .as_bytes()
-                    .get(self.copied..upto)
-                    .unwrap_or_default(),
-            )),
-        }
+        self.out
+            .extend_from_slice(self.text.get(self.copied..upto).unwrap_or_default());
         self.copied = upto;
     }
 
@@ -263,27 +287,177 @@ impl Writer<'_> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Offset of the first ASCII digit at or after `from`.
-fn next_digit(b: &[u8], from: usize) -> Option<usize> {
-    let rest = b.get(from..)?;
-    let mut skipped = 0;
-    for chunk in rest.chunks_exact(8) {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        // XOR maps '0'..='9' (and only them) to 0..=9; the "has a byte less than 10" trick
-        // then flags digit bytes, the lowest flag exactly (borrows only run upwards).
-        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'0'));
-        let found = x.wrapping_sub(ONES * 10) & !x & HIGHS;
-        if found != 0 {
-            return Some(from + skipped + (found.trailing_zeros() / 8) as usize);
+/// The digit runs that can start a PAN or be a security code, in order, as
+/// `(start, end)`: 3-4 digits (a code, or a PAN's first group of 4), or 13 and more
+/// starting with 2-6 (a PAN printed without separators). Everything else in logs —
+/// times, IP octets, ids, the bits of UUIDs — is passed over with bit operations.
+///
+/// The text is read in 64-byte windows that advance by [`STEP`]: a run starting in the
+/// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
+struct Candidates<'a> {
+    b: &'a [u8],
+    /// Offset of the window; `None` before the first.
+    base: Option<usize>,
+    /// Bit k: `b[base + k]` is a digit.
+    digits: u64,
+    /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
+    pending: u64,
+    /// Bit k: 4 or more digits from `base + k` on.
+    four: u64,
+    /// Bit k: 13 or more digits from `base + k` on.
+    long: u64,
+    /// A start inside a run, after [`Candidates::skip_to`].
+    forced: Option<usize>,
+}
+
+/// How far the window moves: 64 bits minus the 12 that a 13-digit run needs past its start.
+const STEP: usize = 52;
+
+impl<'a> Candidates<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Candidates {
+            b,
+            base: None,
+            digits: 0,
+            pending: 0,
+            four: 0,
+            long: 0,
+            forced: None,
         }
-        skipped += 8;
     }
-    rest.get(skipped..)?
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|p| from + skipped + p)
+
+    /// Goes on from `at` (past track data): a digit there counts as a run's start.
+    fn skip_to(&mut self, at: usize) {
+        let carry = digit_at(self.b, at.checked_sub(1));
+        self.load(at, carry);
+        if carry && digit_at(self.b, Some(at)) {
+            self.forced = Some(at);
+        }
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        if let Some(s) = self.forced.take() {
+            let e = run_end(self.b, s);
+            if matches!(e - s, 3 | 4) || self.is_long_start(s, e) {
+                return Some((s, e));
+            }
+        }
+        loop {
+            if self.pending != 0 {
+                let k = self.pending.trailing_zeros();
+                self.pending &= self.pending - 1;
+                let base = self.base.unwrap_or_default();
+                let s = base + k as usize;
+                if self.long >> k & 1 == 0 {
+                    return Some((s, s + 3 + (self.four >> k & 1) as usize));
+                }
+                let e = run_end(self.b, s);
+                if self.is_long_start(s, e) {
+                    return Some((s, e));
+                }
+                continue;
+            }
+            let next = self.base.map_or(0, |b| b + STEP);
+            if next >= self.b.len() {
+                return None;
+            }
+            // `b[next - 1]` is bit 51 of the window left behind.
+            let carry = self.base.is_some() && self.digits >> (STEP - 1) & 1 == 1;
+            self.load(next, carry);
+        }
+    }
+
+    fn is_long_start(&self, s: usize, e: usize) -> bool {
+        e - s >= MIN_LEN && matches!(self.b.get(s), Some(b'2'..=b'6'))
+    }
+
+    /// Reads the window at `base`; `carry`: whether `b[base - 1]` is a digit.
+    #[inline]
+    fn load(&mut self, base: usize, carry: bool) {
+        let d = bits_at(self.b, base);
+        let starts = d & !((d << 1) | u64::from(carry));
+        // Bit k of `at_least_n`: n digits from k on (exact for k < STEP).
+        let at_least2 = d & (d >> 1);
+        let at_least3 = at_least2 & (d >> 2);
+        let at_least4 = at_least2 & (at_least2 >> 2);
+        let at_least5 = at_least4 & (d >> 4);
+        let at_least8 = at_least4 & (at_least4 >> 4);
+        let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
+        let first_step = (1u64 << STEP) - 1;
+        self.pending = ((at_least3 & !at_least5) | at_least13) & starts & first_step;
+        self.digits = d;
+        self.four = at_least4;
+        self.long = at_least13;
+        self.base = Some(base);
+    }
+}
+
+/// [`digit_bits`] of the 64 bytes from `at`, past the end padded with bytes that are not
+/// digits.
+fn bits_at(b: &[u8], at: usize) -> u64 {
+    let rest = b.get(at..).unwrap_or_default();
+    match rest.get(..64).map(<&[u8; 64]>::try_from) {
+        Some(Ok(block)) => digit_bits(block),
+        _ if rest.is_empty() => 0,
+        _ => {
+            let mut block = [0u8; 64];
+            if let Some(head) = block.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            digit_bits(&block)
+        }
+    }
+}
+
+/// One bit per ASCII digit of a 64-byte block (SSE2, which every x86_64 has).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn digit_bits(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut bits = 0u64;
+    for (n, chunk) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is in the x86_64 baseline, and `chunk` has 16 readable bytes
+        // (`chunks_exact`); the load is unaligned.
+        let m = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
+            let shifted = _mm_add_epi8(v, _mm_set1_epi8(0x50));
+            _mm_movemask_epi8(_mm_cmplt_epi8(shifted, _mm_set1_epi8(-118)))
+        };
+        bits |= u64::from(m as u16) << (16 * n);
+    }
+    bits
+}
+
+/// One bit per ASCII digit of a 64-byte block, portably: arm64 (Graviton, where the
+/// Lambda runs) and everything but x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn digit_bits(block: &[u8; 64]) -> u64 {
+    digit_bits_swar(block)
+}
+
+/// [`digit_bits`] eight bytes at a time, exact at every position.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+fn digit_bits_swar(block: &[u8; 64]) -> u64 {
+    let mut bits = 0u64;
+    for (n, chunk) in block.chunks_exact(8).enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Digits map to 0..=9. A byte is one when neither its own high bit nor that of
+        // its low seven bits plus 118 is set; no sum carries into the next byte.
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'0'));
+        let y = (x & !HIGHS) + ONES * 118;
+        let flags = !(x | y) & HIGHS;
+        // Gather the eight flags (bits 7, 15, … 63) into one byte, byte i to bit i.
+        let byte = (flags >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        bits |= byte << (8 * n);
+    }
+    bits
 }
 
 /// End of the run of ASCII digits starting at `s`.
@@ -323,6 +497,27 @@ enum Left {
     Plain,
     /// A lone `B` (track 1 format code, `%B…`): a PAN here must be followed by `^`.
     Track1,
+}
+
+/// [`left_context`] loosened for a JSON body: a letter right after a backslash is an
+/// escape (`\t4111…` is a tab, then digits), and a `B` may be track 1's.
+fn loose_left_ok(b: &[u8], s: usize) -> bool {
+    let Some(prev) = s.checked_sub(1) else {
+        return true;
+    };
+    match b.get(prev) {
+        Some(b'B') => true,
+        Some(c) if c.is_ascii_alphanumeric() => escaped(b, prev),
+        Some(b'.') => !digit_at(b, prev.checked_sub(1)),
+        _ => true,
+    }
+}
+
+/// Whether `b[i]` is the letter of an escape in a JSON body: an odd number of
+/// backslashes stands right before it (`\t` is a tab, `\\t` a backslash and a `t`).
+fn escaped(b: &[u8], i: usize) -> bool {
+    let before = b.get(..i).unwrap_or_default();
+    before.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
 }
 
 /// `None` when the run at `s` is glued to a word or is the fraction of a decimal number.
@@ -381,18 +576,29 @@ struct Pan {
     track: Option<(usize, usize)>,
 }
 
-/// The PAN starting at the digit run `s..e`, if there is one.
-fn find_pan(b: &[u8], s: usize, e: usize, left: Left) -> Option<Pan> {
-    // Cheap rejections first: every brand starts with 2-6 and every layout starts with a
-    // group of 4 or is a single run of 13-19 digits. Most digit runs in logs stop here.
+/// The PAN starting at the digit run `s..e`, if there is one. In a JSON body (a yes or
+/// no for [`json_body_may_mask`]) IBANs are not ruled out.
+#[inline(always)]
+fn find_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
+    // Cheap rejections first: every brand starts with 2-6, and every layout starts with a
+    // group of 4 followed by one of 3, 4 or 6, or is a single run of 13-19 digits. Most
+    // digit runs in logs (years, ports, status codes) stop here.
     if !matches!(b.get(s), Some(b'2'..=b'6')) {
         return None;
     }
     let first = e - s;
-    if first != 4 && !(MIN_LEN..=MAX_LEN).contains(&first) {
+    let grouped = first == 4
+        && matches!(b.get(e), Some(b' ' | b'-'))
+        && matches!(run_end(b, e + 1) - (e + 1), 3 | 4 | 6);
+    if !grouped && !(MIN_LEN..=MAX_LEN).contains(&first) {
         return None;
     }
+    gather_pan(b, s, e, left, syntax)
+}
 
+/// [`find_pan`] past its cheap rejections (kept out of line: its frame is large).
+#[inline(never)]
+fn gather_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
     // Gather up to MAX_GROUPS groups (at most MAX_LEN digits) joined by one separator.
     let mut lens = [0usize; MAX_GROUPS];
     let mut ends = [0usize; MAX_GROUPS];
@@ -401,7 +607,9 @@ fn find_pan(b: &[u8], s: usize, e: usize, left: Left) -> Option<Pan> {
     let (mut gs, mut ge) = (s, e);
     loop {
         let len = ge - gs;
-        if n_digits + len > MAX_LEN {
+        // After a first group of 4 only 3, 4 or 6 digits make a layout ("2025-11-28" stops
+        // here).
+        if n_digits + len > MAX_LEN || (n_groups == 1 && !matches!(len, 3 | 4 | 6)) {
             break;
         }
         n_digits += len;
@@ -450,7 +658,7 @@ fn find_pan(b: &[u8], s: usize, e: usize, left: Left) -> Option<Pan> {
         let Some(d) = digits.get(..digits_len) else {
             continue;
         };
-        if brand(d).is_none() || !luhn(d) || inside_iban(b, s, end) {
+        if brand(d).is_none() || !luhn(d) || (syntax == Syntax::Text && inside_iban(b, s, end)) {
             continue;
         }
         let track = match left {
@@ -683,12 +891,17 @@ const CVV_KEYS: [&[u8]; 16] = [
 const CVV_KEY_ENDS: &[u8] = b"v2cnder";
 
 /// Whether the digit run at `s` is the value of a security-code field.
-fn is_cvv_value(b: &[u8], s: usize) -> bool {
+///
+/// In a JSON body (a yes or no for [`json_body_may_mask`]) every gap may be twice as
+/// long, a tab is also `\t`, and a letter glued to the key after a backslash is an escape.
+fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
+    let json = syntax == Syntax::JsonBody;
+    let w = if json { 2 } else { 1 };
     let is_quote = |c: u8| matches!(c, b'"' | b'\'' | b'\\');
-    let is_space = |c: u8| c == b' ' || c == b'\t';
+    let is_space = |c: u8| c == b' ' || c == b'\t' || (json && matches!(c, b't' | b'\\'));
     // Right to left: value quote, spaces, `:`/`=`/`>`, spaces, key quote or `]`, key.
-    let p = skip_back(b, s, 3, is_quote);
-    let p = skip_back(b, p, 4, is_space);
+    let p = skip_back(b, s, 3 * w, is_quote);
+    let p = skip_back(b, p, 4 * w, is_space);
     let Some(p) = p.checked_sub(1) else {
         return false;
     };
@@ -696,16 +909,19 @@ fn is_cvv_value(b: &[u8], s: usize) -> bool {
         Some(&c @ (b':' | b'=' | b'>')) => c,
         _ => return false,
     };
-    let p = skip_back(b, p, 4, is_space);
-    let key_end = skip_back(b, p, 3, |c| is_quote(c) || c == b']');
+    let p = skip_back(b, p, 4 * w, is_space);
+    let key_end = skip_back(b, p, 3 * w, |c| is_quote(c) || c == b']');
     // Cheap rejection before reading the key: "status", "bytes", "records" end wrong.
     let last = key_end.checked_sub(1).and_then(|i| b.get(i));
     if !last.is_some_and(|c| CVV_KEY_ENDS.contains(&c.to_ascii_lowercase())) {
         return false;
     }
-    let key_start = skip_back(b, key_end, MAX_KEY + 1, |c| {
+    let mut key_start = skip_back(b, key_end, MAX_KEY + 1, |c| {
         c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
     });
+    if json && escaped(b, key_start) {
+        key_start += 1;
+    }
     let Some(key) = b.get(key_start..key_end) else {
         return false;
     };
@@ -1229,11 +1445,14 @@ mod tests {
             "FR76 ",
             "FR76 4242 ",
             "\\\"",
+            "\\\\\\\\\\n1234 ",
+            "\\\\\\tcvv\\t=\\t\\\"123\\\" ",
         ] {
             let text = unit.repeat(400_000 / unit.len());
             let start = std::time::Instant::now();
             let mut scratch = String::new();
             let _ = mask(&text, Keep::First6Last4, &mut scratch);
+            let _ = json_body_may_mask(text.as_bytes());
             // Generous for unoptimised builds; quadratic behaviour would take minutes.
             assert!(
                 start.elapsed() < std::time::Duration::from_secs(10),
@@ -1288,28 +1507,66 @@ mod tests {
         let mut rng = Rng(7);
         let alphabet = b"ab/:0123456789 \xff\x80\x39\x3a\x2f\x30";
         for _ in 0..20_000 {
-            let len = rng.below(40) as usize;
+            // Past 200 bytes, so runs cross the 64-byte blocks.
+            let long = rng.below(4) == 0;
+            let len = rng.below(if long { 260 } else { 40 }) as usize;
             let bytes: Vec<u8> = (0..len)
                 .map(|_| {
                     if rng.below(4) == 0 {
                         alphabet[rng.below(alphabet.len() as u64) as usize]
+                    } else if rng.below(2) == 0 {
+                        b'0' + rng.below(10) as u8
                     } else {
                         rng.next() as u8
                     }
                 })
                 .collect();
+            let is_digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+            let run = |s: usize| (s..).take_while(|&i| is_digit(i)).count();
+            // The candidates from `from` on, `from` counting as a start.
+            let want_from = |from: usize| -> Vec<(usize, usize)> {
+                (from..len)
+                    .filter(|&s| (s == from || !is_digit(s - 1)) && is_digit(s))
+                    .map(|s| (s, s + run(s)))
+                    .filter(|&(s, e)| {
+                        matches!(e - s, 3 | 4) || (e - s >= 13 && (b'2'..=b'6').contains(&bytes[s]))
+                    })
+                    .collect()
+            };
+            let mut it = Candidates::new(&bytes);
+            let got: Vec<_> = std::iter::from_fn(|| it.next()).collect();
+            assert_eq!(got, want_from(0), "{bytes:?}");
+            // Track data makes the search jump on from a candidate's end or past it.
+            for (i, &(_, e)) in got.iter().enumerate() {
+                let to = e + i * 7 % 70;
+                let mut it = Candidates::new(&bytes);
+                for _ in 0..=i {
+                    it.next();
+                }
+                it.skip_to(to);
+                let rest: Vec<_> = std::iter::from_fn(|| it.next()).collect();
+                assert_eq!(rest, want_from(to), "{bytes:?} to {to}");
+            }
             for from in 0..=len + 1 {
-                let want = bytes
-                    .get(from..)
-                    .and_then(|r| r.iter().position(u8::is_ascii_digit))
-                    .map(|p| p + from);
-                assert_eq!(next_digit(&bytes, from), want, "{bytes:?} from {from}");
+                let mut it = Candidates::new(&bytes);
+                it.skip_to(from);
+                let got: Vec<_> = std::iter::from_fn(|| it.next()).collect();
+                assert_eq!(got, want_from(from), "{bytes:?} from {from}");
                 let end = from
                     + bytes
                         .get(from..)
                         .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
                 assert_eq!(run_end(&bytes, from), end, "{bytes:?} from {from}");
             }
+            let mut padded = [0u8; 64];
+            for (slot, &c) in padded.iter_mut().zip(&bytes) {
+                *slot = c;
+            }
+            let want = (0..64).fold(0u64, |acc, i| {
+                acc | u64::from(padded[i].is_ascii_digit()) << i
+            });
+            assert_eq!(digit_bits(&padded), want, "{padded:?}");
+            assert_eq!(digit_bits_swar(&padded), want, "{padded:?}");
         }
     }
 
@@ -1400,6 +1657,57 @@ mod tests {
     /// Text around a PAN: anything, then a non-alphanumeric boundary.
     fn surrounding() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9 ,:;=\"'{}()\\[\\]/|.é€\n-]{0,30}"
+    }
+
+    /// Pieces of text that masking reacts to, with the characters JSON escapes around them.
+    fn masking_token() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "cvv",
+            "CVC2",
+            "card_cvv",
+            "cardCvv",
+            "securityCode",
+            "cvNumber",
+            "status",
+            "cid",
+        ]);
+        let quote = prop::sample::select(vec!["", "\"", "\\\"", "'", "\\"]);
+        let space = prop::sample::select(vec!["", " ", "\t", "\t\t", " \t ", "\n"]);
+        let sep = prop::sample::select(vec![":", "=", ">", "<"]);
+        prop_oneof![
+            (
+                any::<u64>(),
+                0..BRANDS.len(),
+                any::<prop::sample::Index>(),
+                any::<bool>()
+            )
+                .prop_map(|(seed, brand, pick, dash)| {
+                    let mut rng = Rng(seed);
+                    let pan = gen_pan(&mut rng, brand);
+                    let options = layouts(pan.len());
+                    layout(
+                        &pan,
+                        pick.get::<Vec<usize>>(&options),
+                        if dash { '-' } else { ' ' },
+                    )
+                }),
+            (
+                quote.clone(),
+                key,
+                quote.clone(),
+                space.clone(),
+                sep,
+                space,
+                quote,
+                "[0-9]{3,4}"
+            )
+                .prop_map(|(q1, k, q2, s1, sep, s2, q3, d)| format!(
+                    "{q1}{k}{q2}{s1}{sep}{s2}{q3}{d}"
+                )),
+            "[ \t\n\r\u{8}\u{c}\"'\\\\/:=<>\\[\\]B%^;?.,_-]{1,3}",
+            "[a-zA-Z]{1,4}",
+            "[0-9]{1,20}",
+        ]
     }
 
     fn boundary() -> impl Strategy<Value = char> {
@@ -1497,6 +1805,20 @@ mod tests {
             let text = format!("{before} {body} {after}");
             let mut scratch = String::new();
             prop_assert_eq!(mask(&text, Keep::First6Last4, &mut scratch), None);
+        }
+
+        /// The check on escaped JSON never misses: whenever `mask` finds something in a
+        /// text, the check says yes for that text as a JSON string body (without `\u`
+        /// escapes, which the line writer always decodes).
+        #[test]
+        fn json_body_check_never_misses(tokens in prop::collection::vec(masking_token(), 0..10)) {
+            let text = tokens.concat();
+            let quoted = serde_json::to_string(&text).unwrap();
+            let body = &quoted[1..quoted.len() - 1];
+            let mut scratch = String::new();
+            if !body.contains("\\u") && mask(&text, Keep::First6Last4, &mut scratch).is_some() {
+                prop_assert!(json_body_may_mask(body.as_bytes()), "missed in {:?}", body);
+            }
         }
 
         /// Whatever the input: no panic, same length, only ASCII digits change (to `*`).
@@ -1958,6 +2280,21 @@ mod tests {
                 mask(l, Keep::First6Last4, &mut scratch).unwrap_or(0)
             });
             println!("| {name} | mask | {mbs:.0} | {hits} |");
+            // What the line writer runs on escaped messages: the check, then mask only
+            // where it says yes.
+            let bodies: Vec<String> = corpus
+                .iter()
+                .map(|l| {
+                    let q = serde_json::to_string(l).unwrap();
+                    q[1..q.len() - 1].to_owned()
+                })
+                .collect();
+            let (mbs, yes) = throughput(&bodies, &mut |body| {
+                usize::from(json_body_may_mask(body.as_bytes()))
+            });
+            println!(
+                "| {name} | check the escaped JSON body (says yes {yes} times) | {mbs:.0} | |"
+            );
             let mut copy = String::new();
             let (mbs, _) = throughput(corpus, &mut |l| {
                 copy.clear();
