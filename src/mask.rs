@@ -890,11 +890,49 @@ const CVV_KEYS: [&[u8]; 16] = [
 /// The last letters of [`CVV_KEYS`].
 const CVV_KEY_ENDS: &[u8] = b"v2cnder";
 
+/// The last two letters of [`CVV_KEYS`]: most keys whose last letter passes stop here
+/// ("time", "size", "request_id", "duration") before the key is read.
+const CVV_KEY_TAILS: [[u8; 2]; 10] = [
+    *b"vv", *b"v2", *b"vc", *b"c2", *b"sc", *b"vn", *b"vd", *b"de", *b"er", *b"ue",
+];
+
+/// Whether the key ending at `key_end` ends like one of [`CVV_KEYS`] (`_`/`-` ignored).
+fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
+    let mut letters = b
+        .get(..key_end)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(MAX_KEY)
+        .filter(|&&c| c != b'_' && c != b'-')
+        .map(u8::to_ascii_lowercase);
+    match (letters.next(), letters.next()) {
+        (Some(last), Some(before)) => CVV_KEY_TAILS.contains(&[before, last]),
+        _ => false,
+    }
+}
+
 /// Whether the digit run at `s` is the value of a security-code field.
 ///
 /// In a JSON body (a yes or no for [`json_body_may_mask`]) every gap may be twice as
 /// long, a tab is also `\t`, and a letter glued to the key after a backslash is an escape.
+#[inline(always)]
 fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
+    let json = syntax == Syntax::JsonBody;
+    let is_quote = |c: u8| matches!(c, b'"' | b'\'' | b'\\');
+    let is_space = |c: u8| c == b' ' || c == b'\t' || (json && matches!(c, b't' | b'\\'));
+    // Most 3-4 digit runs in logs follow a `-`, `/`, `,` or nothing: no field to read.
+    match s.checked_sub(1).and_then(|p| b.get(p)) {
+        Some(&c) if is_quote(c) || is_space(c) || matches!(c, b':' | b'=' | b'>') => {
+            cvv_field_before(b, s, syntax)
+        }
+        _ => false,
+    }
+}
+
+/// [`is_cvv_value`] past its first byte.
+#[inline(never)]
+fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
     let json = syntax == Syntax::JsonBody;
     let w = if json { 2 } else { 1 };
     let is_quote = |c: u8| matches!(c, b'"' | b'\'' | b'\\');
@@ -913,7 +951,9 @@ fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
     let key_end = skip_back(b, p, 3 * w, |c| is_quote(c) || c == b']');
     // Cheap rejection before reading the key: "status", "bytes", "records" end wrong.
     let last = key_end.checked_sub(1).and_then(|i| b.get(i));
-    if !last.is_some_and(|c| CVV_KEY_ENDS.contains(&c.to_ascii_lowercase())) {
+    if !last.is_some_and(|c| CVV_KEY_ENDS.contains(&c.to_ascii_lowercase()))
+        || !ends_like_cvv_key(b, key_end)
+    {
         return false;
     }
     let mut key_start = skip_back(b, key_end, MAX_KEY + 1, |c| {
@@ -1333,6 +1373,16 @@ mod tests {
     fn cvv_key_ends_cover_every_key() {
         for key in CVV_KEYS {
             assert!(CVV_KEY_ENDS.contains(key.last().unwrap()), "{key:?}");
+            let tail = [key[key.len() - 2], key[key.len() - 1]];
+            assert!(CVV_KEY_TAILS.contains(&tail), "{key:?}");
+            for written in [key, &b"card_CVV"[..], b"cvv-2", b"Card_Security_Code"] {
+                let text = [written, b"=1"].concat();
+                let matches = is_cvv_key(written);
+                assert!(
+                    !matches || ends_like_cvv_key(&text, written.len()),
+                    "{written:?}"
+                );
+            }
         }
     }
 
