@@ -10,6 +10,9 @@
 //! - [`round_trip`]: a CloudWatch Logs document built from the bytes, encoded
 //!   as CloudWatch Logs would, transformed (and re-ingested parts transformed
 //!   again) gives back exactly its events, one line each, in order.
+//! - [`mask`]: arbitrary text through the PAN masking: no panic, only ASCII
+//!   digits change (to `*`), and the check the line writer runs on escaped
+//!   messages never says no where masking finds something.
 
 #![allow(dead_code)]
 
@@ -120,14 +123,19 @@ pub fn check_lines(data: &[u8]) -> usize {
 
 thread_local! {
     /// Warm transformers, reused from input to input as a warm Lambda reuses
-    /// them from invocation to invocation: budget off, and on.
-    static WARM: std::cell::RefCell<[Transformer; 2]> = std::cell::RefCell::new(
-        [None, Some(6_000_000)].map(|budget| {
-            Transformer::new(Config {
+    /// them from invocation to invocation: budget off, on, and off with
+    /// masking on (MASK_PAN=true).
+    static WARM: std::cell::RefCell<[Transformer; 3]> = std::cell::RefCell::new(
+        [(None, false), (Some(6_000_000), false), (None, true)].map(|(budget, mask)| {
+            let mut config = Config {
                 inflate_cap: FUZZ_INFLATE_CAP,
                 response_budget: budget,
                 ..Config::default()
-            })
+            };
+            if mask {
+                config.lines.mask = Some(cwl_firehose::mask::Keep::First6Last4);
+            }
+            Transformer::new(config)
         }),
     );
     static GOOD: String = STANDARD.encode(cwl_firehose::decode::gzip(GOOD_DOC.as_bytes()));
@@ -359,4 +367,39 @@ fn transform_all(
         "Dropped" if disposition.contains("NoEvents") => {}
         _ => panic!("record not delivered: {disposition}"),
     }
+}
+
+/// Property (4): arbitrary text through the PAN masking.
+pub fn mask(bytes: &[u8]) {
+    use cwl_firehose::mask::{json_body_may_mask, mask, mask_bytes, Keep};
+    let text = String::from_utf8_lossy(bytes);
+    let mut scratch = String::new();
+    let mut raw = Vec::new();
+    for keep in [Keep::First6Last4, Keep::Last4] {
+        let found = mask(&text, keep, &mut scratch);
+        // Bytes or text: the same answer.
+        let found_bytes = mask_bytes(text.as_bytes(), keep, &mut raw);
+        assert_eq!(found, found_bytes);
+        let Some(n) = found else {
+            continue;
+        };
+        assert!(n > 0);
+        assert_eq!(scratch.as_bytes(), &raw[..]);
+        assert_eq!(scratch.len(), text.len());
+        for (a, b) in text.bytes().zip(scratch.bytes()) {
+            assert!(a == b || (a.is_ascii_digit() && b == b'*'), "{a} -> {b}");
+        }
+        // The line writer decodes messages with `\u` escapes; the others are
+        // checked as written, and must never be passed over.
+        let quoted = serde_json::to_string(&*text).expect("a string");
+        let body = &quoted[1..quoted.len() - 1];
+        if !body.contains("\\u") {
+            assert!(json_body_may_mask(body.as_bytes()), "missed: {body:?}");
+        }
+    }
+    // Any bytes at all: no panic.
+    if let Some(n) = mask_bytes(bytes, Keep::First6Last4, &mut raw) {
+        assert!(n > 0 && raw.len() == bytes.len());
+    }
+    let _ = json_body_may_mask(bytes);
 }

@@ -38,3 +38,8 @@ fn event_corpus() {
 fn round_trip_corpus() {
     replay("round_trip", checks::round_trip);
 }
+
+#[test]
+fn mask_corpus() {
+    replay("mask", checks::mask);
+}
