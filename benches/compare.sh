@@ -59,6 +59,7 @@ done
 names=(ours python node floor)
 declare -A cmd=(
   [ours]="$ours transform --no-budget"
+  [masked]="$ours transform --no-budget --mask-pan"
   [python]="python3 $shared/bench/ref_python.py"
   [node]="node $shared/bench/ref_node.js"
   [floor]="$floor"
@@ -133,7 +134,7 @@ for event in max small bomb; do
     wall[$event.$name]=$w
     cpu[$event.$name]=$c
   done < <(python3 "$out/rounds.py" "$n" "$out/$event.json" "$out" \
-    "ours=${cmd[ours]}" "python=${cmd[python]}" "node=${cmd[node]}" "floor=${cmd[floor]}")
+    "ours=${cmd[ours]}" "masked=${cmd[masked]}" "python=${cmd[python]}" "node=${cmd[node]}" "floor=${cmd[floor]}")
   for name in "${names[@]}"; do
     mem[$event.$name]=$(for _ in 1 2 3; do rss "$name" "$out/$event.json"; done | sort -n | tail -n 1)
   done
@@ -183,5 +184,7 @@ echo "- node / ours >= 7: ${n}x, $(mark "$n" 7 '>=')"
 echo "- ours / floor <= 0.8: $f, $(mark "$f" 0.8 '<=')"
 echo "- max RSS <= 64 MiB on max: $(mib "${mem[max.ours]}") MiB, $(mark "$(mib "${mem[max.ours]}")" 64 '<=')"
 echo "- max RSS <= 128 MiB on bomb: $(mib "${mem[bomb.ours]}") MiB, $(mark "$(mib "${mem[bomb.ours]}")" 128 '<=')"
+m=$(ratio "${wall[max.masked]}" "${wall[max.ours]}")
+echo "- masking (--mask-pan) / ours <= 1.15: $m ($(ms "${wall[max.masked]}") ms, CPU $(ratio "${cpu[max.masked]}" "${cpu[max.ours]}")), $(mark "$m" 1.15 '<=')"
 echo
 echo "Binary: $(stat -c %s "$ours" | awk '{printf "%.1f MB", $1 / 1e6}') (cwl-firehose CLI, $(rustc --version | cut -d' ' -f1-2))"

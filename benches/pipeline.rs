@@ -240,6 +240,22 @@ fn whole(c: &mut Criterion) {
             response.len()
         })
     });
+    // Masking on (MASK_PAN=true): its cost is the difference with "warm".
+    let mut masking = Transformer::new(Config {
+        lines: LineOptions {
+            mask: Some(cwl_firehose::mask::Keep::First6Last4),
+            ..LineOptions::default()
+        },
+        ..config.clone()
+    });
+    g.bench_function(BenchmarkId::new("event", "warm_masked"), |b| {
+        b.iter(|| {
+            let event = FirehoseEvent::parse(&input.event).expect("event");
+            let (response, summary, _) = masking.process(&event, None).finish(&[]);
+            assert_eq!(summary.processing_failed, 0);
+            response.len()
+        })
+    });
     g.bench_function(BenchmarkId::new("event", "cold"), |b| {
         b.iter(|| {
             let event = FirehoseEvent::parse(&input.event).expect("event");
