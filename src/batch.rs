@@ -325,7 +325,13 @@ impl Transformer {
         base64_simd::STANDARD.encode_append(&self.lines, entries);
         entries.push(b'"');
         if self.config.partition_keys {
-            push_partition_keys_for(entries, &log_group, &owner, first_timestamp);
+            // The group lands in the S3 key: masked like the lines' group.
+            let mut masked = String::new();
+            let group = match self.writer.options().mask {
+                Some(keep) if crate::mask::mask(&log_group, keep, &mut masked).is_some() => &masked,
+                _ => &*log_group,
+            };
+            push_partition_keys_for(entries, group, &owner, first_timestamp);
         }
         entries.push(b'}');
         Ok(Transformed::Lines { events })

@@ -76,6 +76,26 @@ impl Default for LineOptions {
     }
 }
 
+/// Appends `s` as a JSON string, masked first when `mask` is on; returns the
+/// values masked.
+pub(crate) fn push_masked_str(
+    out: &mut Vec<u8>,
+    s: &str,
+    mask: Option<Keep>,
+    scratch: &mut String,
+) -> usize {
+    match mask.and_then(|keep| crate::mask::mask(s, keep, scratch)) {
+        Some(n) => {
+            push_str(out, scratch);
+            n
+        }
+        None => {
+            push_str(out, s);
+            0
+        }
+    }
+}
+
 /// Writes lines; holds the per-record tail so it is built once per record.
 #[derive(Debug, Default)]
 pub struct LineWriter {
@@ -142,15 +162,28 @@ impl LineWriter {
         true
     }
 
-    /// Prepares the record-constant part of the line.
+    /// Prepares the record-constant part of the line. With masking on, the
+    /// group and stream names are masked too (counted once per record).
     fn start_record(&mut self, doc: &LogsDocument<'_>) {
         self.tail.clear();
         self.masked = 0;
         if self.options.format == OutputFormat::Json {
+            let mut scratch = std::mem::take(&mut self.scratch);
             self.tail.extend_from_slice(b",\"log_group\":");
-            push_str(&mut self.tail, &doc.log_group);
+            self.masked += push_masked_str(
+                &mut self.tail,
+                &doc.log_group,
+                self.options.mask,
+                &mut scratch,
+            );
             self.tail.extend_from_slice(b",\"log_stream\":");
-            push_str(&mut self.tail, &doc.log_stream);
+            self.masked += push_masked_str(
+                &mut self.tail,
+                &doc.log_stream,
+                self.options.mask,
+                &mut scratch,
+            );
+            self.scratch = scratch;
             self.tail.extend_from_slice(b",\"owner\":");
             push_str(&mut self.tail, &doc.owner);
         }

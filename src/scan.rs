@@ -18,7 +18,7 @@
 //! takes the reference path, which decides and words any error.
 
 use crate::json::{push_int, push_str};
-use crate::lines::{push_iso8601, LineOptions, OutputFormat};
+use crate::lines::{push_iso8601, push_masked_str, LineOptions, OutputFormat};
 use crate::mask::{json_body_may_mask, mask, mask_bytes, Keep};
 use std::borrow::Cow;
 
@@ -136,9 +136,19 @@ impl Writer<'_> {
         self.tail.clear();
         if self.format == OutputFormat::Json {
             self.tail.extend_from_slice(b",\"log_group\":");
-            push_str(&mut self.tail, &group.decode()?);
+            self.masked += push_masked_str(
+                &mut self.tail,
+                &group.decode()?,
+                self.mask,
+                &mut self.masked_text,
+            );
             self.tail.extend_from_slice(b",\"log_stream\":");
-            push_str(&mut self.tail, &stream.decode()?);
+            self.masked += push_masked_str(
+                &mut self.tail,
+                &stream.decode()?,
+                self.mask,
+                &mut self.masked_text,
+            );
             self.tail.extend_from_slice(b",\"owner\":");
             push_str(&mut self.tail, &owner.decode()?);
         }

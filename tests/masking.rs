@@ -80,3 +80,36 @@ fn masking_is_off_by_default_and_on_through_the_environment() {
     assert!(stderr.contains("masked 1"), "{stderr}");
     assert!(!stderr.contains("4111111111111111"));
 }
+
+#[test]
+fn group_and_stream_names_are_masked_too() {
+    // Text fields written out besides the message: the group and stream
+    // names (in every line, and the group in the S3 partition key).
+    let doc = br#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/pay/4111111111111111","logStream":"card 5555 5555 5555 4444\t","subscriptionFilters":["f"],
+      "logEvents":[{"id":"1","timestamp":1,"message":"a"},{"id":"2","timestamp":2,"message":"b 4242424242424242"}]}"#;
+    let ev = event(&[("r", &b64(&gz(doc)))]);
+    let mut config = masked_config(Keep::First6Last4, false);
+    config.partition_keys = true;
+    let (response, summary) = run(config, &ev);
+    let entries = check_contract(&ev, &response);
+    for line in &entries[0].lines {
+        assert_eq!(line["log_group"], "/pay/411111******1111");
+        assert_eq!(line["log_stream"], "card 5555 55** **** 4444\t");
+    }
+    assert_eq!(entries[0].lines[1]["message"], "b 424242******4242");
+    // Group and stream count once per record, the message once.
+    assert_eq!(summary.masked_pans, 3);
+    assert_eq!(
+        entries[0].partition_keys.as_ref().unwrap()["log_group"],
+        "pay_411111______1111"
+    );
+    let text = String::from_utf8_lossy(&response);
+    assert!(!text.contains("4111111111111111"), "{text}");
+
+    // Masking off: the names come out as they are.
+    let (response, _) = run(Config::default(), &ev);
+    assert_eq!(
+        check_contract(&ev, &response)[0].lines[0]["log_group"],
+        "/pay/4111111111111111"
+    );
+}
