@@ -101,7 +101,7 @@ pub(crate) fn push_masked_str(
 pub struct LineWriter {
     options: LineOptions,
     tail: Vec<u8>,
-    /// Masked text of the current message; reused, untouched when nothing is masked.
+    /// Masked text of the current message (and of the group and stream names); reused.
     scratch: String,
     scratch_fields: String,
     /// Values masked in the current record.
