@@ -921,16 +921,23 @@ fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
 /// long, a tab is also `\t`, and a letter glued to the key after a backslash is an escape.
 #[inline(always)]
 fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
-    let json = syntax == Syntax::JsonBody;
-    let is_quote = |c: u8| matches!(c, b'"' | b'\'' | b'\\');
-    let is_space = |c: u8| c == b' ' || c == b'\t' || (json && matches!(c, b't' | b'\\'));
     // Most 3-4 digit runs in logs follow a `-`, `/`, `,` or nothing: no field to read.
     match s.checked_sub(1).and_then(|p| b.get(p)) {
-        Some(&c) if is_quote(c) || is_space(c) || matches!(c, b':' | b'=' | b'>') => {
+        Some(&c) if is_quote(c) || is_space(c, syntax) || matches!(c, b':' | b'=' | b'>') => {
             cvv_field_before(b, s, syntax)
         }
         _ => false,
     }
+}
+
+/// A quote around a field's key or value (`\` too: escaped JSON inside a message).
+fn is_quote(c: u8) -> bool {
+    matches!(c, b'"' | b'\'' | b'\\')
+}
+
+/// A space between a key, its separator and its value; in a JSON body a tab is `\t`.
+fn is_space(c: u8, syntax: Syntax) -> bool {
+    c == b' ' || c == b'\t' || (syntax == Syntax::JsonBody && matches!(c, b't' | b'\\'))
 }
 
 /// [`is_cvv_value`] past its first byte.
@@ -938,8 +945,7 @@ fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
 fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
     let json = syntax == Syntax::JsonBody;
     let w = if json { 2 } else { 1 };
-    let is_quote = |c: u8| matches!(c, b'"' | b'\'' | b'\\');
-    let is_space = |c: u8| c == b' ' || c == b'\t' || (json && matches!(c, b't' | b'\\'));
+    let is_space = |c: u8| is_space(c, syntax);
     // Right to left: value quote, spaces, `:`/`=`/`>`, spaces, key quote or `]`, key.
     let p = skip_back(b, s, 3 * w, is_quote);
     let p = skip_back(b, p, 4 * w, is_space);
