@@ -1487,6 +1487,42 @@ mod tests {
         assert_eq!(got.matches('*').count(), 80 - 10);
     }
 
+    /// The check on escaped JSON, on bodies as the line writer sees them: yes for each
+    /// value `mask` finds behind an escape, no for everyday log text (so the property
+    /// test below is not the only witness, and cannot pass by never finding anything).
+    #[test]
+    fn json_body_check_examples() {
+        for (text, masked) in [
+            ("\tcard 4111111111111111\n", true),
+            ("{\"card\":\"5555 5555 5555 4444\"}", true),
+            ("{\"cvv\":\"123\"}", true),
+            ("body={\\\"cvv\\\":\\\"123\\\"}", true),
+            ("line\ncvv=123", true),
+            ("x\t<cvc>1234</cvc>", true),
+            ("%B4111111111111111^DOE/JOHN^2512101000000000?", true),
+            (
+                "2025-11-28T03:19:35.838Z\tecf8a5fe-ee17-4883-ac05-4a5799bcc59e\tINFO\tdone\n",
+                false,
+            ),
+            (
+                "{\"status\":400,\"duration_ms\":727.869,\"bytes\":140931}",
+                false,
+            ),
+            ("REPORT Duration: 579.38 ms\tMemory Size: 128 MB\t\n", false),
+            ("\\n4111111111111112 \"order\":1764299975838", false),
+        ] {
+            let mut scratch = String::new();
+            assert_eq!(
+                mask(text, Keep::First6Last4, &mut scratch).is_some(),
+                masked,
+                "{text:?}"
+            );
+            let quoted = serde_json::to_string(text).unwrap();
+            let body = &quoted[1..quoted.len() - 1];
+            assert_eq!(json_body_may_mask(body.as_bytes()), masked, "{body:?}");
+        }
+    }
+
     #[test]
     fn adversarial_inputs_take_linear_time() {
         for unit in [
