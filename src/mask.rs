@@ -301,8 +301,8 @@ struct Candidates<'a> {
     b: &'a [u8],
     /// Offset of the window; `None` before the first.
     base: Option<usize>,
-    /// Bit k: `b[base + k]` is a digit.
-    digits: u64,
+    /// Whether `b[base + STEP - 1]`, the byte before the next window, is a digit.
+    carry_out: bool,
     /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
     pending: u64,
     /// Bit k: 4 or more digits from `base + k` on.
@@ -321,7 +321,7 @@ impl<'a> Candidates<'a> {
         Candidates {
             b,
             base: None,
-            digits: 0,
+            carry_out: false,
             pending: 0,
             four: 0,
             long: 0,
@@ -365,9 +365,7 @@ impl<'a> Candidates<'a> {
             if next >= self.b.len() {
                 return None;
             }
-            // `b[next - 1]` is bit 51 of the window left behind.
-            let carry = self.base.is_some() && self.digits >> (STEP - 1) & 1 == 1;
-            self.load(next, carry);
+            self.load(next, self.carry_out);
         }
     }
 
@@ -389,7 +387,7 @@ impl<'a> Candidates<'a> {
         let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
         let first_step = (1u64 << STEP) - 1;
         self.pending = ((at_least3 & !at_least5) | at_least13) & starts & first_step;
-        self.digits = d;
+        self.carry_out = d >> (STEP - 1) & 1 == 1;
         self.four = at_least4;
         self.long = at_least13;
         self.base = Some(base);
