@@ -240,7 +240,10 @@ def test_function_build_and_runtime():
     name, fn = s.only("AWS::Serverless::Function")
     p = fn["Properties"]
     assert p["Runtime"] == "provided.al2023"
-    assert p["Architectures"] == ["arm64"]
+    assert p["Architectures"] == [{"Ref": "Architecture"}]
+    arch = TPL["Parameters"]["Architecture"]
+    assert arch["Default"] == "arm64"
+    assert arch["AllowedValues"] == ["arm64", "x86_64"]
     assert p["Handler"] == "bootstrap"
     assert p["CodeUri"] == "."
     assert fn["Metadata"]["BuildMethod"] == "rust-cargolambda"
