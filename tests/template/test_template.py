@@ -1,15 +1,20 @@
-"""The project's own checks of template.yaml: what cfn-lint and checkov do not cover on this
-SAM template (checkov has no Firehose, Glue or Athena-projection checks for CloudFormation).
+"""The project's own checks of template.yaml and templates/source-account.yaml: what cfn-lint
+and checkov do not cover on them (checkov has no Firehose, Glue, Athena-projection, CloudWatch
+Logs destination or dashboard checks for CloudFormation).
 
-The template is parsed with the CloudFormation short-form tags (!Ref, !Sub, !If, ...) turned
+A template is parsed with the CloudFormation short-form tags (!Ref, !Sub, !If, ...) turned
 into their long form, then resolved for each combination of the parameters that switch
-branches (OutputLayout, DynamicPartitioning, SourceKinesisStreamArn, ...), so every branch that
-a deployment can take is asserted, not only the defaults.
+branches (OutputLayout, DynamicPartitioning, SourceKinesisStreamArn, SourceAccountIds, ...), so
+every branch that a deployment can take is asserted, not only the defaults. Strings that
+CloudFormation assembles at deploy time (policy documents, selection criteria, the dashboard
+body, the function's EXCLUDE_LOG_GROUPS) are evaluated here with example pseudo parameters and
+then parsed, so what is asserted is the text CloudFormation would hand to the service.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 from pathlib import Path
@@ -17,8 +22,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-# TEMPLATE_UNDER_TEST lets a mutated copy be checked (to see that these tests catch mistakes).
-TEMPLATE = Path(os.environ.get("TEMPLATE_UNDER_TEST") or Path(__file__).resolve().parents[2] / "template.yaml")
+# TEMPLATE_UNDER_TEST / SOURCE_TEMPLATE_UNDER_TEST let a mutated copy be checked (to see that
+# these tests catch mistakes).
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = Path(os.environ.get("TEMPLATE_UNDER_TEST") or REPO / "template.yaml")
+SOURCE_TEMPLATE = Path(os.environ.get("SOURCE_TEMPLATE_UNDER_TEST") or REPO / "templates" / "source-account.yaml")
 
 # The line the function writes: {"timestamp":..,"id":..,"message":..,"log_group":..,
 # "log_stream":..,"owner":..} + optional "extracted_fields" (object of strings) and "time".
@@ -44,6 +52,15 @@ FUNCTION_ENV = {
     "MASK_PAN",
     "MASK_PAN_KEEP",
     "RUST_LOG",
+    "EXCLUDE_LOG_GROUPS",
+}
+
+# Names of the EMF metrics the function writes (src/metrics.rs), namespace and dimensions.
+EMF_NAMESPACE = "CwlFirehose"
+EMF_METRICS = {
+    "RecordsIn", "RecordsOk", "RecordsDropped", "RecordsProcessingFailed", "RecordsExcluded",
+    "EventsOut", "BytesIn", "BytesOut", "ResponseBytes", "RecordsReingested", "RecordsSplit",
+    "PartsReingested", "ReingestRetries", "ReingestFailed", "MaskedPans", "Duration",
 }
 
 DYNAMIC_PREFIX = (
@@ -51,9 +68,23 @@ DYNAMIC_PREFIX = (
     "month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/"
     "hour=!{partitionKeyFromLambda:hour}/"
 )
+# Central stacks: the sending account first (the function returns it as partition key "owner").
+OWNER_PREFIX = "logs/owner=!{partitionKeyFromLambda:owner}/" + DYNAMIC_PREFIX[len("logs/"):]
 
 FIREHOSE_WAIT_SECONDS = 300
 KINESIS_ARN = "arn:aws:kinesis:xx-test-1:000000000000:stream/source"
+
+# Example values of CloudFormation's pseudo parameters (an invented Region, so that a region
+# name hard-coded in a template cannot pass by accident).
+PSEUDO = {
+    "AWS::AccountId": "999999999999",
+    "AWS::Region": "xx-test-1",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "central-prod",
+}
+SOURCE_ACCOUNTS = "111111111111,222222222222"
+ORGANIZATION = "o-abcdefghij"
 
 
 # ----------------------------------------------------------------------------- YAML loading
@@ -80,23 +111,39 @@ def _construct_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node):
 CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
-def load_template() -> dict:
-    with TEMPLATE.open(encoding="utf-8") as f:
+def load_template(path: Path = TEMPLATE) -> dict:
+    with path.open(encoding="utf-8") as f:
         return yaml.load(f, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
 TPL = load_template()
 RAW = TEMPLATE.read_text(encoding="utf-8")
+SRC = load_template(SOURCE_TEMPLATE)
+SRC_RAW = SOURCE_TEMPLATE.read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- resolving
 NOVALUE = object()
 
 
-def param_values(overrides: dict | None = None) -> dict:
-    values = {k: str(v.get("Default", "")) for k, v in TPL["Parameters"].items()}
-    values.update(overrides or {})
+def param_values(overrides: dict | None = None, tpl: dict = TPL) -> dict:
+    values = dict(PSEUDO)
+    values.update({k: str(v.get("Default", "")) for k, v in tpl["Parameters"].items()})
+    for k, v in (overrides or {}).items():
+        assert k in tpl["Parameters"] or k in PSEUDO, f"no parameter {k}"
+        values[k] = v
     return values
+
+
+def allowed(tpl: dict, name: str, value: str) -> bool:
+    """Whether CloudFormation would accept the value for the String parameter (AllowedPattern
+    is a whole-value match; the patterns used here mean the same in Java and Python)."""
+    p = tpl["Parameters"][name]
+    if "MaxLength" in p and len(value) > int(p["MaxLength"]):
+        return False
+    if "AllowedValues" in p and value not in p["AllowedValues"]:
+        return False
+    return "AllowedPattern" not in p or re.fullmatch(p["AllowedPattern"], value) is not None
 
 
 def eval_condition(expr, conditions: dict, params: dict) -> bool:
@@ -124,17 +171,84 @@ def scalar_value(x, params: dict):
 
 class Scenario:
     """The template as CloudFormation would see it for one set of parameter values
-    (conditions evaluated, Fn::If branches chosen, AWS::NoValue removed; other intrinsics kept)."""
+    (conditions evaluated, Fn::If branches chosen, AWS::NoValue removed; other intrinsics kept).
+    eval() then resolves the string functions the way CloudFormation does at deploy time."""
 
-    def __init__(self, overrides: dict | None = None):
-        self.params = param_values(overrides)
-        conds = TPL["Conditions"]
+    def __init__(self, overrides: dict | None = None, tpl: dict = TPL):
+        self.tpl = tpl
+        self.params = param_values(overrides, tpl)
+        for name, value in self.params.items():
+            if name in tpl["Parameters"] and tpl["Parameters"][name]["Type"] == "String":
+                assert allowed(tpl, name, value), f"{name}={value!r} is not an allowed value"
+        conds = tpl.get("Conditions", {})
         self.conditions = {name: eval_condition(expr, conds, self.params) for name, expr in conds.items()}
         self.resources = {}
-        for name, res in TPL["Resources"].items():
+        for name, res in tpl["Resources"].items():
             if "Condition" in res and not self.conditions[res["Condition"]]:
                 continue
             self.resources[name] = self.resolve(res)
+        self.outputs = {
+            name: self.resolve(out)
+            for name, out in tpl.get("Outputs", {}).items()
+            if "Condition" not in out or self.conditions[out["Condition"]]
+        }
+
+    def eval(self, node) -> str | list:
+        """A string (or list of strings) CloudFormation would build from node: parameters and
+        pseudo parameters from this scenario; Ref of a resource = its name where the template
+        sets one (log group, stream, destination), else "<Logical>"; Fn::GetAtt = "<Logical.Attr>"."""
+        if isinstance(node, bool):
+            return str(node).lower()
+        if isinstance(node, (str, int, float)):
+            return str(node)
+        if isinstance(node, list):
+            return [self.eval(x) for x in node]
+        (key, arg), = node.items()
+        if key == "Ref":
+            return self.ref(arg)
+        if key == "Fn::GetAtt":
+            return "<%s.%s>" % tuple(arg)
+        if key == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else arg
+            values = {k: self.eval(v) for k, v in variables.items()}
+
+            def one(m):
+                literal, name = m[1], m[2]
+                if literal:
+                    return "${" + name + "}"
+                if name in values:
+                    return values[name]
+                if "." in name:
+                    return "<%s>" % name
+                return self.ref(name)
+
+            return re.sub(r"\$\{(!?)([^}]+)\}", one, text)
+        if key == "Fn::Join":
+            sep, items = arg
+            items = self.eval(items)
+            assert isinstance(items, list) and all(isinstance(i, str) for i in items), items
+            return sep.join(items)
+        if key == "Fn::Split":
+            sep, source = arg
+            return self.eval(source).split(sep)
+        if key == "Fn::Select":
+            index, items = arg
+            return self.eval(items)[int(index)]
+        raise AssertionError(f"unsupported intrinsic {key}")
+
+    def ref(self, name: str) -> str:
+        if name in self.params:
+            return self.params[name]
+        res = self.resources[name]
+        named_by = {
+            "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+            "AWS::Logs::Destination": "DestinationName",
+            "AWS::CloudWatch::Dashboard": "DashboardName",
+        }.get(res["Type"])
+        if named_by:
+            return self.eval(res["Properties"][named_by])
+        return "<%s>" % name
 
     def resolve(self, node):
         if isinstance(node, dict):
@@ -189,6 +303,8 @@ SWITCHES = {
     "OutputLayout": ["json", "parquet"],
     "DynamicPartitioning": ["false", "true"],
     "SourceKinesisStreamArn": ["", KINESIS_ARN],
+    # A central stack (a CloudWatch Logs destination) changes the S3 key and the table.
+    "SourceAccountIds": ["", SOURCE_ACCOUNTS],
 }
 ALL_SCENARIOS = [dict(zip(SWITCHES, combo)) for combo in itertools.product(*SWITCHES.values())]
 
@@ -196,7 +312,8 @@ ALL_SCENARIOS = [dict(zip(SWITCHES, combo)) for combo in itertools.product(*SWIT
 def scenario_id(o: dict) -> str:
     return "-".join(
         [o["OutputLayout"], "dynamic" if o["DynamicPartitioning"] == "true" else "time",
-         "kinesis" if o["SourceKinesisStreamArn"] else "directput"]
+         "kinesis" if o["SourceKinesisStreamArn"] else "directput",
+         "central" if o["SourceAccountIds"] else "single"]
     )
 
 
@@ -274,6 +391,8 @@ def test_function_environment(dynamic):
     env = fn["Environment"]["Variables"]
     assert set(env) == FUNCTION_ENV
     for key, value in env.items():
+        if key == "EXCLUDE_LOG_GROUPS":
+            continue  # built from names, see test_function_excludes_the_pipelines_own_log_groups
         # Every value is a string once deployed: a literal string or a parameter reference.
         assert isinstance(value, str) or (isinstance(value, dict) and set(value) == {"Ref"}), key
     assert env["PARTITION_KEYS"] == {"Ref": "DynamicPartitioning"}
@@ -379,13 +498,16 @@ def test_firehose_role_least_privilege(sc):
     assert {"Fn::GetAtt": ["LogsProcessorFunction", "Arn"]} in as_list(invoke["Resource"])
 
 
-def test_roles_trust_one_service_each():
-    s = Scenario()
+@pytest.mark.parametrize("central", [False, True])
+def test_roles_trust_one_service_each(central):
+    s = Scenario({"SourceAccountIds": SOURCE_ACCOUNTS} if central else {})
     expected = {
         "FunctionRole": "lambda.${AWS::URLSuffix}",
         "FirehoseRole": "firehose.${AWS::URLSuffix}",
         "SubscriptionRole": "logs.${AWS::URLSuffix}",
     }
+    if central:
+        expected["LogsDestinationRole"] = "logs.${AWS::URLSuffix}"
     assert set(s.of_type("AWS::IAM::Role")) == set(expected)
     for name, service in expected.items():
         (st,) = statements(s.resources[name]["Properties"]["AssumeRolePolicyDocument"])
@@ -482,7 +604,7 @@ def test_parquet_rule_requires_json_lines():
 def test_prefixes_and_dynamic_partitioning(sc):
     d = sc.s3dest
     if sc.params["DynamicPartitioning"] == "true":
-        assert d["Prefix"] == DYNAMIC_PREFIX
+        assert d["Prefix"] == (OWNER_PREFIX if sc.params["SourceAccountIds"] else DYNAMIC_PREFIX)
         assert d["DynamicPartitioningConfiguration"]["Enabled"] is True
         _, lowest, _ = numeric_param_bounds(d["BufferingHints"]["SizeInMBs"])
         assert lowest >= 64
@@ -582,8 +704,14 @@ def test_every_log_group_has_retention_and_kms(sc):
     for name, g in groups.items():
         assert g["Properties"].get("RetentionInDays"), name
         assert g["Properties"].get("KmsKeyId"), name
-    fn_group = groups["FunctionLogGroup"]["Properties"]["LogGroupName"]
-    assert fn_group == {"Fn::Sub": "/aws/lambda/${LogsProcessorFunction}"}
+    # The function writes into it (LoggingConfig), and it is named from the stream, not from the
+    # function: the function's environment names it (EXCLUDE_LOG_GROUPS).
+    fn = sc.only("AWS::Serverless::Function")[1]["Properties"]
+    assert fn["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}}
+    assert sc.eval({"Ref": "FunctionLogGroup"}) == "/aws/lambda/central-prod-transform"
+    named = Scenario({**sc.params, "DeliveryStreamName": "logs.prod"})
+    assert named.eval({"Ref": "FunctionLogGroup"}) == "/aws/lambda/logs.prod-transform"
+    assert named.eval({"Ref": "FirehoseLogGroup"}) == "/aws/kinesisfirehose/logs.prod"
 
 
 # ----------------------------------------------------------------------------- Glue / Athena
@@ -628,7 +756,15 @@ def test_partition_projection_matches_prefix(sc):
     expected = firehose_prefix_to_location_template(sc.s3dest["Prefix"], cols)
     assert params["storage.location.template"] == {"Fn::Sub": expected}
     if sc.params["DynamicPartitioning"] == "true":
-        assert cols == ["partition_log_group", "year", "month", "day", "hour"]
+        if sc.params["SourceAccountIds"]:
+            # The sending accounts are known: an enum projection (this account and the listed).
+            assert cols == ["partition_owner", "partition_log_group", "year", "month", "day", "hour"]
+            assert params["projection.partition_owner.type"] == "enum"
+            assert sc.eval(params["projection.partition_owner.values"]).split(",") == [
+                PSEUDO["AWS::AccountId"], *SOURCE_ACCOUNTS.split(",")]
+        else:
+            assert cols == ["partition_log_group", "year", "month", "day", "hour"]
+            assert not any(k.startswith("projection.partition_owner") for k in params)
         assert params["projection.partition_log_group.type"] == "injected"
         for col in ("year", "month", "day", "hour"):
             assert params[f"projection.{col}.type"] == "integer"
@@ -659,7 +795,8 @@ def test_athena_workgroup_encrypted_and_enforced():
 
 def test_named_queries(sc):
     queries = {q["Properties"]["Name"]: q["Properties"] for q in sc.of_type("AWS::Athena::NamedQuery").values()}
-    assert set(queries) == {"events-per-log-group-per-hour", "errors-last-hour", "deduplicated-events"}
+    assert set(queries) == {
+        "events-per-log-group-per-hour", "errors-last-hour", "deduplicated-events", "events-per-account-per-hour"}
     for q in queries.values():
         assert q["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         sql = sub_text(q["QueryString"])
@@ -673,35 +810,13 @@ def test_named_queries(sc):
     assert "GROUP BY" in sub_text(queries["events-per-log-group-per-hour"]["QueryString"])
     assert "LIKE '%ERROR%'" in sub_text(queries["errors-last-hour"]["QueryString"])
     assert "PARTITION BY id" in sub_text(queries["deduplicated-events"]["QueryString"])
+    per_account = sub_text(queries["events-per-account-per-hour"]["QueryString"])
+    assert per_account.startswith("SELECT owner, log_group,") and "GROUP BY 1, 2, 3" in per_account
 
 
 def sub_text(node) -> str:
     sub = node["Fn::Sub"]
     return sub if isinstance(sub, str) else sub[0]
-
-
-def eval_intrinsic(node, params: dict):
-    """Evaluates the string functions CloudFormation resolves at deploy time."""
-    if isinstance(node, (str, int)):
-        return str(node)
-    (key, arg), = node.items()
-    if key == "Ref":
-        return params[arg]
-    if key == "Fn::Sub":
-        text, variables = (arg, {}) if isinstance(arg, str) else arg
-        values = {k: eval_intrinsic(v, params) for k, v in variables.items()}
-        return re.sub(r"\$\{([^}!]+)\}", lambda m: values.get(m[1], params.get(m[1], m[0])), text)
-    if key == "Fn::Join":
-        sep, items = arg
-        items = eval_intrinsic(items, params) if isinstance(items, dict) else [eval_intrinsic(i, params) for i in items]
-        return sep.join(items)
-    if key == "Fn::Split":
-        sep, source = arg
-        return eval_intrinsic(source, params).split(sep)
-    if key == "Fn::Select":
-        index, items = arg
-        return eval_intrinsic(items, params)[int(index)]
-    raise AssertionError(f"unsupported intrinsic {key}")
 
 
 def sanitize_log_group(name: str) -> str:
@@ -719,7 +834,7 @@ def test_dynamic_queries_name_the_log_group_as_the_function_writes_it(log_group)
     for q in s.of_type("AWS::Athena::NamedQuery").values():
         text, variables = q["Properties"]["QueryString"]["Fn::Sub"]
         assert "partition_log_group = '${LogGroupKey}'" in text
-        key = eval_intrinsic(variables["LogGroupKey"], s.params)
+        key = s.eval(variables["LogGroupKey"])
         assert key == sanitize_log_group(log_group)
 
 
@@ -789,11 +904,23 @@ def test_outputs():
         "FunctionArn",
         "AthenaWorkGroupName",
         "SubscriptionRoleArn",
+        "DashboardName",
+        "DashboardUrl",
+        "DestinationArn",
+        "AccountPolicyName",
     } <= set(outputs)
+    central = Scenario({"SourceOrganizationId": ORGANIZATION})
+    assert central.outputs["DestinationArn"]["Value"] == {"Fn::GetAtt": ["LogsDestination", "Arn"]}
+    assert "DestinationArn" not in Scenario().outputs and "AccountPolicyName" not in Scenario().outputs
+    url = Scenario().eval(Scenario().outputs["DashboardUrl"]["Value"])
+    assert url == "https://xx-test-1.console.aws.amazon.com/cloudwatch/home?region=xx-test-1#dashboards/dashboard/central-prod-cwl-firehose"
+    # The console's domain is only known in the aws partition.
+    assert "DashboardUrl" not in Scenario({"AWS::Partition": "aws-cn"}).outputs
 
 
-def test_no_hard_coded_account_ids_regions_or_partitions():
-    code = "\n".join(line.split(" #", 1)[0] for line in RAW.splitlines() if not line.lstrip().startswith("#"))
+@pytest.mark.parametrize("raw", [RAW, SRC_RAW], ids=["template", "source-account"])
+def test_no_hard_coded_account_ids_regions_or_partitions(raw):
+    code = "\n".join(line.split(" #", 1)[0] for line in raw.splitlines() if not line.lstrip().startswith("#"))
     assert not re.search(r"(?<![0-9])[0-9]{12}(?![0-9])", code), "12-digit account id in template"
     region = r"\b(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso[a-z]?)-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]\b"
     assert not re.search(region, code), "region name in template"
@@ -844,8 +971,9 @@ def test_no_circular_dependencies(sc):
         visit(n, [])
 
 
-def test_checkov_skips_are_justified():
-    for name, res in TPL["Resources"].items():
+@pytest.mark.parametrize("tpl", [TPL, SRC], ids=["template", "source-account"])
+def test_checkov_skips_are_justified(tpl):
+    for name, res in tpl["Resources"].items():
         ids = []
         for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
             assert re.fullmatch(r"CKV2?_AWS_[0-9]+", skip["id"]), skip
@@ -875,6 +1003,414 @@ def test_sam_transform_offline(monkeypatch):
     fn = out["Resources"]["LogsProcessorFunction"]
     assert fn["Type"] == "AWS::Lambda::Function"
     assert fn["Properties"]["Runtime"] == "provided.al2023"
-    assert fn["Properties"]["Architectures"] == ["arm64"]
+    # The parameter is passed through: CloudFormation resolves it (default arm64).
+    assert fn["Properties"]["Architectures"] == [{"Ref": "Architecture"}]
+    assert fn["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}}
     assert fn["Properties"]["TracingConfig"] == {"Mode": "Active"}
     assert out["Rules"] == TPL["Rules"]
+
+
+# ----------------------------------------------------------------------------- collection modes
+def selection_criteria_names(text: str) -> list[str]:
+    """The log group names of 'LogGroupName NOT IN ["a", "b"]' (the only form CloudWatch Logs
+    accepts); the list must be valid JSON, so a quote in a name would show here."""
+    m = re.fullmatch(r'LogGroupName NOT IN (\[.*\])', text)
+    assert m, text
+    names = json.loads(m[1])
+    assert names and all(isinstance(n, str) and n for n in names), text
+    assert len(text.encode()) <= 25 * 1024  # CloudWatch Logs' limit on selection criteria
+    return names
+
+
+def trust_statement(s: Scenario, role: str) -> dict:
+    (st,) = statements(s.resources[role]["Properties"]["AssumeRolePolicyDocument"])
+    return st
+
+
+def role_statements(s: Scenario, role: str) -> list[dict]:
+    out = []
+    for pol in s.resources[role]["Properties"].get("Policies", []):
+        out += statements(pol["PolicyDocument"])
+    return out
+
+
+# Resources every stack has, whatever it collects.
+COMMON_RESOURCES = {
+    "LogsKey", "LogsKeyAlias", "AccessLogBucket", "AccessLogBucketPolicy", "LogBucket",
+    "LogBucketPolicy", "AthenaResultsBucket", "AthenaResultsBucketPolicy", "FunctionRole",
+    "FunctionPolicy", "LogsProcessorFunction", "FunctionLogGroup", "GlueDatabase", "LogEventsTable",
+    "AthenaWorkGroup", "EventsPerLogGroupPerHourQuery", "ErrorsLastHourQuery",
+    "DeduplicatedEventsQuery", "EventsPerAccountQuery", "FirehoseLogGroup", "FirehoseLogStream",
+    "FirehoseRole", "FirehosePolicy", "DeliveryStream", "SubscriptionRole", "ProcessingFailureAlarm",
+    "DeliveryFailureAlarm", "DataFreshnessAlarm", "FirehoseErrorLogMetricFilter",
+    "FirehoseErrorLogAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "Dashboard",
+}
+# Each mode: its parameters and the resources it adds to the common ones, no more, no fewer.
+MODES = {
+    "nothing-subscribed": ({}, set()),
+    "single-group": ({"SourceLogGroupName": "/ecs/api"}, {"SubscriptionFilter"}),
+    "whole-account": ({"SubscribeWholeAccount": "true"}, {"AccountSubscriptionPolicy"}),
+    "whole-account-and-single-group": (
+        {"SubscribeWholeAccount": "true", "SourceLogGroupName": "/ecs/api"},
+        {"AccountSubscriptionPolicy", "SubscriptionFilter"},
+    ),
+    "central-accounts": ({"SourceAccountIds": SOURCE_ACCOUNTS}, {"LogsDestination", "LogsDestinationRole"}),
+    "central-organization": ({"SourceOrganizationId": ORGANIZATION}, {"LogsDestination", "LogsDestinationRole"}),
+    "central-and-whole-account": (
+        {"SourceAccountIds": SOURCE_ACCOUNTS, "SubscribeWholeAccount": "true"},
+        {"LogsDestination", "LogsDestinationRole", "AccountSubscriptionPolicy"},
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_mode_renders_only_the_resources_it_needs(mode):
+    overrides, extra = MODES[mode]
+    assert set(Scenario(overrides).resources) == COMMON_RESOURCES | extra
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict:
+    """The template after the SAM transform (what CloudFormation deploys), offline."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self):
+            return {}
+
+    packaged = load_template()
+    packaged["Resources"]["LogsProcessorFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
+    saved = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    try:
+        return transform(packaged, {}, NoManagedPolicies())
+    finally:
+        if saved is None:
+            del os.environ["AWS_DEFAULT_REGION"]
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = saved
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_mode_after_the_sam_transform(mode, translated):
+    """The same modes, with the conditions evaluated on the transformed template: SAM keeps the
+    conditions and adds nothing a mode does not use."""
+    overrides, extra = MODES[mode]
+    s = Scenario(overrides, tpl=translated)
+    assert set(s.resources) == (COMMON_RESOURCES | extra)
+    assert s.resources["LogsProcessorFunction"]["Type"] == "AWS::Lambda::Function"
+
+
+@pytest.mark.parametrize("kinesis", ["", KINESIS_ARN])
+@pytest.mark.parametrize("extra", ["", "/aws/vpc/flow-logs", "a,b/c,d#e"])
+@pytest.mark.parametrize("single", ["", "/ecs/api"])
+def test_account_policy_excludes_the_pipelines_own_log_groups(kinesis, extra, single):
+    s = Scenario({"SubscribeWholeAccount": "true", "SourceKinesisStreamArn": kinesis,
+                  "ExcludeLogGroups": extra, "SourceLogGroupName": single})
+    p = s.resources["AccountSubscriptionPolicy"]["Properties"]
+    assert p["PolicyType"] == "SUBSCRIPTION_FILTER_POLICY"
+    assert p["Scope"] == "ALL"
+    names = selection_criteria_names(s.eval(p["SelectionCriteria"]))
+    # The function's and Firehose's log groups, by the names the log groups really get.
+    own = [s.eval({"Ref": "FunctionLogGroup"}), s.eval({"Ref": "FirehoseLogGroup"})]
+    assert own == ["/aws/lambda/central-prod-transform", "/aws/kinesisfirehose/central-prod"]
+    assert names == own + [n for n in extra.split(",") if n] + ([single] if single else [])
+    doc = json.loads(s.eval(p["PolicyDocument"]))
+    assert doc == {
+        "DestinationArn": kinesis or "<DeliveryStream.Arn>",
+        "RoleArn": "<SubscriptionRole.Arn>",
+        "FilterPattern": "",
+        "Distribution": "ByLogStream",
+    }
+
+
+@pytest.mark.parametrize("tpl,name", [(TPL, "AccountFilterPattern"), (SRC, "FilterPattern")])
+def test_account_policy_filter_pattern_cannot_break_its_json(tpl, name):
+    for ok in ["", "ERROR", "{ $.level = ERROR }", "[ip, user, status=5*]", "?ERROR ?Exception"]:
+        assert allowed(tpl, name, ok), ok
+    for bad in ['{ $.level = "ERROR" }', "a\\b"]:
+        assert not allowed(tpl, name, bad), bad
+    overrides = {"SubscribeWholeAccount": "true"} if tpl is TPL else {"DestinationAccountId": "999999999999", "DestinationName": "central-prod"}
+    s = Scenario({**overrides, name: "{ $.level = ERROR }", "SubscriptionDistribution" if tpl is TPL else "Distribution": "Random"}, tpl=tpl)
+    doc = json.loads(s.eval(s.resources["AccountSubscriptionPolicy"]["Properties"]["PolicyDocument"]))
+    assert doc["FilterPattern"] == "{ $.level = ERROR }" and doc["Distribution"] == "Random"
+
+
+@pytest.mark.parametrize("tpl,name", [(TPL, "ExcludeLogGroups"), (TPL, "SourceLogGroupName"), (SRC, "ExcludeLogGroups"), (SRC, "SourceLogGroupName")])
+def test_log_group_parameters_take_only_log_group_names(tpl, name):
+    # They are written into a quoted list: a quote, and anything CloudWatch Logs does not allow
+    # in a name (':' and '*' are what EXCLUDE_LOG_GROUPS uses as syntax), must be refused.
+    assert allowed(tpl, name, "/aws/lambda/api-1_x.y#2")
+    for bad in ['a"b', "a:b", "a*", "a b", "a]"]:
+        assert not allowed(tpl, name, bad), bad
+
+
+def exclude_entries(s: Scenario) -> list[str]:
+    fn = s.only("AWS::Serverless::Function")[1]["Properties"]
+    return s.eval(fn["Environment"]["Variables"]["EXCLUDE_LOG_GROUPS"]).split(",")
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 10])
+def test_function_excludes_the_pipelines_own_log_groups(count):
+    """EXCLUDE_LOG_GROUPS (read by the function): this account's function and Firehose log groups
+    and each ExcludeLogGroups name, every entry ACCOUNT_ID:LOG_GROUP so that the same name in a
+    sending account is not dropped."""
+    extra = [f"/aws/vpc/flow-logs-{i}" for i in range(count)]
+    s = Scenario({"ExcludeLogGroups": ",".join(extra)})
+    entries = exclude_entries(s)
+    account = PSEUDO["AWS::AccountId"]
+    own = [f"{account}:/aws/lambda/central-prod-transform", f"{account}:/aws/kinesisfirehose/central-prod"]
+    assert entries[:2] == own
+    assert set(entries) == set(own) | {f"{account}:{n}" for n in extra}
+    assert entries[2:2 + count] == [f"{account}:{n}" for n in extra]
+    for entry in entries:
+        acct, name = entry.split(":")
+        assert acct == account and name and not name.endswith("*")
+    # Lambda's limit on the environment (all variables): at most 10 names of at most 2000 chars.
+    assert len(",".join(entries)) < 4096 - 512
+
+
+def test_exclude_log_groups_is_capped_at_what_the_function_environment_can_hold():
+    assert allowed(TPL, "ExcludeLogGroups", ",".join(f"g{i}" for i in range(10)))
+    assert not allowed(TPL, "ExcludeLogGroups", ",".join(f"g{i}" for i in range(11)))
+    names = ",".join(("/" + "x" * 180 + str(i)) for i in range(10))
+    assert len(names) <= 2000 and allowed(TPL, "ExcludeLogGroups", names)
+    s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64})
+    assert len(",".join(exclude_entries(s))) < 4096 - 512
+    assert not allowed(TPL, "ExcludeLogGroups", names + "," + "/y")
+
+
+def destination_policy(s: Scenario) -> dict:
+    return json.loads(s.eval(s.resources["LogsDestination"]["Properties"]["DestinationPolicy"]))
+
+
+DESTINATION_ARN = "arn:aws:logs:xx-test-1:999999999999:destination:central-prod"
+SUBSCRIBE_ACTIONS = ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"]
+
+
+@pytest.mark.parametrize("accounts,organization", [(SOURCE_ACCOUNTS, ""), ("333333333333", ""), ("", ORGANIZATION), (SOURCE_ACCOUNTS, ORGANIZATION)])
+def test_destination_policy_admits_only_the_listed_accounts_or_organization(accounts, organization):
+    s = Scenario({"SourceAccountIds": accounts, "SourceOrganizationId": organization})
+    dest = s.resources["LogsDestination"]["Properties"]
+    assert s.eval(dest["DestinationName"]) == "central-prod"
+    assert dest["TargetArn"] == {"Fn::GetAtt": ["DeliveryStream", "Arn"]}
+    assert dest["RoleArn"] == {"Fn::GetAtt": ["LogsDestinationRole", "Arn"]}
+    policy = destination_policy(s)
+    assert policy["Version"] == "2012-10-17"
+    sts = policy["Statement"]
+    assert len(sts) == bool(accounts) + bool(organization)
+    for st in sts:
+        assert st["Effect"] == "Allow"
+        assert st["Action"] == SUBSCRIBE_ACTIONS
+        assert st["Resource"] == DESTINATION_ARN
+        if st["Principal"] == "*":
+            # Anyone only within the organization, nothing else.
+            assert st["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": organization}}
+        else:
+            assert st["Principal"] == {"AWS": accounts.split(",")}
+            assert "Condition" not in st
+    assert any(st["Principal"] == "*" for st in sts) == bool(organization)
+    assert any(st["Principal"] != "*" for st in sts) == bool(accounts)
+
+
+@pytest.mark.parametrize("kinesis", ["", KINESIS_ARN])
+@pytest.mark.parametrize("accounts,organization", [(SOURCE_ACCOUNTS, ""), ("", ORGANIZATION), (SOURCE_ACCOUNTS, ORGANIZATION)])
+def test_destination_role_least_privilege(accounts, organization, kinesis):
+    s = Scenario({"SourceAccountIds": accounts, "SourceOrganizationId": organization, "SourceKinesisStreamArn": kinesis})
+    trust = trust_statement(s, "LogsDestinationRole")
+    assert trust["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::URLSuffix}"}}
+    assert trust["Action"] == "sts:AssumeRole"
+    cond = {op: {k: s.eval(v) for k, v in keys.items()} for op, keys in trust["Condition"].items()}
+    assert cond["StringLike"] == {"aws:SourceArn": "arn:aws:logs:xx-test-1:*"}
+    if organization:
+        assert set(cond) == {"StringLike"}
+    else:
+        # ArnLike: each ARN part on its own, so the account part is one of these exactly.
+        assert cond["ArnLike"] == {"aws:SourceArn": [
+            f"arn:*:logs:*:{a}:*" for a in [PSEUDO["AWS::AccountId"], *accounts.split(",")]]}
+    (st,) = role_statements(s, "LogsDestinationRole")
+    if kinesis:
+        assert sorted(st["Action"]) == ["kinesis:PutRecord", "kinesis:PutRecords"]
+        assert st["Resource"] == {"Ref": "SourceKinesisStreamArn"}
+        assert s.resources["LogsDestination"]["Properties"]["TargetArn"] == {"Ref": "SourceKinesisStreamArn"}
+    else:
+        assert sorted(st["Action"]) == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+        assert st["Resource"] == {"Fn::GetAtt": ["DeliveryStream", "Arn"]}
+    assert "ManagedPolicyArns" not in s.resources["LogsDestinationRole"]["Properties"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_role_trusts_one_service_with_a_source_condition(mode):
+    s = Scenario(MODES[mode][0])
+    for name in s.of_type("AWS::IAM::Role"):
+        st = trust_statement(s, name)
+        assert st["Effect"] == "Allow" and st["Action"] == "sts:AssumeRole", name
+        assert set(st["Principal"]) == {"Service"}, name
+        keys = {k for op in st["Condition"].values() for k in op}
+        assert keys & {"aws:SourceArn", "aws:SourceAccount", "sts:ExternalId"}, name
+        if st["Principal"]["Service"] == {"Fn::Sub": "logs.${AWS::URLSuffix}"}:
+            assert "aws:SourceArn" in keys, name
+
+
+@pytest.mark.parametrize("organization", ["", ORGANIZATION])
+def test_dynamic_partitioning_puts_the_owner_into_the_key(organization):
+    s = Scenario({"DynamicPartitioning": "true", "SourceAccountIds": "" if organization else SOURCE_ACCOUNTS,
+                  "SourceOrganizationId": organization, "SourceLogGroupName": "/ecs/api"})
+    assert s.s3dest["Prefix"] == OWNER_PREFIX
+    params = s.table["Parameters"]
+    queries = [q["Properties"]["QueryString"]["Fn::Sub"] for q in s.of_type("AWS::Athena::NamedQuery").values()]
+    assert len(queries) == 4
+    if organization:
+        # An organization's accounts are unknown: every query must name the account.
+        assert params["projection.partition_owner.type"] == "injected"
+        assert "projection.partition_owner.values" not in params
+        for text, variables in queries:
+            assert "WHERE ${OwnerFilter}partition_log_group = " in text
+            assert s.eval(variables["OwnerFilter"]) == "partition_owner = '999999999999' AND "
+    else:
+        assert params["projection.partition_owner.type"] == "enum"
+        for text, variables in queries:
+            assert s.eval(variables["OwnerFilter"]) == ""
+
+
+def test_same_account_stack_keeps_its_s3_layout():
+    # Without a destination nothing but this account writes: no owner in the key.
+    s = Scenario({"DynamicPartitioning": "true", "SubscribeWholeAccount": "true"})
+    assert s.s3dest["Prefix"] == DYNAMIC_PREFIX
+
+
+# ----------------------------------------------------------------------------- dashboard
+def dashboard(s: Scenario) -> dict:
+    (_, d), = s.of_type("AWS::CloudWatch::Dashboard").items()
+    assert s.eval(d["Properties"]["DashboardName"]) == "central-prod-cwl-firehose"
+    return json.loads(s.eval(d["Properties"]["DashboardBody"]))
+
+
+def widget_metrics(w: dict) -> list[tuple]:
+    """(namespace, metric name, dimensions) of each line of a metric widget."""
+    out = []
+    for m in w["properties"].get("metrics", []):
+        opts = m[-1] if isinstance(m[-1], dict) else {}
+        parts = m[:-1] if opts else m
+        out.append((parts[0], parts[1], dict(zip(parts[2::2], parts[3::2]))))
+    return out
+
+
+@pytest.mark.parametrize(
+    "overrides", [{}, {"OutputLayout": "parquet", "SourceKinesisStreamArn": KINESIS_ARN}], ids=["json", "parquet-kinesis"])
+def test_dashboard_shows_the_function_firehose_and_every_alarm(overrides):
+    s = Scenario(overrides)
+    body = dashboard(s)
+    widgets = body["widgets"]
+    lines = [m for w in widgets if w["type"] == "metric" for m in widget_metrics(w)]
+    for w in widgets:
+        if w["type"] == "metric":
+            assert w["properties"]["region"] == "xx-test-1"
+        assert 0 <= w["x"] and w["x"] + w["width"] <= 24
+    emf = {name for ns, name, _ in lines if ns == EMF_NAMESPACE}
+    # Every metric the function writes, with the dimensions it writes them with.
+    assert emf == EMF_METRICS
+    for ns, name, dims in lines:
+        if ns == EMF_NAMESPACE:
+            assert dims == {"FunctionName": "<LogsProcessorFunction>", "DeliveryStream": "central-prod"}, name
+        elif ns == "AWS/Firehose":
+            assert dims == {"DeliveryStreamName": "central-prod"}, name
+        elif ns == "AWS/Lambda":
+            assert dims == {"FunctionName": "<LogsProcessorFunction>"}, name
+    firehose = {name for ns, name, _ in lines if ns == "AWS/Firehose"}
+    incoming = "DataReadFromKinesisStream.Records" if overrides.get("SourceKinesisStreamArn") else "IncomingRecords"
+    assert {"DeliveryToS3.Success", "DeliveryToS3.DataFreshness", "ExecuteProcessing.Success",
+            "SucceedProcessing.Records", incoming} <= firehose
+    assert {name for ns, name, _ in lines if ns == "AWS/Lambda"} >= {"Errors", "Throttles", "Duration"}
+    assert ("cwl-firehose/central-prod", "FirehoseErrorLogEvents", {}) in lines
+    # The alarms of this stack, all of them (PCI DSS 10.7.2: looked at, not only mailed).
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(
+        f"<{name}.Arn>" for name in s.of_type("AWS::CloudWatch::Alarm"))
+    freshness = next(w for w in widgets if any(n == "DeliveryToS3.DataFreshness" for _, n, _ in widget_metrics(w)))
+    assert freshness["properties"]["annotations"]["horizontal"][0]["value"] == 900
+
+
+# ----------------------------------------------------------------------------- source-account template
+SRC_BASE = {"DestinationAccountId": "999999999999", "DestinationName": "central-prod"}
+SRC_MODES = {
+    "whole-account": ({}, {"AccountSubscriptionPolicy"}),
+    "whole-account-organization": ({"DestinationGrantsOrganization": "true"}, {"AccountSubscriptionPolicy", "SenderRole"}),
+    "one-group": ({"SourceLogGroupName": "/ecs/api"}, {"LogGroupSubscriptionFilter"}),
+    "one-group-organization": (
+        {"SourceLogGroupName": "/ecs/api", "DestinationGrantsOrganization": "true"},
+        {"LogGroupSubscriptionFilter", "SenderRole"},
+    ),
+}
+
+
+def src(overrides: dict | None = None) -> Scenario:
+    return Scenario({**SRC_BASE, "AWS::AccountId": "111111111111", **(overrides or {})}, tpl=SRC)
+
+
+def test_source_template_is_plain_cloudformation():
+    assert SRC["AWSTemplateFormatVersion"] == "2010-09-09"
+    assert "Transform" not in SRC
+    # A log group and the destination it sends to must be in the same Region: the ARN is built
+    # with this stack's Region, never given whole.
+    assert "DestinationArn" not in SRC["Parameters"]
+
+
+@pytest.mark.parametrize("mode", SRC_MODES)
+def test_source_template_modes_render_only_what_they_need(mode):
+    overrides, expected = SRC_MODES[mode]
+    s = src(overrides)
+    assert set(s.resources) == expected
+    assert s.of_type("AWS::Logs::LogGroup") == {}  # nothing new to encrypt or keep
+    assert s.eval(s.outputs["DestinationArn"]["Value"]) == "arn:aws:logs:xx-test-1:999999999999:destination:central-prod"
+
+
+@pytest.mark.parametrize("organization", ["false", "true"])
+@pytest.mark.parametrize("extra", ["", "/aws/vpc/flow-logs,/x"])
+def test_source_account_policy_excludes_the_central_pipelines_log_groups(organization, extra):
+    s = src({"DestinationGrantsOrganization": organization, "ExcludeLogGroups": extra})
+    p = s.resources["AccountSubscriptionPolicy"]["Properties"]
+    assert p["PolicyType"] == "SUBSCRIPTION_FILTER_POLICY" and p["Scope"] == "ALL"
+    names = selection_criteria_names(s.eval(p["SelectionCriteria"]))
+    # The very names the central stack gives them (in case this template runs in that account).
+    central = Scenario()
+    own = [central.eval({"Ref": "FunctionLogGroup"}), central.eval({"Ref": "FirehoseLogGroup"})]
+    assert names == own + [n for n in extra.split(",") if n]
+    doc = json.loads(s.eval(p["PolicyDocument"]))
+    expected = {"DestinationArn": DESTINATION_ARN, "FilterPattern": "", "Distribution": "ByLogStream"}
+    if organization == "true":
+        expected["RoleArn"] = "<SenderRole.Arn>"
+    assert doc == expected
+    # The destination the central stack creates is the one this template builds the ARN of.
+    assert Scenario({"SourceAccountIds": "111111111111"}).eval(
+        Scenario({"SourceAccountIds": "111111111111"}).resources["LogsDestination"]["Properties"]["DestinationName"]
+    ) == SRC_BASE["DestinationName"]
+
+
+@pytest.mark.parametrize("organization", ["false", "true"])
+def test_source_single_group_filter(organization):
+    s = src({"SourceLogGroupName": "/ecs/api", "DestinationGrantsOrganization": organization})
+    p = s.resources["LogGroupSubscriptionFilter"]["Properties"]
+    assert p["LogGroupName"] == {"Ref": "SourceLogGroupName"}
+    assert s.eval(p["DestinationArn"]) == DESTINATION_ARN
+    assert p["Distribution"] == {"Ref": "Distribution"}
+    if organization == "true":
+        assert p["RoleArn"] == {"Fn::GetAtt": ["SenderRole", "Arn"]}
+    else:
+        assert "RoleArn" not in p
+
+
+@pytest.mark.parametrize("group", ["", "/ecs/api"])
+def test_source_sender_role_least_privilege(group):
+    s = src({"SourceLogGroupName": group, "DestinationGrantsOrganization": "true"})
+    trust = trust_statement(s, "SenderRole")
+    assert trust["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::URLSuffix}"}}
+    assert {op: {k: s.eval(v) for k, v in keys.items()} for op, keys in trust["Condition"].items()} == {
+        "StringLike": {"aws:SourceArn": "arn:aws:logs:xx-test-1:111111111111:*"}}
+    (st,) = role_statements(s, "SenderRole")
+    assert st["Action"] == "logs:PutLogEvents"
+    resource = s.eval(st["Resource"])
+    if group:
+        assert resource == "arn:aws:logs:xx-test-1:111111111111:log-group:/ecs/api:*"
+    else:
+        assert resource == "arn:aws:logs:xx-test-1:111111111111:log-group:*"
