@@ -13,6 +13,7 @@ then parsed, so what is asserted is the text CloudFormation would hand to the se
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import json
 import os
@@ -1130,8 +1131,10 @@ def test_account_policy_filter_pattern_cannot_break_its_json(tpl, name):
         assert allowed(tpl, name, ok), ok
     for bad in ['{ $.level = "ERROR" }', "a\\b"]:
         assert not allowed(tpl, name, bad), bad
-    overrides = {"SubscribeWholeAccount": "true"} if tpl is TPL else {"DestinationAccountId": "999999999999", "DestinationName": "central-prod"}
-    s = Scenario({**overrides, name: "{ $.level = ERROR }", "SubscriptionDistribution" if tpl is TPL else "Distribution": "Random"}, tpl=tpl)
+    if tpl is TPL:
+        s = Scenario({"SubscribeWholeAccount": "true", name: "{ $.level = ERROR }", "SubscriptionDistribution": "Random"})
+    else:
+        s = src({name: "{ $.level = ERROR }", "Distribution": "Random"})
     doc = json.loads(s.eval(s.resources["AccountSubscriptionPolicy"]["Properties"]["PolicyDocument"]))
     assert doc["FilterPattern"] == "{ $.level = ERROR }" and doc["Distribution"] == "Random"
 
@@ -1382,9 +1385,8 @@ def test_source_account_policy_excludes_the_central_pipelines_log_groups(organiz
         expected["RoleArn"] = "<SenderRole.Arn>"
     assert doc == expected
     # The destination the central stack creates is the one this template builds the ARN of.
-    assert Scenario({"SourceAccountIds": "111111111111"}).eval(
-        Scenario({"SourceAccountIds": "111111111111"}).resources["LogsDestination"]["Properties"]["DestinationName"]
-    ) == SRC_BASE["DestinationName"]
+    central = Scenario({"SourceAccountIds": "111111111111"})
+    assert central.eval({"Ref": "LogsDestination"}) == SRC_BASE["DestinationName"]
 
 
 @pytest.mark.parametrize("organization", ["false", "true"])
@@ -1414,3 +1416,19 @@ def test_source_sender_role_least_privilege(group):
         assert resource == "arn:aws:logs:xx-test-1:111111111111:log-group:/ecs/api:*"
     else:
         assert resource == "arn:aws:logs:xx-test-1:111111111111:log-group:*"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kms_covers_every_log_group_of_every_mode(mode):
+    """Every log group (the function's, now named from the stream, and Firehose's) is encrypted
+    with the stack's key, and the key policy lets CloudWatch Logs use it for exactly those."""
+    s = Scenario(MODES[mode][0])
+    key = s.resources["LogsKey"]["Properties"]
+    (logs_st,) = [st for st in statements(key["KeyPolicy"]) if st["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}]
+    pattern = s.eval(logs_st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+    groups = s.of_type("AWS::Logs::LogGroup")
+    assert set(groups) == {"FunctionLogGroup", "FirehoseLogGroup"}
+    for name, g in groups.items():
+        assert g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}, name
+        arn = "arn:aws:logs:xx-test-1:999999999999:log-group:" + s.eval({"Ref": name})
+        assert fnmatch.fnmatchcase(arn, pattern), (arn, pattern)
