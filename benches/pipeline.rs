@@ -13,11 +13,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use cwl_firehose::cwl::LogsDocument;
-use cwl_firehose::decode::{Decoder, DEFAULT_INFLATE_CAP};
-use cwl_firehose::lines::{LineOptions, LineWriter};
-use cwl_firehose::scan::{write_lines, Scan};
-use cwl_firehose::{Config, FirehoseEvent, Transformer};
+use cwl_firehose::internals::{scan_lines, write_document, Decoder, LineWriter, LogsDocument};
+use cwl_firehose::limits::DEFAULT_INFLATE_CAP;
+use cwl_firehose::{Config, FirehoseEvent, LineOptions, OutputFormat, Transformer};
 use std::hint::black_box;
 use std::io::Read;
 use std::time::Duration;
@@ -72,7 +70,7 @@ fn input() -> Input {
         .map(|d| {
             let mut out = Vec::new();
             if let Ok(doc) = LogsDocument::parse(d) {
-                writer.write_document(&doc, &mut out, &mut Vec::new());
+                let _ = write_document(&doc, &mut writer, &mut out, &mut Vec::new(), usize::MAX);
             }
             out
         })
@@ -157,21 +155,39 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("cwl_to_lines");
     g.throughput(Throughput::Bytes(doc_bytes));
-    let (mut out, mut ends, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut out, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+    let mut writer = LineWriter::new(LineOptions::default());
     g.bench_function("scan_parse_and_write", |b| {
         b.iter(|| {
             for doc in &input.docs {
-                out.clear();
-                ends.clear();
-                let scan = write_lines(
+                let events = scan_lines(
                     doc,
-                    &LineOptions::default(),
-                    DEFAULT_INFLATE_CAP,
+                    &mut writer,
                     &mut out,
                     &mut ends,
-                    &mut scratch,
+                    &mut spans,
+                    usize::MAX,
                 );
-                assert!(!matches!(scan, Scan::Decline));
+                assert!(events.is_some());
+            }
+        })
+    });
+    let mut message = LineWriter::new(LineOptions {
+        format: OutputFormat::Message,
+        ..LineOptions::default()
+    });
+    g.bench_function("scan_parse_and_write_message", |b| {
+        b.iter(|| {
+            for doc in &input.docs {
+                let events = scan_lines(
+                    doc,
+                    &mut message,
+                    &mut out,
+                    &mut ends,
+                    &mut spans,
+                    usize::MAX,
+                );
+                assert!(events.is_some());
             }
         })
     });
@@ -193,7 +209,7 @@ fn stages(c: &mut Criterion) {
             for doc in &parsed {
                 out.clear();
                 ends.clear();
-                writer.write_document(doc, &mut out, &mut ends);
+                let _ = write_document(doc, &mut writer, &mut out, &mut ends, usize::MAX);
             }
         })
     });
@@ -235,15 +251,15 @@ fn whole(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("event", "warm"), |b| {
         b.iter(|| {
             let event = FirehoseEvent::parse(&input.event).expect("event");
-            let (response, summary, _) = transformer.process(&event, None).finish(&[]);
-            assert_eq!(summary.processing_failed, 0);
-            response.len()
+            let response = transformer.process(&event, None).finish();
+            assert_eq!(response.summary.processing_failed, 0);
+            response.bytes.len()
         })
     });
     // Masking on (MASK_PAN=true): its cost is the difference with "warm".
     let mut masking = Transformer::new(Config {
         lines: LineOptions {
-            mask: Some(cwl_firehose::mask::Keep::First6Last4),
+            mask: Some(cwl_firehose::Keep::First6Last4),
             ..LineOptions::default()
         },
         ..config.clone()
@@ -251,18 +267,48 @@ fn whole(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("event", "warm_masked"), |b| {
         b.iter(|| {
             let event = FirehoseEvent::parse(&input.event).expect("event");
-            let (response, summary, _) = masking.process(&event, None).finish(&[]);
-            assert_eq!(summary.processing_failed, 0);
-            response.len()
+            let response = masking.process(&event, None).finish();
+            assert_eq!(response.summary.processing_failed, 0);
+            response.bytes.len()
         })
     });
+    // OUTPUT_FORMAT=message and MERGE_JSON_MESSAGE=true on the same event.
+    for (name, lines) in [
+        (
+            "warm_message",
+            LineOptions {
+                format: OutputFormat::Message,
+                ..LineOptions::default()
+            },
+        ),
+        (
+            "warm_merged",
+            LineOptions {
+                merge_json_message: true,
+                ..LineOptions::default()
+            },
+        ),
+    ] {
+        let mut t = Transformer::new(Config {
+            lines,
+            ..config.clone()
+        });
+        g.bench_function(BenchmarkId::new("event", name), |b| {
+            b.iter(|| {
+                let event = FirehoseEvent::parse(&input.event).expect("event");
+                let response = t.process(&event, None).finish();
+                assert_eq!(response.summary.processing_failed, 0);
+                response.bytes.len()
+            })
+        });
+    }
     g.bench_function(BenchmarkId::new("event", "cold"), |b| {
         b.iter(|| {
             let event = FirehoseEvent::parse(&input.event).expect("event");
-            let (response, _, _) = Transformer::new(config.clone())
+            let response = Transformer::new(config.clone())
                 .process(&event, None)
-                .finish(&[]);
-            response.len()
+                .finish();
+            response.bytes.len()
         })
     });
     g.finish();

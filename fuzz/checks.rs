@@ -18,8 +18,8 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::batch::{Config, Disposition, Transformer};
-use cwl_firehose::firehose::{FirehoseEvent, FirehoseRecord};
+use cwl_firehose::{Config, Disposition, PartOutcome, ReingestError, Transformer};
+use cwl_firehose::{FirehoseEvent, FirehoseRecord};
 use std::borrow::Cow;
 
 /// The inflate cap the fuzz checks run with: small, so a bomb is cheap.
@@ -133,12 +133,12 @@ thread_local! {
                 ..Config::default()
             };
             if mask {
-                config.lines.mask = Some(cwl_firehose::mask::Keep::First6Last4);
+                config.lines.mask = Some(cwl_firehose::Keep::First6Last4);
             }
             Transformer::new(config)
         }),
     );
-    static GOOD: String = STANDARD.encode(cwl_firehose::decode::gzip(GOOD_DOC.as_bytes()));
+    static GOOD: String = STANDARD.encode(cwl_firehose::gzip(GOOD_DOC.as_bytes()));
 }
 
 /// Property (1): arbitrary bytes as a record's `data`.
@@ -157,9 +157,10 @@ pub fn record_data(bytes: &[u8]) {
     WARM.with_borrow_mut(|warm| {
         for t in warm.iter_mut() {
             let budget = t.config().response_budget;
-            let batch = t.process(&ev, None);
-            let reingest = batch.reingest.len();
-            let (response, summary, _) = batch.finish(&vec![Ok(()); reingest]);
+            let mut batch = t.process(&ev, None);
+            accept_all(&mut batch);
+            let done = batch.finish();
+            let (response, summary) = (done.bytes, done.summary);
             let entries = check_response(&response, &ids, budget);
             assert_eq!(summary.records_in, ids.len());
             assert_eq!(
@@ -179,6 +180,13 @@ pub fn record_data(bytes: &[u8]) {
     });
 }
 
+/// Every part handed to re-ingestion accepted.
+fn accept_all(batch: &mut cwl_firehose::Batch<'_>) {
+    for part in batch.parts_mut() {
+        part.outcome = PartOutcome::Accepted;
+    }
+}
+
 /// Property (2): arbitrary bytes as the whole event.
 pub fn event(bytes: &[u8]) {
     let Ok(ev) = FirehoseEvent::parse(bytes) else {
@@ -191,13 +199,17 @@ pub fn event(bytes: &[u8]) {
         response_budget: budget,
         ..Config::default()
     });
-    let batch = t.process(&ev, None);
+    let mut batch = t.process(&ev, None);
     // Alternate between every re-ingestion succeeding and failing.
-    let accept = bytes.len().is_multiple_of(2);
-    let outcomes: Vec<Result<(), String>> = (0..batch.reingest.len())
-        .map(|_| if accept { Ok(()) } else { Err("no".into()) })
-        .collect();
-    let (response, summary, failures) = batch.finish(&outcomes);
+    if bytes.len().is_multiple_of(2) {
+        accept_all(&mut batch);
+    } else {
+        for part in batch.parts_mut() {
+            part.outcome = PartOutcome::Failed(ReingestError::Rejected { code: "no".into() });
+        }
+    }
+    let done = batch.finish();
+    let (response, summary, failures) = (done.bytes, done.summary, done.failures);
     // A budget smaller than the empty-data response cannot be honoured.
     let floor = empty_response_len(&ids);
     let entries = check_response(&response, &ids, budget.filter(|&b| b >= floor));
@@ -213,7 +225,7 @@ pub fn event(bytes: &[u8]) {
 pub fn empty_response_len(ids: &[&str]) -> usize {
     let mut out = Vec::new();
     for id in ids {
-        cwl_firehose::firehose::push_bare_entry(&mut out, id, "ProcessingFailed");
+        cwl_firehose::internals::push_bare_entry(&mut out, id, "ProcessingFailed");
     }
     out.len() + ids.len().saturating_sub(1) + 14
 }
@@ -310,11 +322,11 @@ pub fn round_trip(bytes: &[u8]) {
         1 => {
             let at = usize::from(u.byte()) * json.len() / 256;
             let (a, b) = json.split_at(at);
-            let mut two = cwl_firehose::decode::gzip(a);
-            two.extend(cwl_firehose::decode::gzip(b));
+            let mut two = cwl_firehose::gzip(a);
+            two.extend(cwl_firehose::gzip(b));
             two
         }
-        _ => cwl_firehose::decode::gzip(&json),
+        _ => cwl_firehose::gzip(&json),
     };
     // A budget every single event fits in, sometimes too small for the
     // record, so that it is split and re-ingested.
@@ -347,14 +359,15 @@ fn transform_all(
 ) {
     assert!(depth < 64, "splitting does not end");
     let ev = event_of(vec![record("r", Some(data))]);
-    let batch = t.process(&ev, None);
-    let parts: Vec<Vec<u8>> = batch.reingest.iter().map(|r| r.data.clone()).collect();
-    let disposition = format!("{:?}", batch.dispositions.first());
+    let mut batch = t.process(&ev, None);
+    let parts: Vec<Vec<u8>> = batch.parts().iter().map(|r| r.data.clone()).collect();
+    let disposition = format!("{:?}", batch.dispositions().first());
     let is_reingest = matches!(
-        batch.dispositions.first(),
+        batch.dispositions().first(),
         Some(Disposition::Reingest { .. })
     );
-    let (response, _, _) = batch.finish(&vec![Ok(()); parts.len()]);
+    accept_all(&mut batch);
+    let response = batch.finish().bytes;
     let entries = check_response(&response, &["r"], budget);
     match entries[0].result.as_str() {
         "Ok" => out.extend_from_slice(entries[0].data.as_deref().unwrap_or_default()),
@@ -371,7 +384,8 @@ fn transform_all(
 
 /// Property (4): arbitrary text through the PAN masking.
 pub fn mask(bytes: &[u8]) {
-    use cwl_firehose::mask::{json_body_may_mask, mask, mask_bytes, Keep};
+    use cwl_firehose::internals::{json_body_may_mask, mask, mask_bytes};
+    use cwl_firehose::Keep;
     let text = String::from_utf8_lossy(bytes);
     let mut scratch = String::new();
     let mut raw = Vec::new();

@@ -1,13 +1,14 @@
 //! The one error type of the core: every way a single record can fail.
 //!
 //! Each variant becomes `ProcessingFailed` for its own record only (see
-//! `firehose::Disposition`); none of them can fail an invocation. The
+//! `batch::Disposition`); none of them can fail an invocation. The
 //! `Display` text is what the adapter logs next to the record id, so it names
 //! the reason and never contains payload bytes.
 
 use std::fmt;
 
 /// Why one record could not be turned into lines.
+#[allow(missing_docs)] // each variant's doc says it; fields are named for it
 #[derive(Debug)]
 pub enum RecordError {
     /// `data` is missing or not a JSON string.
@@ -38,7 +39,37 @@ pub enum RecordError {
     /// The record did not fit in the response and re-ingestion is off.
     Overflow,
     /// The record did not fit in the response and re-ingesting it failed.
-    Reingest(String),
+    Reingest(ReingestError),
+    /// An event could not be written as a line (a string body that does not
+    /// decode; the readers check every body, so this is not expected).
+    Unwritable,
+}
+
+/// Why a document handed to re-ingestion was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReingestError {
+    /// Not attempted, or not accepted, before the invocation's deadline.
+    Deadline,
+    /// The API refused this record (`ErrorCode` of a partly failed call).
+    Rejected {
+        /// The per-record error code, e.g. `ServiceUnavailableException`.
+        code: String,
+    },
+    /// The call itself failed (network, timeout, HTTP or service error).
+    Call {
+        /// What the SDK said.
+        error: String,
+    },
+}
+
+impl fmt::Display for ReingestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Deadline => f.write_str("not accepted before the invocation deadline"),
+            Self::Rejected { code } => write!(f, "record refused: {code}"),
+            Self::Call { error } => write!(f, "call failed: {error}"),
+        }
+    }
 }
 
 impl fmt::Display for RecordError {
@@ -68,6 +99,7 @@ impl fmt::Display for RecordError {
                 f.write_str("record does not fit in the response and re-ingestion is off")
             }
             Self::Reingest(e) => write!(f, "re-ingestion failed: {e}"),
+            Self::Unwritable => f.write_str("an event could not be written as a line"),
         }
     }
 }

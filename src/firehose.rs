@@ -2,33 +2,46 @@
 //! `data` kept as a string so one bad record cannot fail the whole event) and
 //! the exact bytes of each response entry.
 
-use crate::json::push_str;
+use crate::json::{push_str, str_len};
 use serde::Deserialize;
 use std::borrow::Cow;
 
 /// The three results Firehose accepts, spelled once.
 pub const RESULT_OK: &str = "Ok";
+/// The record is deliberately not delivered.
 pub const RESULT_DROPPED: &str = "Dropped";
+/// Firehose keeps the record's original bytes under `processing-failed/`.
 pub const RESULT_PROCESSING_FAILED: &str = "ProcessingFailed";
 
-/// `{"records":[` and `]}`.
+/// `{"records":[`: what a response starts with.
 pub const RESPONSE_OPEN: &[u8] = b"{\"records\":[";
+/// `]}`: what a response ends with.
 pub const RESPONSE_CLOSE: &[u8] = b"]}";
+
+/// The pieces of one response entry, in order: `{"recordId":ID,"result":"RESULT"`,
+/// then for Ok `,"data":"BASE64"`, then partition keys, then `}`.
+const ENTRY_OPEN: &[u8] = b"{\"recordId\":";
+const RESULT_KEY: &[u8] = b",\"result\":\"";
+const DATA_KEY: &[u8] = b",\"data\":\"";
 
 /// A Firehose data-transformation event.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FirehoseEvent<'a> {
+    /// Firehose's id of this invocation.
     #[serde(borrow, default)]
     pub invocation_id: Cow<'a, str>,
+    /// The delivery stream that invoked the function.
     #[serde(borrow, default)]
     pub delivery_stream_arn: Cow<'a, str>,
+    /// The stream's region.
     #[serde(borrow, default)]
     pub region: Option<Cow<'a, str>>,
     /// Present when the delivery stream reads from a Kinesis data stream:
     /// re-ingestion must then go to that stream, not to Firehose.
     #[serde(borrow, default)]
     pub source_kinesis_stream_arn: Option<Cow<'a, str>>,
+    /// The records to transform, answered in this order.
     #[serde(borrow)]
     pub records: Vec<FirehoseRecord<'a>>,
 }
@@ -44,6 +57,11 @@ impl<'a> FirehoseEvent<'a> {
     pub fn delivery_stream_name(&self) -> &str {
         arn_resource_name(&self.delivery_stream_arn)
     }
+
+    /// The function's account: the one in the delivery stream's ARN.
+    pub fn account(&self) -> Option<&str> {
+        arn_account(&self.delivery_stream_arn)
+    }
 }
 
 /// The last path segment of an ARN's resource (`…:deliverystream/NAME` → `NAME`).
@@ -56,10 +74,16 @@ pub fn arn_region(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
+/// The account field of an ARN (`arn:aws:firehose:REGION:ACCOUNT:…`).
+pub fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
 /// One input record.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FirehoseRecord<'a> {
+    /// Firehose's id of the record, answered exactly once.
     #[serde(borrow)]
     pub record_id: Cow<'a, str>,
     /// `None` when `data` is missing or not a string: that record fails alone.
@@ -75,6 +99,7 @@ pub struct FirehoseRecord<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KinesisRecordMetadata<'a> {
+    /// The Kinesis partition key the record was written with.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub partition_key: Option<Cow<'a, str>>,
 }
@@ -111,10 +136,21 @@ fn lenient_metadata<'de, D: serde::Deserializer<'de>>(
 
 /// Appends `{"recordId":ID,"result":RESULT` (the entry is not closed).
 pub fn open_entry(out: &mut Vec<u8>, record_id: &str, result: &str) {
-    out.extend_from_slice(b"{\"recordId\":");
+    out.extend_from_slice(ENTRY_OPEN);
     push_str(out, record_id);
-    out.extend_from_slice(b",\"result\":\"");
+    out.extend_from_slice(RESULT_KEY);
     out.extend_from_slice(result.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends `,"data":"` + base64 of `lines` + `"`.
+pub(crate) fn push_data(out: &mut Vec<u8>, lines: &[u8]) {
+    out.extend_from_slice(DATA_KEY);
+    // Amortized growth here; base64-simd then reserves exactly (a no-op).
+    let encoded = base64_simd::STANDARD.encoded_length(lines.len());
+    out.reserve(encoded + 2);
+    crate::prefault::populate_spare(out, encoded);
+    base64_simd::STANDARD.encode_append(lines, out);
     out.push(b'"');
 }
 
@@ -124,11 +160,19 @@ pub fn push_bare_entry(out: &mut Vec<u8>, record_id: &str, result: &str) {
     out.push(b'}');
 }
 
-/// The exact size of [`push_bare_entry`]'s output.
-pub fn bare_entry_len(record_id: &str, result: &str, scratch: &mut Vec<u8>) -> usize {
-    scratch.clear();
-    push_bare_entry(scratch, record_id, result);
-    scratch.len()
+/// The exact size of an entry: `id_len` is the record id's escaped length
+/// ([`str_len`]), `data` the line bytes of an Ok entry, `extra` what follows
+/// the data (partition keys). Arithmetic only: nothing is written.
+pub fn entry_len(id_len: usize, result: &str, data: Option<usize>, extra: usize) -> usize {
+    let data = data.map_or(0, |n| {
+        DATA_KEY.len() + base64_simd::STANDARD.encoded_length(n) + 1
+    });
+    ENTRY_OPEN.len() + id_len + RESULT_KEY.len() + result.len() + 1 + data + extra + 1
+}
+
+/// The escaped length of a record id, as entries write it.
+pub fn id_len(record_id: &str) -> usize {
+    str_len(record_id)
 }
 
 #[cfg(test)]
@@ -167,10 +211,34 @@ mod tests {
     }
 
     #[test]
+    fn entry_lengths_are_exact() {
+        for id in ["", "r1", "a\"b\\c\u{1}é😀", &"x".repeat(300)] {
+            for result in [RESULT_OK, RESULT_DROPPED, RESULT_PROCESSING_FAILED] {
+                let mut bare = Vec::new();
+                push_bare_entry(&mut bare, id, result);
+                assert_eq!(entry_len(id_len(id), result, None, 0), bare.len());
+                for lines in [&b""[..], b"a", b"ab", b"abc", &[7u8; 1000]] {
+                    let mut ok = Vec::new();
+                    open_entry(&mut ok, id, result);
+                    push_data(&mut ok, lines);
+                    ok.extend_from_slice(b",\"metadata\":{}");
+                    ok.push(b'}');
+                    assert_eq!(
+                        entry_len(id_len(id), result, Some(lines.len()), 14),
+                        ok.len()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn arns() {
         let arn = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/logs";
         assert_eq!(arn_resource_name(arn), "logs");
         assert_eq!(arn_region(arn), Some("eu-west-1"));
         assert_eq!(arn_region("nonsense"), None);
+        assert_eq!(arn_account(arn), Some("123456789012"));
+        assert_eq!(arn_account("nonsense"), None);
     }
 }

@@ -1,5 +1,12 @@
-//! Small JSON writing primitives for the hot path: escaped strings and
-//! integers appended straight to a byte buffer, no `io::Write`, no formatter.
+//! JSON string primitives for the hot path: strings and integers appended
+//! straight to a byte buffer (no `io::Write`, no formatter), the exact length
+//! such a string takes, and [`JsonStr`], a string body as a document holds it.
+//!
+//! `push_str` is the one definition of how a line escapes text; the fast
+//! reader copies a body as it is only when it is escaped exactly that way
+//! ([`JsonStr::canonical`]).
+
+use std::borrow::Cow;
 
 /// Appends `s` as a JSON string literal (with quotes), escaping exactly what
 /// JSON requires: `"`, `\` and control characters below U+0020. Everything
@@ -44,16 +51,11 @@ fn push_str_body(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
 /// Whether any byte of the word is `"`, `\` or below 0x20 (exact, no false
 /// negatives; bytes >= 0x80 never match).
 #[inline]
 fn needs_escape_word(w: u64) -> bool {
-    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
-    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (below_space | has_zero(w ^ (LO * b'"' as u64)) | has_zero(w ^ (LO * b'\\' as u64))) != 0
+    crate::simd::word_has_json_special(w)
 }
 
 /// The short escape for a byte, `Some(0)` for the `\u00XX` form, or `None`.
@@ -84,6 +86,111 @@ fn push_escape(out: &mut Vec<u8>, b: u8, esc: u8) {
     }
 }
 
+/// The exact number of bytes [`push_str`] appends for `s`.
+pub fn str_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match escape(b) {
+            None => 1,
+            Some(0) => 6,
+            Some(_) => 2,
+        })
+        .sum::<usize>()
+}
+
+/// A JSON string as a document holds it: the bytes between the quotes, with
+/// what the reader learnt of its escapes. Only the reader that checked every
+/// escape (valid, no surrogates) builds one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonStr<'a> {
+    /// The bytes between the quotes.
+    pub raw: &'a [u8],
+    /// No backslash at all: the raw bytes are the value.
+    pub plain: bool,
+    /// Escaped exactly as [`push_str`] escapes: the raw bytes are the output.
+    pub canonical: bool,
+    /// Has a `\u` escape.
+    pub unicode: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    /// The decoded value; `None` only if the body is not valid (the reader
+    /// checked it, so never in practice).
+    pub fn decode(&self) -> Option<Cow<'a, str>> {
+        if self.plain {
+            return std::str::from_utf8(self.raw).ok().map(Cow::Borrowed);
+        }
+        let mut bytes = Vec::with_capacity(self.raw.len());
+        unescape(self.raw, &mut bytes)?;
+        String::from_utf8(bytes).ok().map(Cow::Owned)
+    }
+
+    /// Appends the decoded value to `out`.
+    pub fn decode_into(&self, out: &mut Vec<u8>) -> Option<()> {
+        if self.plain {
+            out.extend_from_slice(self.raw);
+            return Some(());
+        }
+        unescape(self.raw, out)
+    }
+
+    /// Appends the string as [`push_str`] writes its value: the raw bytes when
+    /// they already are that, else decoded (into `scratch`) and written again.
+    pub fn push_json(&self, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> Option<()> {
+        if self.canonical {
+            out.reserve(self.raw.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(self.raw);
+            out.push(b'"');
+        } else {
+            scratch.clear();
+            unescape(self.raw, scratch)?;
+            push_str(out, std::str::from_utf8(scratch).ok()?);
+        }
+        Some(())
+    }
+}
+
+/// Four hex digits.
+pub(crate) fn hex4(hex: &[u8]) -> Option<u32> {
+    hex.iter().try_fold(0u32, |acc, &h| {
+        let d = char::from(h).to_digit(16)?;
+        Some(acc << 4 | d)
+    })
+}
+
+/// Appends the decoded bytes of a string body whose escapes were checked (no
+/// surrogate escapes).
+pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let mut i = 0;
+    while let Some(rel) = raw.get(i..)?.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(raw.get(i..i + rel)?);
+        i += rel;
+        let byte = match raw.get(i + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let c = char::from_u32(hex4(raw.get(i + 2..i + 6)?)?)?;
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                i += 6;
+                continue;
+            }
+            _ => return None,
+        };
+        out.push(byte);
+        i += 2;
+    }
+    out.extend_from_slice(raw.get(i..)?);
+    Some(())
+}
+
 /// Appends an integer in decimal.
 #[inline]
 pub fn push_int(out: &mut Vec<u8>, n: i64) {
@@ -101,6 +208,7 @@ mod tests {
         assert_eq!(back, s);
         // Same bytes as serde_json writes, so the two paths can't drift.
         assert_eq!(out, serde_json::to_vec(s).unwrap());
+        assert_eq!(str_len(s), out.len());
     }
 
     #[test]

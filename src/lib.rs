@@ -6,9 +6,12 @@
 //! event, so that Athena counts one row per event.
 //!
 //! The core is synchronous and I/O-free: no Lambda runtime, no tokio, no AWS
-//! SDK (`cargo check --lib --no-default-features`). Adapters (the Lambda, the
-//! CLI) parse the event, call [`Transformer::process`], re-ingest what did not
-//! fit, and write the bytes [`Batch::finish`] returns.
+//! SDK (`cargo check --lib --no-default-features`). A record goes through
+//! decode (base64, gzip) → document (the fast scan, or the serde reference) →
+//! lines (the one line writer) → batch (the response within its budget).
+//! [`adapters`] wrap it: settings from the environment, re-ingestion with the
+//! SDK, the invocation protocol and the Lambda handler. `ARCHITECTURE.md`
+//! draws the path.
 //!
 //! ```
 //! use base64::Engine;
@@ -17,23 +20,25 @@
 //! let doc = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/ecs/api",
 //!   "logStream":"api/1","subscriptionFilters":["all"],
 //!   "logEvents":[{"id":"1","timestamp":1764300000123,"message":"hello"}]}"#;
-//! let data = base64::engine::general_purpose::STANDARD.encode(cwl_firehose::decode::gzip(doc.as_bytes()));
+//! let data = base64::engine::general_purpose::STANDARD.encode(cwl_firehose::gzip(doc.as_bytes()));
 //! let event = format!(r#"{{"records":[{{"recordId":"r1","data":"{data}"}}]}}"#);
 //!
-//! let mut transformer = Transformer::new(Config::default());
+//! let mut transformer = Transformer::new(Config { keep_lines: true, ..Config::default() });
 //! let event = FirehoseEvent::parse(event.as_bytes()).unwrap();
-//! let (response, summary, _failures) = transformer.process(&event, None).finish(&[]);
-//! assert_eq!(summary.events_out, 1);
-//!
-//! let response: serde_json::Value = serde_json::from_slice(&response).unwrap();
-//! let lines = base64::engine::general_purpose::STANDARD
-//!     .decode(response["records"][0]["data"].as_str().unwrap()).unwrap();
+//! // Nothing overflowed here, so there is nothing to re-ingest before finishing.
+//! let batch = transformer.process(&event, None);
+//! assert!(batch.parts().is_empty());
+//! let response = batch.finish();
+//! assert_eq!(response.summary.events_out, 1);
 //! assert_eq!(
-//!     String::from_utf8(lines).unwrap(),
+//!     std::str::from_utf8(response.lines()).unwrap(),
 //!     "{\"timestamp\":1764300000123,\"id\":\"1\",\"message\":\"hello\",\
 //!      \"log_group\":\"/ecs/api\",\"log_stream\":\"api/1\",\"owner\":\"123456789012\"}\n"
 //! );
+//! let json: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
+//! assert_eq!(json["records"][0]["result"], "Ok");
 //! ```
+#![deny(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(
@@ -44,26 +49,74 @@
     )
 )]
 
-pub mod batch;
-pub mod config;
-pub mod cwl;
-pub mod decode;
-mod deflate;
-pub mod error;
-pub mod firehose;
-pub mod json;
-#[cfg(feature = "lambda")]
-pub mod lambda;
-pub mod lines;
-pub mod mask;
-pub mod metrics;
-pub mod partition;
+// The core: decode → document → lines → batch.
+mod batch;
+mod decode;
+mod document;
+mod error;
+mod exclude;
+mod firehose;
+mod json;
+pub mod limits;
+mod lines;
+mod mask;
+mod partition;
+mod pipeline;
 mod prefault;
-#[cfg(feature = "aws")]
-pub mod reingest;
-pub mod scan;
-pub mod split;
+mod simd;
+mod split;
+mod summary;
 
-pub use batch::{Batch, Config, Disposition, DropReason, ReingestRecord, Summary, Transformer};
-pub use error::RecordError;
-pub use firehose::FirehoseEvent;
+// Everything that knows Lambda, the SDK or the environment.
+pub mod adapters;
+
+pub use batch::{Batch, Disposition, DropReason, Failure, PartOutcome, ReingestPart, Response};
+pub use decode::gzip;
+pub use document::{CONTROL_MESSAGE, DATA_MESSAGE};
+pub use error::{RecordError, ReingestError};
+pub use exclude::ExcludeList;
+pub use firehose::{
+    FirehoseEvent, FirehoseRecord, KinesisRecordMetadata, RESULT_DROPPED, RESULT_OK,
+    RESULT_PROCESSING_FAILED,
+};
+pub use lines::{LineOptions, OutputFormat};
+pub use mask::Keep;
+pub use pipeline::{Config, Transformer};
+pub use summary::{Field, Summary, Unit, FIELDS};
+
+/// The one door to internals, for this crate's benches, fuzz targets, tests
+/// and binaries: each stage on its own. Not part of the API; it may change
+/// at any time.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::decode::Decoder;
+    pub use crate::document::reference::{write_document, LogEvent, LogsDocument, MessageType};
+    pub use crate::firehose::{arn_account, arn_region, arn_resource_name, push_bare_entry};
+    pub use crate::lines::time::civil_from_days;
+    pub use crate::lines::{push_iso8601, LineWriter};
+    pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
+    pub use crate::partition::sanitize_log_group;
+
+    /// The fast reader on its own, into cleared buffers: `Some(events)` when
+    /// it answered with lines, `None` when it declined or wrote no lines.
+    pub fn scan_lines(
+        doc: &[u8],
+        writer: &mut crate::lines::LineWriter,
+        lines: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        spans: &mut Vec<std::ops::Range<usize>>,
+        limit: usize,
+    ) -> Option<usize> {
+        let mut output = crate::document::Output {
+            lines,
+            ends,
+            spans,
+            limit,
+        };
+        output.clear();
+        match crate::document::scan::scan(doc, writer, &mut output) {
+            crate::document::scan::Scan::Lines { events, .. } => Some(events),
+            _ => None,
+        }
+    }
+}

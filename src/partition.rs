@@ -4,19 +4,11 @@
 //! `year`/`month`/`day`/`hour` of the record's FIRST event: a record whose
 //! events span an hour boundary lands whole in its first event's hour.
 
-use crate::cwl::LogsDocument;
 use crate::json::push_str;
-use crate::lines::civil_from_days;
+use crate::lines::time::civil_from_days;
 
-/// Appends `,"metadata":{"partitionKeys":{…}}` for `doc` (which has events).
-pub fn push_partition_keys(out: &mut Vec<u8>, doc: &LogsDocument<'_>) {
-    let ts = doc.log_events.first().map_or(0, |e| e.timestamp);
-    push_partition_keys_for(out, &doc.log_group, &doc.owner, ts);
-}
-
-/// [`push_partition_keys`] from the parts it reads: the log group, the
-/// owner and the first event's timestamp (for the fast path, which has no
-/// [`LogsDocument`]).
+/// Appends `,"metadata":{"partitionKeys":{…}}` for a record of `log_group`
+/// (as the lines show it) from account `owner` whose first event is at `ts`.
 pub fn push_partition_keys_for(out: &mut Vec<u8>, log_group: &str, owner: &str, ts: i64) {
     let secs = ts.div_euclid(1000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));

@@ -1,21 +1,21 @@
 //! Dividing a record that is too large for any response into CloudWatch Logs
 //! documents that each fit, for re-ingestion.
 //!
+//! A part is the record's own bytes: everything before its first event, the
+//! events of the part as they came (separated by `,`), everything after its
+//! last event. Unknown keys, key order and escapes are kept as they came; no
+//! document is parsed again.
+//!
 //! A part fits when its lines, base64-encoded with room for a response entry
 //! around them, fit the response budget on their own, and its gzip fits
 //! Firehose's 1,000 KiB record limit. Ranges are halved by line bytes with an
 //! explicit stack, every part holds at least one event and only a one-event
 //! part can fail, so splitting always ends.
 
-use crate::cwl::LogsDocument;
 use crate::decode::gzip;
 use crate::error::RecordError;
+use crate::limits::PART_ENTRY_OVERHEAD;
 use std::ops::Range;
-
-/// Room a re-ingested part's future response entry needs besides its base64
-/// data: the response envelope, the new recordId Firehose assigns, the result
-/// and the partition keys (a log group name is at most 512 characters).
-pub const PART_ENTRY_OVERHEAD: usize = 4096;
 
 /// What each part must fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,15 +26,23 @@ pub struct SplitLimits {
     pub max_record: usize,
 }
 
-/// Splits `doc` into gzip documents in event order. `ends[i]` is the end
-/// offset of event `i`'s line in the record's lines (as `LineWriter` wrote
-/// them). Fails when a single event cannot fit on its own.
+/// Splits the document `doc` into gzip documents in event order. `spans[i]`
+/// is event `i`'s span in `doc`, `ends[i]` the end offset of its line in the
+/// record's lines. Fails when a single event cannot fit on its own.
 pub fn split_document(
-    doc: &LogsDocument<'_>,
+    doc: &[u8],
+    spans: &[Range<usize>],
     ends: &[usize],
     limits: &SplitLimits,
 ) -> Result<Vec<Vec<u8>>, RecordError> {
-    let n = doc.log_events.len().min(ends.len());
+    let n = spans.len().min(ends.len());
+    let (Some(first), Some(last)) = (spans.first(), spans.get(n.wrapping_sub(1))) else {
+        return Ok(Vec::new());
+    };
+    let (head, tail) = (
+        doc.get(..first.start).unwrap_or_default(),
+        doc.get(last.end..).unwrap_or_default(),
+    );
     let line_bytes = |r: &Range<usize>| -> usize {
         let start = r
             .start
@@ -51,6 +59,7 @@ pub fn split_document(
         end.saturating_sub(start)
     };
     let mut parts = Vec::new();
+    let mut json = Vec::new();
     // Ranges still to place; the next one to write is on top.
     let mut stack: Vec<Range<usize>> = Vec::with_capacity(16);
     stack.push(0..n);
@@ -63,8 +72,20 @@ pub fn split_document(
             .saturating_add(PART_ENTRY_OVERHEAD);
         let single = range.len() == 1;
         if output <= limits.output_budget {
-            let events = doc.log_events.get(range.clone()).unwrap_or_default();
-            let json = serde_json::to_vec(&doc.with_events(events)).map_err(RecordError::Json)?;
+            json.clear();
+            json.extend_from_slice(head);
+            for (k, span) in spans
+                .get(range.clone())
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                if k > 0 {
+                    json.push(b',');
+                }
+                json.extend_from_slice(doc.get(span.clone()).unwrap_or_default());
+            }
+            json.extend_from_slice(tail);
             let data = gzip(&json);
             if data.len() <= limits.max_record {
                 parts.push(data);
@@ -98,4 +119,43 @@ pub fn split_document(
         stack.push(range.start..mid);
     }
     Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_keep_the_document_as_it_came() {
+        let doc = br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","future":{"k":[1]},"logEvents":[{"id":"a","timestamp":1,"message":"x"} , {"id":"b","timestamp":2,"message":"y\u00e9"}],"after":true}"#;
+        let text = std::str::from_utf8(doc).unwrap();
+        let a = text.find(r#"{"id":"a""#).unwrap();
+        let b = text.find(r#"{"id":"b""#).unwrap();
+        let spans = [
+            a..text[a..].find('}').unwrap() + a + 1,
+            b..text[b..].find('}').unwrap() + b + 1,
+        ];
+        let limits = SplitLimits {
+            output_budget: PART_ENTRY_OVERHEAD + 8,
+            max_record: 1 << 20,
+        };
+        let parts = split_document(doc, &spans, &[4, 8], &limits).unwrap();
+        assert_eq!(parts.len(), 2);
+        let plain: Vec<String> = parts
+            .iter()
+            .map(|p| {
+                let mut out = String::new();
+                std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&p[..]), &mut out)
+                    .unwrap();
+                out
+            })
+            .collect();
+        assert_eq!(
+            plain[0],
+            r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","future":{"k":[1]},"logEvents":[{"id":"a","timestamp":1,"message":"x"}],"after":true}"#
+        );
+        assert!(
+            plain[1].contains(r#"[{"id":"b","timestamp":2,"message":"y\u00e9"}],"after":true}"#)
+        );
+    }
 }

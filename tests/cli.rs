@@ -48,7 +48,7 @@ fn lines_prints_what_lands_in_s3_and_reads_stdin() {
         fixture("expected/multiline-unicode.lines.ndjson")
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("records 1 ok 1"), "{stderr}");
+    assert!(stderr.contains("records_in=1 ok=1"), "{stderr}");
 }
 
 #[test]

@@ -6,9 +6,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::config::Settings;
-use cwl_firehose::decode::gzip;
-use cwl_firehose::lambda::{handle, Function};
+use cwl_firehose::adapters::lambda::{handle, Function};
+use cwl_firehose::adapters::settings::Settings;
+use cwl_firehose::gzip;
 use cwl_firehose::{Config, FirehoseEvent, RecordError, Transformer};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
@@ -53,11 +53,12 @@ fn a_passed_deadline_fails_every_record_not_started() {
     let bytes = event(50);
     let ev = FirehoseEvent::parse(&bytes).unwrap();
     let mut t = Transformer::new(Config::default());
-    let (response, summary, failures) = t.process(&ev, Some(Instant::now())).finish(&[]);
+    let done = t.process(&ev, Some(Instant::now())).finish();
+    let (response, summary, failures) = (done.bytes, done.summary, done.failures);
     assert_eq!(summary.processing_failed, 50);
     assert!(failures
         .iter()
-        .all(|(_, e)| matches!(e, RecordError::Deadline)));
+        .all(|f| matches!(f.error, RecordError::Deadline)));
     let r = results(&response);
     assert_eq!(
         r.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
@@ -66,7 +67,8 @@ fn a_passed_deadline_fails_every_record_not_started() {
     assert!(r.iter().all(|(_, result)| result == "ProcessingFailed"));
     // The same transformer, warm, with time left: everything Ok.
     let later = Instant::now() + Duration::from_secs(3600);
-    let (response, summary, _) = t.process(&ev, Some(later)).finish(&[]);
+    let done = t.process(&ev, Some(later)).finish();
+    let (response, summary) = (done.bytes, done.summary);
     assert_eq!(summary.ok, 50);
     assert!(results(&response).iter().all(|(_, r)| r == "Ok"));
 }
@@ -91,7 +93,7 @@ fn invoke(deadline_ms: u64, n: usize) -> Vec<(String, String)> {
     let response = runtime
         .block_on(handle(&function, LambdaEvent::new(payload, context)))
         .unwrap();
-    results(response.get().as_bytes())
+    results(response.as_str().as_bytes())
 }
 
 #[test]

@@ -5,8 +5,8 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::decode::{gzip, DEFAULT_INFLATE_CAP};
-use cwl_firehose::{Config, FirehoseEvent, RecordError, Transformer};
+use cwl_firehose::{gzip, limits::DEFAULT_INFLATE_CAP};
+use cwl_firehose::{Config, FirehoseEvent, PartOutcome, RecordError, Transformer};
 use serde_json::{json, Value};
 
 const GOOD: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"0","timestamp":1,"message":"good"}]}"#;
@@ -45,9 +45,12 @@ fn outcome(data: Option<&str>, config: Config) -> Outcome {
     let event = FirehoseEvent::parse(&event).unwrap();
     let budget = config.response_budget;
     let mut t = Transformer::new(config);
-    let batch = t.process(&event, None);
-    let n = batch.reingest.len();
-    let (response, _summary, failures) = batch.finish(&vec![Ok(()); n]);
+    let mut batch = t.process(&event, None);
+    for part in batch.parts_mut() {
+        part.outcome = PartOutcome::Accepted;
+    }
+    let done = batch.finish();
+    let (response, failures) = (done.bytes, done.failures);
     if let Some(b) = budget {
         assert!(response.len() <= b);
     }
@@ -73,7 +76,7 @@ fn outcome(data: Option<&str>, config: Config) -> Outcome {
     Outcome {
         result: r[1]["result"].as_str().unwrap().to_string(),
         lines,
-        error: failures.into_iter().next().map(|(_, e)| e),
+        error: failures.into_iter().next().map(|f| f.error),
         response_len: response.len(),
     }
 }
@@ -349,9 +352,10 @@ fn data_that_is_not_a_string_fails_alone() {
         ]}))
         .unwrap();
         let event = FirehoseEvent::parse(&event).unwrap();
-        let (response, summary, _) = Transformer::new(Config::default())
+        let done = Transformer::new(Config::default())
             .process(&event, None)
-            .finish(&[]);
+            .finish();
+        let (response, summary) = (done.bytes, done.summary);
         assert_eq!((summary.processing_failed, summary.ok), (1, 1), "{data}");
         let v: Value = serde_json::from_slice(&response).unwrap();
         assert_eq!(v["records"][0]["result"], "ProcessingFailed");
@@ -380,7 +384,7 @@ fn more_than_100_000_events_fail_the_record() {
     let doc = serde_json::to_vec(&json!({"messageType": "DATA_MESSAGE", "owner": "o",
         "logGroup": "g", "logStream": "s", "logEvents": events}))
     .unwrap();
-    for mask in [None, Some(cwl_firehose::mask::Keep::Last4)] {
+    for mask in [None, Some(cwl_firehose::Keep::Last4)] {
         let mut config = Config {
             response_budget: None,
             ..Config::default()

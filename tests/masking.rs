@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use cwl_firehose::batch::Config;
-use cwl_firehose::lines::LineOptions;
-use cwl_firehose::mask::Keep;
+use cwl_firehose::Config;
+use cwl_firehose::Keep;
+use cwl_firehose::LineOptions;
 
 fn masked_config(keep: Keep, merge: bool) -> Config {
     Config {
@@ -77,7 +77,7 @@ fn masking_is_off_by_default_and_on_through_the_environment() {
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["message"], "pan 411111******1111");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("masked 1"), "{stderr}");
+    assert!(stderr.contains("masked_pans=1"), "{stderr}");
     assert!(!stderr.contains("4111111111111111"));
 }
 

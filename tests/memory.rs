@@ -8,7 +8,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::decode::{gzip, DEFAULT_INFLATE_CAP};
+use cwl_firehose::{gzip, limits::DEFAULT_INFLATE_CAP};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -55,7 +55,7 @@ print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
         .arg(&input)
         .stdin(Stdio::null())
         .stderr(Stdio::null());
-    for (var, _) in cwl_firehose::config::VARIABLES {
+    for (var, _) in cwl_firehose::adapters::settings::VARIABLES {
         cmd.env_remove(var);
     }
     cmd.envs(vars.iter().copied());

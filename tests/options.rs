@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use cwl_firehose::batch::Config;
-use cwl_firehose::lines::{LineOptions, OutputFormat};
+use cwl_firehose::Config;
+use cwl_firehose::{LineOptions, OutputFormat};
 use std::process::Command;
 
 fn lines_with(env: &[(&str, &str)], fixture_event: &str) -> Vec<u8> {

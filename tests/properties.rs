@@ -9,8 +9,8 @@ mod checks;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::decode::gzip;
-use cwl_firehose::{Config, Disposition, FirehoseEvent, Transformer};
+use cwl_firehose::gzip;
+use cwl_firehose::{Config, Disposition, FirehoseEvent, PartOutcome, ReingestError, Transformer};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::io::Read;
@@ -162,18 +162,24 @@ proptest! {
         let event = serde_json::to_vec(&json!({"records": records})).unwrap();
         let event = FirehoseEvent::parse(&event).unwrap();
         let mut t = Transformer::new(Config { response_budget: budget, ..Config::default() });
-        let batch = t.process(&event, None);
+        let mut batch = t.process(&event, None);
 
         // Which parts each record was split into, and their outcomes.
-        let parts: Vec<Option<std::ops::Range<usize>>> = batch.dispositions.iter().map(|d| match d {
+        let parts: Vec<Option<std::ops::Range<usize>>> = batch.dispositions().iter().map(|d| match d {
             Disposition::Reingest { parts, .. } => Some(parts.clone()),
             _ => None,
         }).collect();
-        let part_data: Vec<Vec<u8>> = batch.reingest.iter().map(|r| r.data.clone()).collect();
-        let outcomes: Vec<Result<(), String>> = (0..batch.reingest.len())
-            .map(|i| if reingest_fails[i % 64] { Err("refused".into()) } else { Ok(()) })
-            .collect();
-        let (response, summary, _) = batch.finish(&outcomes);
+        let part_data: Vec<Vec<u8>> = batch.parts().iter().map(|r| r.data.clone()).collect();
+        let outcomes: Vec<bool> = (0..batch.parts().len()).map(|i| !reingest_fails[i % 64]).collect();
+        for (part, &accepted) in batch.parts_mut().iter_mut().zip(&outcomes) {
+            part.outcome = if accepted {
+                PartOutcome::Accepted
+            } else {
+                PartOutcome::Failed(ReingestError::Rejected { code: "refused".into() })
+            };
+        }
+        let done = batch.finish();
+        let (response, summary) = (done.bytes, done.summary);
 
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         // Every id once, in order; within the budget when it is on.
@@ -196,14 +202,14 @@ proptest! {
                         "Dropped" => {
                             // Re-ingested, every part accepted: together exactly its events.
                             let range = parts[i].clone().expect("dropped with events means re-ingested");
-                            prop_assert!(range.clone().all(|p| outcomes[p].is_ok()));
+                            prop_assert!(range.clone().all(|p| outcomes[p]));
                             let lines: Vec<String> = range.flat_map(|p| part_lines(&part_data[p])).collect();
                             prop_assert_eq!(&lines, &expected);
                         }
                         _ => {
                             // Kept by Firehose: only when a part was refused.
                             let range = parts[i].clone().expect("a good record fails only by re-ingestion");
-                            prop_assert!(range.clone().any(|p| outcomes[p].is_err()));
+                            prop_assert!(range.clone().any(|p| !outcomes[p]));
                         }
                     }
                 }

@@ -266,7 +266,7 @@ fn a_record_far_over_the_budget_is_split_recursively() {
         assert!(r.len() <= budget);
         assert_eq!(check_contract(&e, &r)[0].result, "Ok");
     }
-    assert!(stderr.contains("split 1"), "{stderr}");
+    assert!(stderr.contains(" split=1 "), "{stderr}");
 }
 
 #[test]

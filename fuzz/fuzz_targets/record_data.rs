@@ -44,8 +44,8 @@ fuzz_target!(|data: &[u8]| {
     // The largest document this input can become: the inflated bytes (at
     // most the cap) or the bytes themselves.
     thread_local! {
-        static DECODER: std::cell::RefCell<cwl_firehose::decode::Decoder> =
-            std::cell::RefCell::new(cwl_firehose::decode::Decoder::new(checks::FUZZ_INFLATE_CAP));
+        static DECODER: std::cell::RefCell<cwl_firehose::internals::Decoder> =
+            std::cell::RefCell::new(cwl_firehose::internals::Decoder::new(checks::FUZZ_INFLATE_CAP));
     }
     let doc = DECODER.with_borrow_mut(|d| {
         [

@@ -1,6 +1,6 @@
-//! The Lambda: wires the runtime to [`cwl_firehose::lambda::handle`].
-use cwl_firehose::config::Settings;
-use cwl_firehose::lambda::{handle, Function};
+//! The Lambda: wires the runtime to [`cwl_firehose::adapters::lambda::handle`].
+use cwl_firehose::adapters::lambda::{handle, Function};
+use cwl_firehose::adapters::settings::Settings;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 

@@ -4,8 +4,8 @@
 use crate::{read_input, write_stdout};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::cwl::{LogEvent, LogsDocument};
-use cwl_firehose::decode::gzip;
+use cwl_firehose::gzip;
+use cwl_firehose::internals::{LogEvent, LogsDocument};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let mut out = format!(
         "{{\"invocationId\":\"cwl-firehose-encode\",\"deliveryStreamArn\":{},\"region\":{},\"records\":[",
         serde_json::to_string(&args.stream_arn).map_err(|e| e.to_string())?,
-        serde_json::to_string(cwl_firehose::firehose::arn_region(&args.stream_arn).unwrap_or("us-east-1"))
+        serde_json::to_string(cwl_firehose::internals::arn_region(&args.stream_arn).unwrap_or("us-east-1"))
             .map_err(|e| e.to_string())?
     );
     for (i, doc) in documents.iter().enumerate() {
@@ -108,7 +108,7 @@ fn raw_line_documents(
             return Ok(());
         }
         let doc = LogsDocument {
-            message_type: Cow::Borrowed(cwl_firehose::cwl::DATA_MESSAGE),
+            message_type: Cow::Borrowed(cwl_firehose::DATA_MESSAGE),
             owner: Cow::Borrowed(&args.owner),
             log_group: Cow::Borrowed(&args.log_group),
             log_stream: Cow::Borrowed(&args.log_stream),

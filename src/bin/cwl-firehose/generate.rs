@@ -12,8 +12,8 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::cwl::{LogEvent, LogsDocument, CONTROL_MESSAGE, DATA_MESSAGE};
-use cwl_firehose::decode::gzip;
+use cwl_firehose::internals::{LogEvent, LogsDocument};
+use cwl_firehose::{gzip, CONTROL_MESSAGE, DATA_MESSAGE};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -344,7 +344,7 @@ fn path(rng: &mut Rng, out: &mut String) {
 
 fn iso(ms: i64, out: &mut String) {
     let mut v = Vec::with_capacity(24);
-    cwl_firehose::lines::push_iso8601(&mut v, ms);
+    cwl_firehose::internals::push_iso8601(&mut v, ms);
     out.push_str(std::str::from_utf8(&v).unwrap_or_default());
 }
 
@@ -416,7 +416,7 @@ fn access(rng: &mut Rng, ms: i64, out: &mut String) {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let secs = ms.div_euclid(1000);
-    let (y, m, d) = cwl_firehose::lines::civil_from_days(secs.div_euclid(86_400));
+    let (y, m, d) = cwl_firehose::internals::civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
     ip(rng, out);
     let _ = write!(

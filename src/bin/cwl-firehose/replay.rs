@@ -7,8 +7,8 @@
 //! and the exit status says so.
 
 use crate::{read_input, write_stdout};
-use cwl_firehose::config::Settings;
-use cwl_firehose::{FirehoseEvent, Transformer};
+use cwl_firehose::adapters::settings::Settings;
+use cwl_firehose::FirehoseEvent;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -84,15 +84,14 @@ pub fn run(args: Args) -> Result<(), String> {
         // Every record is transformed: there is no response to keep small.
         settings.core.response_budget = None;
         settings.core.reingest = false;
+        settings.core.keep_lines = true;
         let parsed = FirehoseEvent::parse(&event).map_err(|e| format!("internal: {e}"))?;
-        let (response, _, failures) = Transformer::new(settings.core)
-            .process(&parsed, None)
-            .finish(&[]);
-        for (at, reason) in &failures {
-            eprintln!("{at}: still fails: {reason}");
+        let response = crate::transform::run_invocation(&settings, &parsed)?;
+        for failure in &response.failures {
+            eprintln!("{}: still fails: {}", failure.record_id, failure.error);
         }
-        still_failing = failures.len();
-        write_stdout(&crate::transform::decoded_lines(&response)?)?;
+        still_failing = response.failures.len();
+        write_stdout(response.lines())?;
     } else {
         write_stdout(&event)?;
     }

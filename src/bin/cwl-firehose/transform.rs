@@ -2,12 +2,10 @@
 //! `--lines` the NDJSON that would land in S3.
 
 use crate::{read_input, write_stdout};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use cwl_firehose::config::Settings;
-use cwl_firehose::lines::OutputFormat;
-use cwl_firehose::reingest::{Reingester, Target};
-use cwl_firehose::{FirehoseEvent, Transformer};
+use cwl_firehose::adapters::invocation::{invoke, Deadlines};
+use cwl_firehose::adapters::reingest::Reingester;
+use cwl_firehose::adapters::settings::Settings;
+use cwl_firehose::{FirehoseEvent, OutputFormat, Response, Transformer};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -50,7 +48,7 @@ pub struct Args {
     mask_pan: bool,
     /// first6last4 or last4 [env: MASK_PAN_KEEP]
     #[arg(long, value_name = "KEEP")]
-    mask_pan_keep: Option<cwl_firehose::mask::Keep>,
+    mask_pan_keep: Option<cwl_firehose::Keep>,
     /// Attempts per re-ingested record [env: REINGEST_MAX_ATTEMPTS]
     #[arg(long, value_name = "N")]
     max_attempts: Option<u32>,
@@ -88,77 +86,49 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
+    // `--lines` prints the lines as they were written, not decoded back
+    // from the response's base64.
+    settings.core.keep_lines = args.lines;
     let input = read_input(&args.event)?;
     let event = FirehoseEvent::parse(&input).map_err(|e| format!("not a Firehose event: {e}"))?;
-    let mut transformer = Transformer::new(settings.core.clone());
-    let batch = transformer.process(&event, None);
-
-    let mut outcomes = Vec::new();
-    if !batch.reingest.is_empty() {
-        let target = Target::for_event(
-            &event.delivery_stream_arn,
-            event.source_kinesis_stream_arn.as_deref(),
-        );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        let mut reingester = Reingester::new(settings.max_attempts);
-        let deadline = Instant::now() + CLI_REINGEST_TIME;
-        let (o, stats) = runtime.block_on(reingester.put(&target, &batch.reingest, deadline));
+    let response = run_invocation(&settings, &event)?;
+    for failure in &response.failures {
         eprintln!(
-            "re-ingestion: {} records in {} calls, {} retries, {} failed",
-            batch.reingest.len(),
-            stats.calls,
-            stats.retries,
-            stats.failed
+            "record {}: ProcessingFailed: {}",
+            failure.record_id, failure.error
         );
-        outcomes = o;
     }
-    let (response, summary, failures) = batch.finish(&outcomes);
-    for (id, reason) in &failures {
-        eprintln!("record {id}: ProcessingFailed: {reason}");
-    }
-    eprintln!(
-        "records {} ok {} dropped {} failed {} events {} bytes_in {} bytes_out {} response {} reingested {} split {} parts {} masked {}",
-        summary.records_in,
-        summary.ok,
-        summary.dropped,
-        summary.processing_failed,
-        summary.events_out,
-        summary.bytes_in,
-        summary.bytes_out,
-        summary.response_bytes,
-        summary.reingested,
-        summary.split,
-        summary.parts,
-        summary.masked_pans
-    );
+    eprintln!("{}", response.summary);
     if args.lines {
-        write_stdout(&decoded_lines(&response)?)
+        write_stdout(response.lines())
     } else {
-        write_stdout(&response)
+        write_stdout(&response.bytes)
     }
 }
 
-/// The concatenated data of Ok records: exactly what Firehose writes to S3.
-pub fn decoded_lines(response: &[u8]) -> Result<Vec<u8>, String> {
-    #[derive(serde::Deserialize)]
-    struct Response {
-        records: Vec<Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        data: Option<String>,
-    }
-    let r: Response = serde_json::from_slice(response)
-        .map_err(|e| format!("internal: response unreadable: {e}"))?;
-    let mut out = Vec::new();
-    for data in r.records.iter().filter_map(|e| e.data.as_deref()) {
-        STANDARD
-            .decode_vec(data, &mut out)
-            .map_err(|e| format!("internal: response data: {e}"))?;
-    }
-    Ok(out)
+/// One invocation, as the Lambda runs it: the CLI's deadline is
+/// [`CLI_REINGEST_TIME`] from now, and only re-ingestion has one.
+pub fn run_invocation<'e>(
+    settings: &Settings,
+    event: &'e FirehoseEvent<'e>,
+) -> Result<Response<'e>, String> {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let mut transformer = Transformer::new(settings.core.clone());
+    let mut reingester = Reingester::new(settings.max_attempts);
+    let deadlines = Deadlines {
+        transform: None,
+        reingest: started + CLI_REINGEST_TIME,
+    };
+    Ok(runtime.block_on(invoke(
+        &mut transformer,
+        &mut reingester,
+        event,
+        deadlines,
+        started,
+    )))
 }

@@ -12,19 +12,14 @@
 //! of them refuses is decoded again by `base64` and flate2's `MultiGzDecoder`,
 //! which give the result and the error text, so errors read as before.
 
-use crate::deflate::{Inflater, Member};
+mod deflate;
+
 use crate::error::RecordError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use deflate::{Inflater, Member};
 use flate2::bufread::MultiGzDecoder;
 use std::io::Read;
-
-/// Default inflate cap per record: 16 MiB. A real CloudWatch Logs record
-/// inflates to at most about 7 MiB (1 MiB of messages, up to 6x when every
-/// byte needs a JSON escape, plus 10,000 event envelopes), so this leaves
-/// room; it also keeps the worst crafted record within a 128 MB function
-/// (plain bytes + lines at twice the cap), which 64 MiB did not.
-pub const DEFAULT_INFLATE_CAP: usize = 16 << 20;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// First growth of the output buffer when the gzip trailer gives no useful hint.
@@ -264,6 +259,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::DEFAULT_INFLATE_CAP;
 
     fn b64(bytes: &[u8]) -> String {
         STANDARD.encode(bytes)

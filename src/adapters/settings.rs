@@ -2,10 +2,11 @@
 //! fixture behaves the same locally and in Lambda. Pure: the caller passes
 //! the lookup, so tests need no process environment.
 
-use crate::batch::{Config, DEFAULT_RESPONSE_BUDGET};
-use crate::decode::DEFAULT_INFLATE_CAP;
+use crate::exclude::ExcludeList;
+use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
 use crate::lines::{LineOptions, OutputFormat};
 use crate::mask::Keep;
+use crate::pipeline::Config;
 
 /// Default attempts per re-ingested record (the first try included).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -45,11 +46,23 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "PARTITION_KEYS",
         "return metadata.partitionKeys for dynamic partitioning (default false)",
     ),
+    (
+        "EXCLUDE_LOG_GROUPS",
+        "log groups whose records are Dropped: GROUP or ACCOUNT:GROUP, `*` ends a prefix, \
+         comma-separated, or none (default: the function's own log group, \
+         AWS_LAMBDA_LOG_GROUP_NAME, in its own account)",
+    ),
+    ("MASK_PAN", "mask card numbers: true|false (default false)"),
+    (
+        "MASK_PAN_KEEP",
+        "digits of a PAN left readable: first6last4|last4 (default first6last4)",
+    ),
 ];
 
 /// Everything both binaries configure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// What the core needs.
     pub core: Config,
     /// Attempts per re-ingested record, the first included.
     pub max_attempts: u32,
@@ -99,12 +112,21 @@ impl Settings {
             None => Keep::default(),
         };
         let mask = flag("MASK_PAN", false)?.then_some(keep);
+        // The function's own log group (which Lambda names in
+        // AWS_LAMBDA_LOG_GROUP_NAME) is excluded unless the list says otherwise.
+        let exclude = match var("EXCLUDE_LOG_GROUPS") {
+            Some(v) => ExcludeList::parse(&v)?,
+            None => var("AWS_LAMBDA_LOG_GROUP_NAME")
+                .map_or_else(ExcludeList::none, |g| ExcludeList::own_group(&g)),
+        };
         Ok(Self {
             core: Config {
                 inflate_cap: number("INFLATE_CAP", DEFAULT_INFLATE_CAP)?,
                 response_budget: Some(budget),
                 reingest: flag("REINGEST", true)?,
                 partition_keys: flag("PARTITION_KEYS", false)?,
+                exclude,
+                keep_lines: false,
                 lines: LineOptions {
                     format,
                     add_time: flag("ADD_TIME", false)?,
@@ -181,5 +203,24 @@ mod tests {
             .contains("INFLATE_CAP"));
         assert!(settings(&[("ADD_TIME", "maybe")]).is_err());
         assert!(settings(&[("OUTPUT_FORMAT", "xml")]).is_err());
+        assert!(settings(&[("EXCLUDE_LOG_GROUPS", "12:/x")]).is_err());
+    }
+
+    #[test]
+    fn excluded_log_groups() {
+        let own = settings(&[("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f")]).unwrap();
+        assert_eq!(own.core.exclude, ExcludeList::own_group("/aws/lambda/f"));
+        let listed = settings(&[
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f"),
+            ("EXCLUDE_LOG_GROUPS", "/a,/b*"),
+        ])
+        .unwrap();
+        assert_eq!(listed.core.exclude.to_string(), "/a,/b*");
+        let off = settings(&[
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f"),
+            ("EXCLUDE_LOG_GROUPS", "none"),
+        ])
+        .unwrap();
+        assert!(off.core.exclude.is_empty());
     }
 }

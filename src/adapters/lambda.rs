@@ -1,12 +1,13 @@
 //! The Lambda adapter: event bytes in, response bytes out, one summary line
-//! per invocation and one warning per failed record (its id and reason, never
-//! its payload). Re-ingestion happens here, between the core's two phases.
+//! and one EMF line per invocation, and one warning per failed record (its id
+//! and reason, never its payload).
 
-use crate::config::Settings;
+use super::invocation::{invoke, Deadlines};
+use super::metrics::emf_line;
+use super::reingest::Reingester;
+use super::settings::Settings;
 use crate::firehose::FirehoseEvent;
-use crate::metrics::{emf_line, AdapterCounts};
-use crate::reingest::{Reingester, Target};
-use crate::Transformer;
+use crate::pipeline::Transformer;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::value::RawValue;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -27,6 +28,8 @@ pub struct Function {
 }
 
 impl Function {
+    /// The function for `settings`: its buffers and SDK clients live as long
+    /// as the process.
     pub fn new(settings: &Settings) -> Self {
         Self {
             inner: Mutex::new((
@@ -37,17 +40,45 @@ impl Function {
     }
 }
 
+/// The response, handed to the runtime as the JSON bytes the core wrote.
+#[derive(Debug)]
+pub struct JsonResponse(String);
+
+impl JsonResponse {
+    /// The response text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl serde::Serialize for JsonResponse {
+    /// Written as it is, like a `RawValue`, without the full JSON parse that
+    /// `RawValue::from_string` would run over every invocation's (up to 6 MB)
+    /// response: serde_json writes a struct of this name verbatim. What proves
+    /// the bytes are JSON: the core writes every byte of the response from
+    /// escaped strings, integers and base64 (`firehose.rs`, `json.rs`), and
+    /// `tests/golden.rs` and the `record_data` fuzz target parse every
+    /// response it writes.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        const RAW_VALUE: &str = "$serde_json::private::RawValue";
+        let mut s = serializer.serialize_struct(RAW_VALUE, 1)?;
+        s.serialize_field(RAW_VALUE, &self.0)?;
+        s.end()
+    }
+}
+
 /// The handler: a Firehose transformation event in, the response out. Fails
 /// only when the input is not a Firehose event at all.
 pub async fn handle(
     function: &Function,
     event: LambdaEvent<Box<RawValue>>,
-) -> Result<Box<RawValue>, Error> {
+) -> Result<JsonResponse, Error> {
     let started = Instant::now();
     let (payload, context) = event.into_parts();
     let event = FirehoseEvent::parse(payload.get().as_bytes())
         .map_err(|e| format!("not a Firehose transformation event: {e}"))?;
-    let (transform_deadline, end) = match deadline_instant(context.deadline, started) {
+    let deadlines = match deadline_instant(context.deadline, started) {
         Some(deadline) => {
             let end = deadline
                 .checked_sub(RESPONSE_MARGIN)
@@ -56,7 +87,10 @@ pub async fn handle(
             let share = end
                 .saturating_duration_since(started)
                 .mul_f64(TRANSFORM_SHARE);
-            (Some(started + share), end)
+            Deadlines {
+                transform: Some(started + share),
+                reingest: end,
+            }
         }
         None => {
             // Lambda always sends a future epoch deadline; local emulators
@@ -66,49 +100,22 @@ pub async fn handle(
                 deadline_ms = context.deadline,
                 "the invocation deadline is not in the future; ignoring it"
             );
-            (None, started + NO_DEADLINE_REINGEST_TIME)
+            Deadlines {
+                transform: None,
+                reingest: started + NO_DEADLINE_REINGEST_TIME,
+            }
         }
     };
 
     let mut guard = function.inner.lock().await;
     let (transformer, reingester) = &mut *guard;
-    let batch = transformer.process(&event, transform_deadline);
-    let target = Target::for_event(
-        &event.delivery_stream_arn,
-        event.source_kinesis_stream_arn.as_deref(),
-    );
-    let (outcomes, stats) = reingester.put(&target, &batch.reingest, end).await;
-    let (response, summary, failures) = batch.finish(&outcomes);
-    for (record_id, reason) in &failures {
-        tracing::warn!(record_id = %record_id, reason = %reason, "record failed");
+    let response = invoke(transformer, reingester, &event, deadlines, started).await;
+    for failure in &response.failures {
+        tracing::warn!(record_id = %failure.record_id, reason = %failure.error, "record failed");
     }
-    tracing::info!(
-        records_in = summary.records_in,
-        ok = summary.ok,
-        dropped = summary.dropped,
-        processing_failed = summary.processing_failed,
-        events_out = summary.events_out,
-        bytes_in = summary.bytes_in,
-        bytes_out = summary.bytes_out,
-        response_bytes = summary.response_bytes,
-        reingested = summary.reingested,
-        split = summary.split,
-        parts = summary.parts,
-        masked_pans = summary.masked_pans,
-        reingest_calls = stats.calls,
-        reingest_retries = stats.retries,
-        reingest_failed = stats.failed,
-        duration_ms = started.elapsed().as_millis() as u64,
-        "invocation summary"
-    );
+    tracing::info!(summary = %response.summary, "invocation summary");
     // EMF goes to stdout as a line of its own (not through tracing, whose
     // JSON format would wrap it), where CloudWatch extracts the metrics.
-    let counts = AdapterCounts {
-        reingest_retries: stats.retries,
-        reingest_failed: stats.failed,
-        masked_pans: summary.masked_pans,
-        duration_ms: started.elapsed().as_millis() as u64,
-    };
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -119,13 +126,12 @@ pub async fn handle(
             &function_name,
             event.delivery_stream_name(),
             now_ms,
-            &summary,
-            &counts
+            &response.summary
         )
     );
-    // The core writes valid JSON; the check is the runtime's only way in.
-    let text = String::from_utf8(response).map_err(|e| format!("response is not UTF-8: {e}"))?;
-    Ok(RawValue::from_string(text)?)
+    let text =
+        String::from_utf8(response.bytes).map_err(|e| format!("response is not UTF-8: {e}"))?;
+    Ok(JsonResponse(text))
 }
 
 /// The context's deadline (epoch milliseconds) as an `Instant`, or `None`

@@ -8,18 +8,15 @@
 //! jitter, and no attempt starts after the deadline. The SDK's own retries
 //! are off so this is the one retry policy.
 
-use crate::batch::ReingestRecord;
+use crate::batch::{PartOutcome, ReingestPart};
+use crate::error::ReingestError;
 use crate::firehose::{arn_region, arn_resource_name};
+use crate::limits::{MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use std::time::{Duration, Instant};
 
-/// At most this many records per call (both APIs).
-pub const MAX_RECORDS_PER_CALL: usize = 500;
-/// At most this many data bytes per call (PutRecordBatch's 4 MiB; Kinesis
-/// allows 5 MiB including partition keys, so this fits both).
-pub const MAX_BYTES_PER_CALL: usize = 4 << 20;
 const BASE_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// One call never waits longer than this for an answer.
@@ -30,12 +27,16 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Target {
     /// PutRecordBatch into this delivery stream (by name).
     Firehose {
+        /// The delivery stream's name.
         stream: String,
+        /// Its region, from the ARN.
         region: Option<String>,
     },
     /// PutRecords into this Kinesis stream (by ARN).
     Kinesis {
+        /// The source stream's ARN.
         stream_arn: String,
+        /// Its region, from the ARN.
         region: Option<String>,
     },
 }
@@ -65,6 +66,7 @@ impl Target {
 /// What re-ingestion did, for the summary line and metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReingestStats {
+    /// API calls made.
     pub calls: usize,
     /// Records sent again after a failed attempt.
     pub retries: usize,
@@ -86,6 +88,7 @@ pub struct Reingester {
 }
 
 impl Reingester {
+    /// A re-ingester that tries each record at most `max_attempts` times.
     pub fn new(max_attempts: u32) -> Self {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -97,15 +100,34 @@ impl Reingester {
         }
     }
 
-    /// Writes `records` to `target`; one outcome per record, in order.
-    pub async fn put(
+    /// Writes every part to `target` and records each one's outcome; a part
+    /// not accepted by `deadline` is `Failed` (its record is then kept by
+    /// Firehose under `processing-failed/`).
+    pub async fn put_parts(
         &mut self,
         target: &Target,
-        records: &[ReingestRecord],
+        parts: &mut [ReingestPart],
         deadline: Instant,
-    ) -> (Vec<Result<(), String>>, ReingestStats) {
-        let mut outcomes: Vec<Result<(), String>> =
-            vec![Err("not attempted before the deadline".into()); records.len()];
+    ) -> ReingestStats {
+        let (outcomes, stats) = self.put(target, parts, deadline).await;
+        for (part, outcome) in parts.iter_mut().zip(outcomes) {
+            part.outcome = match outcome {
+                Ok(()) => PartOutcome::Accepted,
+                Err(e) => PartOutcome::Failed(e),
+            };
+        }
+        stats
+    }
+
+    /// Writes `records` to `target`; one outcome per record, in order.
+    async fn put(
+        &mut self,
+        target: &Target,
+        records: &[ReingestPart],
+        deadline: Instant,
+    ) -> (Vec<Result<(), ReingestError>>, ReingestStats) {
+        let mut outcomes: Vec<Result<(), ReingestError>> =
+            vec![Err(ReingestError::Deadline); records.len()];
         let mut stats = ReingestStats::default();
         if records.is_empty() {
             return (outcomes, stats);
@@ -199,7 +221,7 @@ impl Reingester {
 }
 
 /// Splits `pending` (indexes into `records`) into calls within both limits.
-pub fn chunks<'p>(pending: &'p [usize], records: &[ReingestRecord]) -> Vec<&'p [usize]> {
+fn chunks<'p>(pending: &'p [usize], records: &[ReingestPart]) -> Vec<&'p [usize]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (pos, &i) in pending.iter().enumerate() {
@@ -223,8 +245,8 @@ async fn put_firehose(
     client: &aws_sdk_firehose::Client,
     stream: &str,
     chunk: &[usize],
-    records: &[ReingestRecord],
-) -> Vec<Result<(), String>> {
+    records: &[ReingestPart],
+) -> Vec<Result<(), ReingestError>> {
     use aws_sdk_firehose::primitives::Blob;
     use aws_sdk_firehose::types::Record;
     let mut batch = Vec::with_capacity(chunk.len());
@@ -232,7 +254,14 @@ async fn put_firehose(
         let data = records.get(i).map(|r| r.data.clone()).unwrap_or_default();
         match Record::builder().data(Blob::new(data)).build() {
             Ok(r) => batch.push(r),
-            Err(e) => return vec![Err(e.to_string()); chunk.len()],
+            Err(e) => {
+                return vec![
+                    Err(ReingestError::Call {
+                        error: e.to_string()
+                    });
+                    chunk.len()
+                ]
+            }
         }
     }
     match client
@@ -242,7 +271,12 @@ async fn put_firehose(
         .send()
         .await
     {
-        Err(e) => vec![Err(error_text(&e)); chunk.len()],
+        Err(e) => vec![
+            Err(ReingestError::Call {
+                error: error_text(&e)
+            });
+            chunk.len()
+        ],
         Ok(out) => per_record(
             chunk.len(),
             out.request_responses()
@@ -256,8 +290,8 @@ async fn put_kinesis(
     client: &aws_sdk_kinesis::Client,
     stream_arn: &str,
     chunk: &[usize],
-    records: &[ReingestRecord],
-) -> Vec<Result<(), String>> {
+    records: &[ReingestPart],
+) -> Vec<Result<(), ReingestError>> {
     use aws_sdk_kinesis::primitives::Blob;
     use aws_sdk_kinesis::types::PutRecordsRequestEntry;
     let mut batch = Vec::with_capacity(chunk.len());
@@ -275,7 +309,14 @@ async fn put_kinesis(
             .build()
         {
             Ok(e) => batch.push(e),
-            Err(e) => return vec![Err(e.to_string()); chunk.len()],
+            Err(e) => {
+                return vec![
+                    Err(ReingestError::Call {
+                        error: e.to_string()
+                    });
+                    chunk.len()
+                ]
+            }
         }
     }
     match client
@@ -285,7 +326,12 @@ async fn put_kinesis(
         .send()
         .await
     {
-        Err(e) => vec![Err(error_text(&e)); chunk.len()],
+        Err(e) => vec![
+            Err(ReingestError::Call {
+                error: error_text(&e)
+            });
+            chunk.len()
+        ],
         Ok(out) => per_record(
             chunk.len(),
             out.records()
@@ -300,15 +346,23 @@ async fn put_kinesis(
 fn per_record<'a>(
     sent: usize,
     answers: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
-) -> Vec<Result<(), String>> {
-    let mut out: Vec<Result<(), String>> = answers
+) -> Vec<Result<(), ReingestError>> {
+    let mut out: Vec<Result<(), ReingestError>> = answers
         .take(sent)
         .map(|answer| match answer {
             (None, _) => Ok(()),
-            (Some(code), message) => Err(format!("{code}: {}", message.unwrap_or_default())),
+            // The message may echo request details; the code says what happened.
+            (Some(code), _message) => Err(ReingestError::Rejected {
+                code: code.to_string(),
+            }),
         })
         .collect();
-    out.resize(sent, Err("no per-record answer".to_string()));
+    out.resize(
+        sent,
+        Err(ReingestError::Call {
+            error: "no per-record answer".to_string(),
+        }),
+    );
     out
 }
 
@@ -328,11 +382,12 @@ fn error_text(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
-    fn rec(size: usize) -> ReingestRecord {
-        ReingestRecord {
+    fn rec(size: usize) -> ReingestPart {
+        ReingestPart {
             origin: 0,
             data: vec![0; size],
             partition_key: None,
+            outcome: PartOutcome::Pending,
         }
     }
 
@@ -359,8 +414,12 @@ mod tests {
             per_record(3, answers.into_iter()),
             [
                 Ok(()),
-                Err("ServiceUnavailableException: Slow down.".to_string()),
-                Err("no per-record answer".to_string())
+                Err(ReingestError::Rejected {
+                    code: "ServiceUnavailableException".to_string()
+                }),
+                Err(ReingestError::Call {
+                    error: "no per-record answer".to_string()
+                })
             ]
         );
     }

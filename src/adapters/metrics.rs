@@ -1,0 +1,67 @@
+//! One CloudWatch Embedded Metric Format line per invocation: CloudWatch
+//! extracts the metrics from the log line itself, so the function needs no
+//! API call (and no permission) to publish them. Dimensions are bounded: the
+//! function and the delivery stream, nothing per record. The metrics are the
+//! summary's [`FIELDS`], each under its metric name.
+
+use crate::summary::{Summary, FIELDS};
+
+/// The CloudWatch namespace of the metrics.
+pub const NAMESPACE: &str = "CwlFirehose";
+
+/// The EMF JSON object (one line, no trailing newline).
+pub fn emf_line(function: &str, delivery_stream: &str, timestamp_ms: u64, s: &Summary) -> String {
+    let metrics: Vec<serde_json::Value> = FIELDS
+        .iter()
+        .map(|f| serde_json::json!({"Name": f.metric, "Unit": f.unit.as_str()}))
+        .collect();
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["FunctionName", "DeliveryStream"]],
+                "Metrics": metrics,
+            }],
+        },
+        "FunctionName": function,
+        "DeliveryStream": delivery_stream,
+    });
+    if let Some(fields) = line.as_object_mut() {
+        for (field, value) in s.values() {
+            fields.insert(field.metric.to_string(), serde_json::json!(value));
+        }
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declared_metric_has_a_value() {
+        let s = Summary {
+            records_in: 3,
+            ok: 2,
+            processing_failed: 1,
+            excluded: 1,
+            duration_ms: 7,
+            ..Summary::default()
+        };
+        let line = emf_line("fn", "stream", 1, &s);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let declared = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap();
+        assert_eq!(declared.len(), FIELDS.len());
+        for m in declared {
+            assert!(v[m["Name"].as_str().unwrap()].is_u64(), "{m}");
+        }
+        assert_eq!(v["RecordsIn"], 3);
+        assert_eq!(v["RecordsExcluded"], 1);
+        assert_eq!(v["Duration"], 7);
+        assert_eq!(v["DeliveryStream"], "stream");
+        assert!(!line.contains('\n'));
+    }
+}

@@ -1,0 +1,15 @@
+//! Everything that knows Lambda, the AWS SDK or the environment, wrapped
+//! around the I/O-free core: settings from environment variables, EMF
+//! metrics, re-ingestion with the SDK, the invocation protocol and the
+//! Lambda handler. The core never depends on this module.
+
+pub mod metrics;
+pub mod settings;
+
+#[cfg(feature = "aws")]
+pub mod invocation;
+#[cfg(feature = "aws")]
+pub mod reingest;
+
+#[cfg(feature = "lambda")]
+pub mod lambda;

@@ -1,0 +1,440 @@
+//! The fast reader: one pass over the inflated CloudWatch Logs bytes that
+//! checks the document and hands each event to the line writer as it goes,
+//! string bodies as the document holds them (so a message whose escapes are
+//! the ones the writer would write is copied, not decoded and escaped again).
+//!
+//! It only ever answers for documents that the reference reader
+//! ([`super::reference`], serde) accepts, and then the writer gets the same
+//! fields and writes the same bytes. Anything else — keys with escapes,
+//! duplicate keys, a missing field, a timestamp that is not a plain integer,
+//! surrogate escapes, invalid UTF-8, lines past the cap, more than
+//! [`MAX_EVENTS`] events, an unknown `messageType` — is [`Scan::Decline`]d,
+//! and the caller takes the reference path, which decides and words any error.
+//! The byte-class kernels it runs on are in [`crate::simd`].
+
+use super::{Output, CONTROL_MESSAGE, DATA_MESSAGE};
+use crate::json::{hex4, JsonStr};
+use crate::limits::MAX_EVENTS;
+use crate::lines::{LineWriter, Text};
+use crate::simd::{find_json_special, json_specials16};
+
+/// What the fast path made of a document.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// A DATA_MESSAGE with events: one line each is in the output.
+    Lines {
+        events: usize,
+        /// The first event's timestamp (for partition keys).
+        first_timestamp: i64,
+    },
+    /// A valid CONTROL_MESSAGE.
+    Control,
+    /// A valid DATA_MESSAGE without events.
+    NoEvents,
+    /// Not decided here: take the reference path. The output may hold
+    /// partial lines.
+    Decline,
+}
+
+/// Depth past which nested values are left to serde (its own limit is 128).
+const MAX_DEPTH: u32 = 100;
+
+/// Checks `doc` and writes one line per event into `out`, with each line's
+/// end and each event's span in the document.
+pub(crate) fn scan(doc: &[u8], writer: &mut LineWriter, out: &mut Output<'_>) -> Scan {
+    if std::str::from_utf8(doc).is_err() {
+        return Scan::Decline;
+    }
+    Cursor {
+        b: doc,
+        i: 0,
+        block: None,
+    }
+    .document(writer, out)
+    .unwrap_or(Scan::Decline)
+}
+
+/// A position in the document; every method returns `None` to decline.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// The last 16-byte block searched for special bytes (start, one bit
+    /// per special byte): JSON inside a message escapes every few bytes, and
+    /// each escape then costs a bit test instead of a new search.
+    block: Option<(usize, u32)>,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// The first special byte (`"`, `\\`, control) at or after `from`.
+    #[inline]
+    fn next_special(&mut self, mut from: usize) -> Option<usize> {
+        if let Some((start, hits)) = self.block {
+            let offset = from.wrapping_sub(start);
+            if offset < 16 {
+                let left = hits & (u32::MAX << offset);
+                if left != 0 {
+                    return Some(start + left.trailing_zeros() as usize);
+                }
+                from = start + 16;
+            }
+        }
+        while let Some(block) = self.b.get(from..from + 16) {
+            let hits = json_specials16(block);
+            if hits != 0 {
+                self.block = Some((from, hits));
+                return Some(from + hits.trailing_zeros() as usize);
+            }
+            from += 16;
+        }
+        find_json_special(self.b, from)
+    }
+
+    /// JSON whitespace, as serde_json skips it.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// After a member or element: `true` for `,` (more follow), `false` for `close`.
+    fn next_or_close(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let b = self.peek()?;
+        self.i += 1;
+        match b {
+            b',' => {
+                self.ws();
+                Some(true)
+            }
+            _ if b == close => Some(false),
+            _ => None,
+        }
+    }
+
+    /// An object key (no escapes) and its colon.
+    fn key(&mut self) -> Option<&'a [u8]> {
+        let key = self.string()?;
+        if !key.plain {
+            return None;
+        }
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(key.raw)
+    }
+
+    /// A string; declines on control characters, unknown or surrogate escapes.
+    fn string(&mut self) -> Option<JsonStr<'a>> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut j = start;
+        let (mut plain, mut canonical, mut unicode) = (true, true, false);
+        loop {
+            j = self.next_special(j)?;
+            match self.b.get(j)? {
+                b'"' => break,
+                b'\\' => {
+                    plain = false;
+                    match self.b.get(j + 1)? {
+                        b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' => j += 2,
+                        b'/' => {
+                            canonical = false;
+                            j += 2;
+                        }
+                        b'u' => {
+                            unicode = true;
+                            let hex = self.b.get(j + 2..j + 6)?;
+                            let v = hex4(hex)?;
+                            if (0xd800..0xe000).contains(&v) {
+                                return None;
+                            }
+                            // push_str writes `\u00xx`, lowercase, only for
+                            // controls without a short escape.
+                            canonical &= v < 0x20
+                                && !matches!(v, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)
+                                && !hex.iter().any(u8::is_ascii_uppercase);
+                            j += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                // A raw control character: not JSON.
+                _ => return None,
+            }
+        }
+        let raw = self.b.get(start..j)?;
+        self.i = j + 1;
+        Some(JsonStr {
+            raw,
+            plain,
+            canonical,
+            unicode,
+        })
+    }
+
+    /// An integer that serde reads as an `i64`: `-?(0|[1-9][0-9]*)`, at most
+    /// 18 digits, not followed by a fraction or an exponent.
+    fn int(&mut self) -> Option<i64> {
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.i += 1;
+        }
+        let start = self.i;
+        self.digits();
+        let digits = self.b.get(start..self.i)?;
+        let leading_zero = digits.len() > 1 && digits.first() == Some(&b'0');
+        if digits.is_empty()
+            || digits.len() > 18
+            || leading_zero
+            || matches!(self.peek(), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        let value = digits
+            .iter()
+            .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+        match (negative, value) {
+            // serde reads `-0` as a float, which is no i64.
+            (true, 0) => None,
+            (true, v) => Some(-v),
+            (false, v) => Some(v),
+        }
+    }
+
+    /// Any JSON value, checked as serde_json checks what it ignores.
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    if !self.next_or_close(b'}')? {
+                        return Some(());
+                    }
+                }
+            }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    if !self.next_or_close(b']')? {
+                        return Some(());
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        if self.peek()? == b'-' {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        match self.peek() {
+            Some(b'0'..=b'9') => None,
+            _ => Some(()),
+        }
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    /// The whole document.
+    fn document(&mut self, w: &mut LineWriter, out: &mut Output<'_>) -> Option<Scan> {
+        let (mut kind, mut owner, mut group, mut stream) = (None, None, None, None);
+        let mut filters = false;
+        let mut events: Option<(usize, i64)> = None;
+        self.ws();
+        self.eat(b'{')?;
+        self.ws();
+        loop {
+            let key = self.key()?;
+            match key {
+                b"messageType" => set_once(&mut kind, self.string()?)?,
+                b"owner" => set_once(&mut owner, self.string()?)?,
+                b"logGroup" => set_once(&mut group, self.string()?)?,
+                b"logStream" => set_once(&mut stream, self.string()?)?,
+                b"subscriptionFilters" => {
+                    if std::mem::replace(&mut filters, true) {
+                        return None;
+                    }
+                    self.strings()?;
+                }
+                b"logEvents" => {
+                    // CloudWatch Logs writes them last; the tail must be known
+                    // before the first line.
+                    w.start_record(Text::Json(group?), Text::Json(stream?), Text::Json(owner?))?;
+                    let written = self.events(w, out)?;
+                    set_once(&mut events, written)?;
+                }
+                _ => self.skip_value(1)?,
+            }
+            if !self.next_or_close(b'}')? {
+                break;
+            }
+        }
+        self.ws();
+        if self.i != self.b.len() {
+            return None;
+        }
+        let (count, first_timestamp) = events?;
+        owner?;
+        group?;
+        stream?;
+        match kind?.decode()?.as_ref() {
+            CONTROL_MESSAGE => Some(Scan::Control),
+            DATA_MESSAGE if count == 0 => Some(Scan::NoEvents),
+            DATA_MESSAGE => Some(Scan::Lines {
+                events: count,
+                first_timestamp,
+            }),
+            _ => None,
+        }
+    }
+
+    /// An array of strings.
+    fn strings(&mut self) -> Option<()> {
+        self.eat(b'[')?;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.string()?;
+            if !self.next_or_close(b']')? {
+                return Some(());
+            }
+        }
+    }
+
+    /// `logEvents`, writing each event's line: the count and the first timestamp.
+    fn events(&mut self, w: &mut LineWriter, out: &mut Output<'_>) -> Option<(usize, i64)> {
+        self.eat(b'[')?;
+        self.ws();
+        let (mut count, mut first) = (0, 0);
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some((0, 0));
+        }
+        loop {
+            let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
+            let start = self.i;
+            self.eat(b'{')?;
+            self.ws();
+            loop {
+                match self.key()? {
+                    b"id" => set_once(&mut id, self.string()?)?,
+                    b"timestamp" => set_once(&mut timestamp, self.int()?)?,
+                    b"message" => set_once(&mut message, self.string()?)?,
+                    b"extractedFields" => {
+                        let start = self.i;
+                        self.skip_value(3)?;
+                        // serde reads `null` as no field at all.
+                        let raw = self.b.get(start..self.i)?;
+                        set_once(&mut extracted, (raw != b"null").then_some(raw))?;
+                    }
+                    _ => self.skip_value(3)?,
+                }
+                if !self.next_or_close(b'}')? {
+                    break;
+                }
+            }
+            let timestamp = timestamp?;
+            out.spans.push(start..self.i);
+            w.event(
+                out.lines,
+                Text::Json(id?),
+                timestamp,
+                Text::Json(message?),
+                extracted.flatten(),
+            )?;
+            out.ends.push(out.lines.len());
+            if count == 0 {
+                first = timestamp;
+            }
+            count += 1;
+            // Past either bound serde's path decides (and words) the failure.
+            if out.lines.len() > out.limit || count > MAX_EVENTS {
+                return None;
+            }
+            if !self.next_or_close(b']')? {
+                return Some((count, first));
+            }
+        }
+    }
+}
+
+/// Sets a field seen for the first time; `None` for a duplicate (serde refuses those).
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => {
+            *slot = Some(value);
+            Some(())
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The line schema, written in one place: one newline-terminated line per log
+//! event into a reused buffer.
+//!
+//! The default line is one JSON object (the contract with the Glue table):
+//! `{"timestamp":…,"id":"…","message":"…","log_group":"…","log_stream":"…","owner":"…"}`
+//! then `time`, `extracted_fields` and merged message fields when configured
+//! or present. Every key, the field order, the escaping, masking of every text
+//! field and the message mode are decided here, whichever reader of the
+//! CloudWatch Logs document feeds it: the fast scan hands over string bodies
+//! as the document holds them ([`Text::Json`]), the serde reference decoded
+//! text ([`Text::Str`]); both end in the same bytes.
+//!
+//! The record-constant part (group, stream, owner) is decoded, masked and
+//! escaped once per record, not once per event.
+
+mod merge;
+pub(crate) mod time;
+
+pub use time::push_iso8601;
+
+use crate::json::{push_int, push_str, JsonStr};
+use crate::mask::{json_body_may_mask, mask, mask_bytes, Keep};
+
+/// What each line holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// One JSON object per event (the default).
+    #[default]
+    Json,
+    /// The raw message and `\n`: byte for byte what AWS's blueprint writes.
+    Message,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Self::Json),
+            "message" => Ok(Self::Message),
+            other => Err(format!(
+                "unknown output format {other:?} (expected json or message)"
+            )),
+        }
+    }
+}
+
+/// How lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineOptions {
+    /// JSON lines or the bare message.
+    pub format: OutputFormat,
+    /// Add `time`, the ISO-8601 UTC form of `timestamp`.
+    pub add_time: bool,
+    /// Merge the top-level fields of a message that is a JSON object.
+    pub merge_json_message: bool,
+    /// With `merge_json_message`, keep `message` too.
+    pub keep_message: bool,
+    /// Mask card numbers (PCI DSS 3.5.1) in every text field written.
+    pub mask: Option<Keep>,
+}
+
+impl Default for LineOptions {
+    fn default() -> Self {
+        Self {
+            format: OutputFormat::Json,
+            add_time: false,
+            merge_json_message: false,
+            keep_message: true,
+            mask: None,
+        }
+    }
+}
+
+/// A text field of the document, as a reader hands it over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    /// Decoded text (the serde reference).
+    Str(&'a str),
+    /// A string body as the document holds it, escapes checked (the fast scan).
+    Json(JsonStr<'a>),
+}
+
+impl Text<'_> {
+    /// Appends the decoded value.
+    fn decode_into(&self, out: &mut Vec<u8>) -> Option<()> {
+        match self {
+            Text::Str(s) => out.extend_from_slice(s.as_bytes()),
+            Text::Json(j) => j.decode_into(out)?,
+        }
+        Some(())
+    }
+}
+
+/// A message as it will be written: as the reader gave it, or as masking
+/// rewrote it.
+#[derive(Clone, Copy)]
+enum Message<'s, 'a> {
+    /// The body as the document holds it.
+    Body(JsonStr<'a>),
+    /// Text (decoded, or masked).
+    Text(&'s str),
+    /// A masked body that had no escapes: nothing in it needs one (masking
+    /// only turns digits into `*`), so it is text and body at once.
+    Plain(&'s [u8]),
+}
+
+/// Writes lines; holds the per-record part so it is built once per record.
+#[derive(Debug, Default)]
+pub struct LineWriter {
+    options: LineOptions,
+    /// `,"log_group":…,"log_stream":…,"owner":…` of the current record.
+    tail: Vec<u8>,
+    /// The record's log group, decoded (what exclusion looks at).
+    group: String,
+    /// The log group as the lines show it: masked when masking found something.
+    group_masked: Option<String>,
+    /// The record's owner, decoded.
+    owner: String,
+    /// The record's log stream, decoded.
+    stream: String,
+    /// Values masked in the current record.
+    masked: usize,
+    /// Decoded strings that must be escaped again.
+    scratch: Vec<u8>,
+    /// Decoded message text (masking of escaped bodies, merging).
+    decoded: Vec<u8>,
+    /// Masked decoded text.
+    masked_text: String,
+    /// Masked bodies without escapes, and masked `extractedFields`.
+    masked_plain: Vec<u8>,
+}
+
+impl LineWriter {
+    /// A writer for `options`.
+    pub fn new(options: LineOptions) -> Self {
+        Self {
+            options,
+            ..Self::default()
+        }
+    }
+
+    /// How lines are written.
+    pub fn options(&self) -> &LineOptions {
+        &self.options
+    }
+
+    /// Card numbers and verification codes masked in the last record written.
+    pub fn masked(&self) -> usize {
+        self.masked
+    }
+
+    /// The current record's log group, decoded and unmasked.
+    pub fn log_group(&self) -> &str {
+        &self.group
+    }
+
+    /// The current record's log group as the lines show it (masked when
+    /// masking is on): what goes into an S3 key.
+    pub fn log_group_written(&self) -> &str {
+        self.group_masked.as_deref().unwrap_or(&self.group)
+    }
+
+    /// The current record's owner (its AWS account).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Prepares the record-constant part of the line. With masking on, the
+    /// group and stream names are masked too (counted once per record, when
+    /// the lines show them). `None` only for a body that does not decode.
+    pub(crate) fn start_record(
+        &mut self,
+        group: Text<'_>,
+        stream: Text<'_>,
+        owner: Text<'_>,
+    ) -> Option<()> {
+        self.tail.clear();
+        self.masked = 0;
+        decode_to_string(group, &mut self.group, &mut self.scratch)?;
+        decode_to_string(owner, &mut self.owner, &mut self.scratch)?;
+        self.group_masked = None;
+        let keep = self.options.mask;
+        if let Some(keep) = keep {
+            let mut masked = String::new();
+            if let Some(n) = mask(&self.group, keep, &mut masked) {
+                self.group_masked = Some(masked);
+                if self.options.format == OutputFormat::Json {
+                    self.masked += n;
+                }
+            }
+        }
+        if self.options.format == OutputFormat::Json {
+            self.tail.extend_from_slice(b",\"log_group\":");
+            push_str(
+                &mut self.tail,
+                self.group_masked.as_deref().unwrap_or(&self.group),
+            );
+            self.tail.extend_from_slice(b",\"log_stream\":");
+            decode_to_string(stream, &mut self.stream, &mut self.scratch)?;
+            match keep.and_then(|keep| mask(&self.stream, keep, &mut self.masked_text)) {
+                Some(n) => {
+                    self.masked += n;
+                    push_str(&mut self.tail, &self.masked_text);
+                }
+                None => push_str(&mut self.tail, &self.stream),
+            }
+            self.tail.extend_from_slice(b",\"owner\":");
+            push_str(&mut self.tail, &self.owner);
+        }
+        Some(())
+    }
+
+    /// Appends one event's line to `out`. `extracted` is the event's
+    /// `extractedFields` as raw JSON (not `null`). `None` only for a body
+    /// that does not decode (the fast reader then declines).
+    pub(crate) fn event(
+        &mut self,
+        out: &mut Vec<u8>,
+        id: Text<'_>,
+        timestamp: i64,
+        message: Text<'_>,
+        extracted: Option<&[u8]>,
+    ) -> Option<()> {
+        let Self {
+            options,
+            tail,
+            masked,
+            scratch,
+            decoded,
+            masked_text,
+            masked_plain,
+            ..
+        } = self;
+        let opts = *options;
+        // Mask before anything is written, so every field derived from the
+        // message (merged fields included) sees only the masked text.
+        let message = match (opts.mask, message) {
+            (None, Text::Str(s)) => Message::Text(s),
+            (None, Text::Json(j)) => Message::Body(j),
+            (Some(keep), Text::Str(s)) => match mask(s, keep, masked_text) {
+                Some(n) => {
+                    *masked += n;
+                    Message::Text(masked_text)
+                }
+                None => Message::Text(s),
+            },
+            // Without escapes the body is the text: mask it where it lies.
+            (Some(keep), Text::Json(j)) if j.plain => match mask_bytes(j.raw, keep, masked_plain) {
+                Some(n) => {
+                    *masked += n;
+                    Message::Plain(masked_plain)
+                }
+                None => Message::Body(j),
+            },
+            // Escaped: decode only what may hold something to mask (rare in
+            // logs, where escapes are quotes, tabs and newlines around text).
+            (Some(_), Text::Json(j)) if !j.unicode && !json_body_may_mask(j.raw) => {
+                Message::Body(j)
+            }
+            (Some(keep), Text::Json(j)) => {
+                decoded.clear();
+                j.decode_into(decoded)?;
+                let text = std::str::from_utf8(decoded).ok()?;
+                match mask(text, keep, masked_text) {
+                    Some(n) => {
+                        *masked += n;
+                        Message::Text(masked_text)
+                    }
+                    None => Message::Body(j),
+                }
+            }
+        };
+
+        if opts.format == OutputFormat::Message {
+            match message {
+                Message::Body(j) => j.decode_into(out)?,
+                Message::Text(t) => out.extend_from_slice(t.as_bytes()),
+                Message::Plain(p) => out.extend_from_slice(p),
+            }
+            out.push(b'\n');
+            return Some(());
+        }
+
+        let merged = if opts.merge_json_message {
+            let text = match message {
+                Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok()?,
+                Message::Body(j) => {
+                    decoded.clear();
+                    j.decode_into(decoded)?;
+                    std::str::from_utf8(decoded).ok()?
+                }
+                Message::Text(t) => t,
+                Message::Plain(p) => std::str::from_utf8(p).ok()?,
+            };
+            merge::json_object_fields(text)
+        } else {
+            None
+        };
+        out.extend_from_slice(b"{\"timestamp\":");
+        push_int(out, timestamp);
+        out.extend_from_slice(b",\"id\":");
+        match id {
+            Text::Str(s) => push_str(out, s),
+            Text::Json(j) => j.push_json(out, scratch)?,
+        }
+        if merged.is_none() || opts.keep_message {
+            out.extend_from_slice(b",\"message\":");
+            match message {
+                Message::Body(j) => j.push_json(out, scratch)?,
+                Message::Text(t) => push_str(out, t),
+                Message::Plain(p) => {
+                    out.reserve(p.len() + 2);
+                    out.push(b'"');
+                    out.extend_from_slice(p);
+                    out.push(b'"');
+                }
+            }
+        }
+        out.extend_from_slice(tail);
+        if opts.add_time {
+            out.extend_from_slice(b",\"time\":\"");
+            push_iso8601(out, timestamp);
+            out.push(b'"');
+        }
+        if let Some(raw) = extracted {
+            out.extend_from_slice(b",\"extracted_fields\":");
+            // Masking only turns digits into `*`, which keeps strings valid
+            // but not numbers: a masked value that is no longer JSON is
+            // written as a JSON string.
+            match opts.mask.and_then(|keep| mask_bytes(raw, keep, scratch)) {
+                None => out.extend_from_slice(raw),
+                Some(n) => {
+                    *masked += n;
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(scratch).is_ok() {
+                        out.extend_from_slice(scratch);
+                    } else {
+                        push_str(out, std::str::from_utf8(scratch).ok()?);
+                    }
+                }
+            }
+        }
+        for (key, value) in merged.iter().flatten() {
+            merge::push_field(out, key, value);
+        }
+        out.extend_from_slice(b"}\n");
+        Some(())
+    }
+}
+
+/// Decodes `text` into `out` (cleared first).
+fn decode_to_string(text: Text<'_>, out: &mut String, scratch: &mut Vec<u8>) -> Option<()> {
+    out.clear();
+    match text {
+        Text::Str(s) => out.push_str(s),
+        Text::Json(j) if j.plain => out.push_str(std::str::from_utf8(j.raw).ok()?),
+        Text::Json(_) => {
+            scratch.clear();
+            text.decode_into(scratch)?;
+            out.push_str(std::str::from_utf8(scratch).ok()?);
+        }
+    }
+    Some(())
+}

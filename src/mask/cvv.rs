@@ -1,0 +1,164 @@
+//! Card security codes (PCI DSS 3.3.1): a 3-4 digit value of a key that names one.
+
+use super::*;
+
+/// Longest key looked at; longer words are not field names we know.
+pub(super) const MAX_KEY: usize = 40;
+
+/// Normalised (lower case, no `_`/`-`) key endings that name a card security code.
+pub(super) const CVV_KEYS: [&[u8]; 16] = [
+    b"cvv",
+    b"cvv2",
+    b"cvc",
+    b"cvc2",
+    b"csc",
+    b"cvn",
+    b"cvd",
+    b"cav2",
+    b"cvvcode",
+    b"cvccode",
+    b"cvnumber",
+    b"cardcode",
+    b"securitycode",
+    b"cardverificationvalue",
+    b"cardverificationcode",
+    b"cardverificationnumber",
+];
+
+/// The last letters of [`CVV_KEYS`].
+pub(super) const CVV_KEY_ENDS: &[u8] = b"v2cnder";
+
+/// The last two letters of [`CVV_KEYS`]: most keys whose last letter passes stop here
+/// ("time", "size", "request_id", "duration") before the key is read.
+pub(super) const CVV_KEY_TAILS: [[u8; 2]; 10] = [
+    *b"vv", *b"v2", *b"vc", *b"c2", *b"sc", *b"vn", *b"vd", *b"de", *b"er", *b"ue",
+];
+
+/// Whether the key ending at `key_end` ends like one of [`CVV_KEYS`] (`_`/`-` ignored).
+pub(super) fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
+    let mut letters = b
+        .get(..key_end)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(MAX_KEY)
+        .filter(|&&c| c != b'_' && c != b'-')
+        .map(u8::to_ascii_lowercase);
+    match (letters.next(), letters.next()) {
+        (Some(last), Some(before)) => CVV_KEY_TAILS.contains(&[before, last]),
+        _ => false,
+    }
+}
+
+/// Whether the digit run at `s` is the value of a security-code field.
+///
+/// In a JSON body (a yes or no for [`json_body_may_mask`]) every gap may be twice as
+/// long, a tab is also `\t`, and a letter glued to the key after a backslash is an escape.
+#[inline(always)]
+pub(super) fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
+    // Most 3-4 digit runs in logs follow a `-`, `/`, `,` or nothing: no field to read.
+    match s.checked_sub(1).and_then(|p| b.get(p)) {
+        Some(&c) if is_quote(c) || is_space(c, syntax) || matches!(c, b':' | b'=' | b'>') => {
+            cvv_field_before(b, s, syntax)
+        }
+        _ => false,
+    }
+}
+
+/// A quote around a field's key or value (`\` too: escaped JSON inside a message).
+pub(super) fn is_quote(c: u8) -> bool {
+    matches!(c, b'"' | b'\'' | b'\\')
+}
+
+/// A space between a key, its separator and its value; in a JSON body a tab is `\t`.
+pub(super) fn is_space(c: u8, syntax: Syntax) -> bool {
+    c == b' ' || c == b'\t' || (syntax == Syntax::JsonBody && matches!(c, b't' | b'\\'))
+}
+
+/// [`is_cvv_value`] past its first byte.
+#[inline(never)]
+pub(super) fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
+    let json = syntax == Syntax::JsonBody;
+    let w = if json { 2 } else { 1 };
+    let is_space = |c: u8| is_space(c, syntax);
+    // Right to left: value quote, spaces, `:`/`=`/`>`, spaces, key quote or `]`, key.
+    let p = skip_back(b, s, 3 * w, is_quote);
+    let p = skip_back(b, p, 4 * w, is_space);
+    let Some(p) = p.checked_sub(1) else {
+        return false;
+    };
+    let sep = match b.get(p) {
+        Some(&c @ (b':' | b'=' | b'>')) => c,
+        _ => return false,
+    };
+    let p = skip_back(b, p, 4 * w, is_space);
+    let key_end = skip_back(b, p, 3 * w, |c| is_quote(c) || c == b']');
+    // Cheap rejection before reading the key: "status", "bytes", "records" end wrong.
+    let last = key_end.checked_sub(1).and_then(|i| b.get(i));
+    if !last.is_some_and(|c| CVV_KEY_ENDS.contains(&c.to_ascii_lowercase()))
+        || !ends_like_cvv_key(b, key_end)
+    {
+        return false;
+    }
+    let mut key_start = skip_back(b, key_end, MAX_KEY + 1, |c| {
+        c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+    });
+    if json && escaped(b, key_start) {
+        key_start += 1;
+    }
+    let Some(key) = b.get(key_start..key_end) else {
+        return false;
+    };
+    if key.is_empty() || key.len() > MAX_KEY {
+        return false;
+    }
+    // `>` only as the end of an XML start tag: `<cvv>123</cvv>`.
+    if sep == b'>' && key_start.checked_sub(1).and_then(|i| b.get(i)) != Some(&b'<') {
+        return false;
+    }
+    is_cvv_key(key)
+}
+
+/// Moves `p` left over at most `max` bytes matching `pred`.
+pub(super) fn skip_back(b: &[u8], mut p: usize, max: usize, pred: impl Fn(u8) -> bool) -> usize {
+    for _ in 0..max {
+        match p.checked_sub(1).and_then(|i| b.get(i)) {
+            Some(&c) if pred(c) => p -= 1,
+            _ => break,
+        }
+    }
+    p
+}
+
+/// Whether the key's last words (snake, kebab or camel case) spell a [`CVV_KEYS`] entry.
+pub(super) fn is_cvv_key(key: &[u8]) -> bool {
+    CVV_KEYS.iter().any(|name| {
+        // Match from the end, skipping `_`/`-`: most keys differ in their last letter.
+        let mut k = key.len();
+        for &want in name.iter().rev() {
+            loop {
+                match k.checked_sub(1).and_then(|i| key.get(i)) {
+                    Some(b'_' | b'-') => k -= 1,
+                    Some(c) if c.to_ascii_lowercase() == want => {
+                        k -= 1;
+                        break;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        is_word_start(key, k)
+    })
+}
+
+pub(super) fn is_word_start(key: &[u8], i: usize) -> bool {
+    let Some(&c) = key.get(i) else {
+        return false;
+    };
+    match i.checked_sub(1).and_then(|p| key.get(p)) {
+        None => true,
+        Some(b'_' | b'-') => true,
+        // camelCase: "cardCvv", "paymentCVV", "card2Cvc".
+        Some(p) => c.is_ascii_uppercase() && (p.is_ascii_lowercase() || p.is_ascii_digit()),
+    }
+}

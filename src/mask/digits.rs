@@ -1,0 +1,148 @@
+//! Finding the digit runs that may be a card number or a security code, 64 bytes at
+//! a time (the kernels are in `crate::simd`).
+
+use super::*;
+use crate::simd::{digit_bits, first_non_digit8};
+
+/// The digit runs that can start a PAN or be a security code, in order, as
+/// `(start, end)`: 3-4 digits (a code, or a PAN's first group of 4), or 13 and more
+/// starting with 2-6 (a PAN printed without separators). Everything else in logs —
+/// times, IP octets, ids, the bits of UUIDs — is passed over with bit operations.
+///
+/// The text is read in 64-byte windows that advance by [`STEP`]: a run starting in the
+/// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
+pub(super) struct Candidates<'a> {
+    pub(super) b: &'a [u8],
+    /// Offset of the window; `None` before the first.
+    pub(super) base: Option<usize>,
+    /// Whether `b[base + STEP - 1]`, the byte before the next window, is a digit.
+    pub(super) carry_out: bool,
+    /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
+    pub(super) pending: u64,
+    /// Bit k: 4 or more digits from `base + k` on.
+    pub(super) four: u64,
+    /// Bit k: 13 or more digits from `base + k` on.
+    pub(super) long: u64,
+    /// A start inside a run, after [`Candidates::skip_to`].
+    pub(super) forced: Option<usize>,
+}
+
+/// How far the window moves: 64 bits minus the 12 that a 13-digit run needs past its start.
+pub(super) const STEP: usize = 52;
+
+impl<'a> Candidates<'a> {
+    pub(super) fn new(b: &'a [u8]) -> Self {
+        Candidates {
+            b,
+            base: None,
+            carry_out: false,
+            pending: 0,
+            four: 0,
+            long: 0,
+            forced: None,
+        }
+    }
+
+    /// Goes on from `at` (past track data): a digit there counts as a run's start.
+    pub(super) fn skip_to(&mut self, at: usize) {
+        let carry = digit_at(self.b, at.checked_sub(1));
+        self.load(at, carry);
+        if carry && digit_at(self.b, Some(at)) {
+            self.forced = Some(at);
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn next(&mut self) -> Option<(usize, usize)> {
+        if let Some(s) = self.forced.take() {
+            let e = run_end(self.b, s);
+            if matches!(e - s, 3 | 4) || self.is_long_start(s, e) {
+                return Some((s, e));
+            }
+        }
+        loop {
+            if self.pending != 0 {
+                let k = self.pending.trailing_zeros();
+                self.pending &= self.pending - 1;
+                let base = self.base.unwrap_or_default();
+                let s = base + k as usize;
+                if self.long >> k & 1 == 0 {
+                    return Some((s, s + 3 + (self.four >> k & 1) as usize));
+                }
+                let e = run_end(self.b, s);
+                if self.is_long_start(s, e) {
+                    return Some((s, e));
+                }
+                continue;
+            }
+            let next = self.base.map_or(0, |b| b + STEP);
+            if next >= self.b.len() {
+                return None;
+            }
+            self.load(next, self.carry_out);
+        }
+    }
+
+    pub(super) fn is_long_start(&self, s: usize, e: usize) -> bool {
+        e - s >= MIN_LEN && matches!(self.b.get(s), Some(b'2'..=b'6'))
+    }
+
+    /// Reads the window at `base`; `carry`: whether `b[base - 1]` is a digit.
+    #[inline]
+    pub(super) fn load(&mut self, base: usize, carry: bool) {
+        let d = bits_at(self.b, base);
+        let starts = d & !((d << 1) | u64::from(carry));
+        // Bit k of `at_least_n`: n digits from k on (exact for k < STEP).
+        let at_least2 = d & (d >> 1);
+        let at_least3 = at_least2 & (d >> 2);
+        let at_least4 = at_least2 & (at_least2 >> 2);
+        let at_least5 = at_least4 & (d >> 4);
+        let at_least8 = at_least4 & (at_least4 >> 4);
+        let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
+        let first_step = (1u64 << STEP) - 1;
+        self.pending = ((at_least3 & !at_least5) | at_least13) & starts & first_step;
+        self.carry_out = d >> (STEP - 1) & 1 == 1;
+        self.four = at_least4;
+        self.long = at_least13;
+        self.base = Some(base);
+    }
+}
+
+/// [`digit_bits`](crate::simd::digit_bits) of the 64 bytes from `at`, past the end padded with bytes that are not
+/// digits.
+pub(super) fn bits_at(b: &[u8], at: usize) -> u64 {
+    let rest = b.get(at..).unwrap_or_default();
+    match rest.get(..64).map(<&[u8; 64]>::try_from) {
+        Some(Ok(block)) => digit_bits(block),
+        _ if rest.is_empty() => 0,
+        _ => {
+            let mut block = [0u8; 64];
+            if let Some(head) = block.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            digit_bits(&block)
+        }
+    }
+}
+
+/// End of the run of ASCII digits starting at `s`.
+pub(super) fn run_end(b: &[u8], s: usize) -> usize {
+    let Some(rest) = b.get(s..) else {
+        return s;
+    };
+    let mut skipped = 0;
+    for chunk in rest.chunks_exact(8) {
+        if let Some(at) = first_non_digit8(chunk) {
+            return s + skipped + at;
+        }
+        skipped += 8;
+    }
+    s + skipped
+        + rest
+            .get(skipped..)
+            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+pub(super) fn digit_at(b: &[u8], i: Option<usize>) -> bool {
+    i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit)
+}

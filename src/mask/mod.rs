@@ -1,0 +1,321 @@
+//! PCI DSS masking of card data in log messages (issue 5).
+//!
+//! - Req. 3.5.1: a PAN must be unreadable wherever it is stored, logs included: every card
+//!   number is truncated to at most its first 6 and last 4 digits ([`Keep`]).
+//! - Req. 3.3.1: card verification codes and track data are not kept after authorisation:
+//!   CVV-like fields and the data after the PAN in magnetic-stripe tracks are hidden whole.
+//!
+//! # What counts as a PAN
+//! 13-19 digits, contiguous or in the groups cards are printed in, joined throughout by one
+//! single space or one single dash: 4-4-4-4 (16), 4-6-5 (15), 4-6-4 (14), 4-4-4-1 and
+//! 4-3-3-3 (13), 4-4-4-2 (14), 4-4-4-3 (15), 4-4-4-4-1/-2/-3 (17/18/19).
+//! - No ASCII letter or digit may touch it (`x4111…`, `…1111x` and the 17-digit
+//!   `41111111111111111` stay whole); anything else is a boundary, `_` included. Nor may
+//!   it be a side of a decimal number (`0.5555555555555556`, `4111111111111111.25`).
+//! - A separator followed by more digits is a boundary: in `1234 4111 1111 1111 1111` the
+//!   last four groups are a PAN. Every group is tried as a start; when two candidates
+//!   overlap, the union of what they hide is hidden, so neither shows more than allowed.
+//! - It must pass the Luhn check, and its prefix and length must fit a brand: Visa,
+//!   Mastercard, Amex, JCB, Discover, Diners, UnionPay, Mir, Maestro (see `brand`). From
+//!   one start, the longest valid layout wins.
+//! - It must not lie inside an IBAN printed in groups of four with valid check digits
+//!   (`FR76 3000 6000 0112 3456 7890 189`): one IBAN in ten would pass otherwise.
+//!
+//! # What counts as a security code
+//! A 3-4 digit value of a key whose last words are `cvv`, `cvv2`, `cvc`, `cvc2`, `csc`,
+//! `cvn`, `cvd`, `cav2`, `cvvCode`, `cvcCode`, `cvNumber`, `cardCode`, `securityCode` or
+//! `cardVerificationValue`/`Code`/`Number` (case, `_` and `-` ignored: `card_cvv`,
+//! `cardCVV`, `payment.cvv` and `card[cvc]` match, `cvvResult` does not), written as JSON
+//! (`"cvv": "123"`, escaped `\"cvv\":\"123\"` too), `key=value`, `key: value` or
+//! `<cvv>123</cvv>`. `cid` (Amex) is left out on purpose: in logs it is a correlation or
+//! customer id far more often.
+//!
+//! # Track data
+//! Track 2 (`;PAN=YYMMSSS…?`, with or without the sentinel): the 7 or more digits after `=`
+//! are hidden with the PAN. Track 1 (`%BPAN^NAME^YYMMSSS…?`): the PAN right after the `B`
+//! format code is a candidate despite the letter, and the digits after the second `^` are
+//! hidden.
+//!
+//! # Cost
+//! One forward pass: digit runs are found and sorted 64 bytes at a time (SSE2 on x86_64,
+//! SWAR elsewhere), and only runs of 3-4 or 13+ digits reach the rules, whose work per run
+//! is bounded (at most 19 digits, 5 groups, a 40-byte key or a 34-character IBAN are
+//! looked at), so time is linear in the text. [`json_body_may_mask`] runs the same rules,
+//! loosened, on a message still JSON-escaped, so the line writer decodes only the rare
+//! message that may hold something to mask. All the syntax looked at is ASCII, so offsets are
+//! char boundaries and masking (digit -> `*`) keeps the text valid UTF-8 and its length.
+//! Nothing is allocated or written until the first match.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod bounds;
+mod brand;
+mod cvv;
+mod digits;
+mod iban;
+mod pan;
+
+use bounds::*;
+use brand::*;
+use cvv::*;
+use digits::*;
+use iban::*;
+use pan::*;
+use std::fmt;
+use std::str::FromStr;
+
+/// How much of a PAN stays readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Keep {
+    /// First 6 and last 4 digits: the most PCI DSS 3.4.1 allows to be displayed.
+    #[default]
+    First6Last4,
+    /// Last 4 digits only.
+    Last4,
+}
+
+impl Keep {
+    /// Digits left readable at the start of a PAN.
+    const fn head(self) -> usize {
+        match self {
+            Keep::First6Last4 => 6,
+            Keep::Last4 => 0,
+        }
+    }
+}
+
+/// Digits left readable at the end of a PAN, in both modes.
+const TAIL: usize = 4;
+
+impl fmt::Display for Keep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Keep::First6Last4 => "first6last4",
+            Keep::Last4 => "last4",
+        })
+    }
+}
+
+/// The text given for a [`Keep`] was neither `first6last4` nor `last4`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseKeepError(String);
+
+impl fmt::Display for ParseKeepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid PAN mask mode {:?}: expected \"first6last4\" or \"last4\"",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseKeepError {}
+
+impl FromStr for Keep {
+    type Err = ParseKeepError;
+
+    /// Accepts `first6last4` and `last4`, ignoring ASCII case and surrounding whitespace
+    /// (values come from environment variables).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("first6last4") {
+            Ok(Keep::First6Last4)
+        } else if t.eq_ignore_ascii_case("last4") {
+            Ok(Keep::Last4)
+        } else {
+            Err(ParseKeepError(s.to_owned()))
+        }
+    }
+}
+
+/// Masks every PAN (and CVV-looking field) in `text`. Returns `None` when nothing was
+/// found (no allocation; `scratch` is left empty); otherwise clears `scratch`, writes the masked
+/// text into it and returns the number of values masked.
+///
+/// The count adds up PANs (a PAN with its track data counts once) and security codes.
+/// The masked text has the same length as `text`: each hidden digit becomes `*`.
+pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
+    let mut bytes = std::mem::take(scratch).into_bytes();
+    let found = mask_bytes(text.as_bytes(), keep, &mut bytes);
+    if found.is_none() {
+        // Untouched: give the buffer back empty rather than check it again.
+        bytes.clear();
+    }
+    // Only ASCII digits of valid UTF-8 became `*`, so this never fails; if it did, the
+    // lossy copy would still hide every digit that was hidden.
+    *scratch = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    found
+}
+
+/// [`mask`] on bytes: what the line writer uses for message bytes it copies as they are
+/// (a JSON string body without escapes is its own text). Bytes other than the hidden
+/// ASCII digits are copied unchanged.
+pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usize> {
+    let mut out = Writer {
+        text,
+        out: scratch,
+        started: false,
+        copied: 0,
+        count: 0,
+    };
+    // End of the last PAN found.
+    let mut pan_end = 0;
+    let mut runs = Candidates::new(text);
+    while let Some((s, e)) = runs.next() {
+        let b = text;
+        let len = e - s;
+        let Some(left) = left_context(b, s) else {
+            continue;
+        };
+        if let Some(pan) = find_pan(b, s, e, left, Syntax::Text) {
+            // One nested in the previous PAN hides nothing more: it is part of that number.
+            if pan.end <= pan_end {
+                continue;
+            }
+            pan_end = pan.end;
+            let hide_to = pan.digits.saturating_sub(TAIL);
+            out.mask(pan.start, pan.end, keep.head(), hide_to);
+            if let Some((ts, te)) = pan.track {
+                out.mask(ts, te, 0, usize::MAX);
+                runs.skip_to(te);
+            }
+            out.count += 1;
+        } else if left == Left::Plain
+            && (3..=4).contains(&len)
+            && right_ok(b, e)
+            && is_cvv_value(b, s, Syntax::Text)
+        {
+            out.mask(s, e, 0, usize::MAX);
+            out.count += 1;
+        }
+    }
+    out.finish()
+}
+
+/// Whether [`mask`] may find something in the decoded value of a JSON string body `raw`
+/// (the bytes between the quotes, escapes as written) that has no `\u` escape. `false`
+/// means it finds nothing, and the line writer copies the body without decoding it;
+/// `true` means decode and mask (a false alarm costs only that).
+///
+/// A body without `\u` escapes holds the same digits, in the same runs, as its value, and
+/// each escape (`\"`, `\\`, `\/`, `\n`, `\t`, …) stands for a character that is never a
+/// letter or digit. The rules of [`mask`] are applied with that in mind, each loosened so
+/// that it can only say yes more often: a letter after a backslash counts as a boundary,
+/// the gaps around a security code's key may be twice as long (escapes take two bytes),
+/// and IBANs are not ruled out. `\u` escapes could spell digits, letters or separators,
+/// so bodies with them must be decoded (the caller knows: it checked every escape).
+pub fn json_body_may_mask(raw: &[u8]) -> bool {
+    let b = raw;
+    let mut runs = Candidates::new(b);
+    while let Some((s, e)) = runs.next() {
+        if !loose_left_ok(b, s) {
+            continue;
+        }
+        if find_pan(b, s, e, Left::Plain, Syntax::JsonBody).is_some()
+            || ((3..=4).contains(&(e - s))
+                && right_ok(b, e)
+                && is_cvv_value(b, s, Syntax::JsonBody))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// What [`mask`] reads: text, or a JSON string body as written (see
+/// [`json_body_may_mask`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Syntax {
+    Text,
+    JsonBody,
+}
+
+/// Copies `text` into `out` lazily: only once something is masked.
+struct Writer<'a> {
+    text: &'a [u8],
+    out: &'a mut Vec<u8>,
+    /// Whether `out` has been cleared and holds `text[..copied]`.
+    started: bool,
+    /// Bytes of `text` already written.
+    copied: usize,
+    count: usize,
+}
+
+impl Writer<'_> {
+    /// Writes `text[copied..start]` unchanged, then `text[start..end]` with the digits whose
+    /// index (among the digits of the range) is in `hide_from..hide_to` replaced by `*`.
+    fn mask(&mut self, start: usize, end: usize, hide_from: usize, hide_to: usize) {
+        if !self.started {
+            self.started = true;
+            self.out.clear();
+            self.out.reserve(self.text.len());
+        }
+        // This range may overlap the previous one (another start in the same run of digit
+        // groups): take that part of the output back and hide the union of both.
+        let mut prev = Vec::new();
+        let written = self.copied;
+        if start < written {
+            // `out` mirrors `text[..copied]` byte for byte (only digits became `*`).
+            let at = self.out.len().saturating_sub(written - start);
+            prev = self.out.split_off(at);
+            self.copied = start;
+        } else {
+            self.push_unchanged(start);
+        }
+        let mut idx = 0;
+        for (pos, &c) in (start..).zip(self.text.get(start..end).unwrap_or_default()) {
+            let mut hide = false;
+            if c.is_ascii_digit() {
+                hide = (hide_from..hide_to).contains(&idx);
+                idx += 1;
+            }
+            let hidden_before = pos.checked_sub(start).and_then(|o| prev.get(o)) == Some(&b'*');
+            self.out.push(if hide || hidden_before { b'*' } else { c });
+        }
+        // The previous range may reach past this one.
+        if let Some(rest) = end.checked_sub(start).and_then(|o| prev.get(o..)) {
+            self.out.extend_from_slice(rest);
+        }
+        self.copied = end.max(written);
+    }
+
+    fn push_unchanged(&mut self, upto: usize) {
+        self.out
+            .extend_from_slice(self.text.get(self.copied..upto).unwrap_or_default());
+        self.copied = upto;
+    }
+
+    fn finish(mut self) -> Option<usize> {
+        if !self.started {
+            return None;
+        }
+        self.push_unchanged(self.text.len());
+        Some(self.count)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stdout
+)]
+mod tests;
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stdout
+)]
+mod reports;

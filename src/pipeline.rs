@@ -1,0 +1,262 @@
+//! The record path, one stage after another: base64 and gzip
+//! ([`crate::decode`]), the document read by the fast scan or the serde
+//! reference ([`crate::document`]), its lines written by the one line writer
+//! ([`crate::lines`]), then the response entry within the budget
+//! ([`crate::batch`]). [`Transformer`] keeps every buffer of those stages warm
+//! from record to record and from invocation to invocation.
+
+use crate::batch::{Batch, Disposition, DropReason};
+use crate::decode::{gzip, Decoder};
+use crate::document::{self, Output, Read};
+use crate::error::RecordError;
+use crate::exclude::ExcludeList;
+use crate::firehose::{
+    entry_len, id_len, open_entry, push_data, FirehoseEvent, FirehoseRecord, RESPONSE_CLOSE,
+    RESPONSE_OPEN, RESULT_DROPPED, RESULT_OK, RESULT_PROCESSING_FAILED,
+};
+use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, MAX_PUT_RECORD_BYTES};
+use crate::lines::{LineOptions, LineWriter};
+use crate::partition::push_partition_keys_for;
+use crate::split::{split_document, SplitLimits};
+use std::ops::Range;
+use std::time::Instant;
+
+/// Everything the core needs to know; adapters fill it from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Largest inflated record, in bytes.
+    pub inflate_cap: usize,
+    /// Largest response, in serialized bytes; `None` turns budgeting off.
+    pub response_budget: Option<usize>,
+    /// Whether records that overflow the budget are handed to re-ingestion
+    /// (else they become `ProcessingFailed`).
+    pub reingest: bool,
+    /// Return `metadata.partitionKeys` for dynamic partitioning.
+    pub partition_keys: bool,
+    /// Records of these log groups come back `Dropped`.
+    pub exclude: ExcludeList,
+    /// Keep the lines of every Ok record for [`Response::lines`](crate::Response::lines)
+    /// (the CLI's `--lines`); off in the Lambda, which only needs the response.
+    pub keep_lines: bool,
+    /// How lines are written.
+    pub lines: LineOptions,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            inflate_cap: DEFAULT_INFLATE_CAP,
+            response_budget: Some(DEFAULT_RESPONSE_BUDGET),
+            reingest: true,
+            partition_keys: false,
+            exclude: ExcludeList::none(),
+            keep_lines: false,
+            lines: LineOptions::default(),
+        }
+    }
+}
+
+/// Turns events into batches, reusing its buffers from record to record and
+/// from event to event. Not shared between threads; make one per worker.
+#[derive(Debug)]
+pub struct Transformer {
+    config: Config,
+    decoder: Decoder,
+    writer: LineWriter,
+    lines: Vec<u8>,
+    ends: Vec<usize>,
+    spans: Vec<Range<usize>>,
+    /// Partition keys of the record being decided.
+    keys: Vec<u8>,
+}
+
+/// What one record became before the budget was applied.
+enum Transformed {
+    Lines { events: usize },
+    Dropped(DropReason),
+}
+
+impl Transformer {
+    /// A transformer for `config`.
+    pub fn new(config: Config) -> Self {
+        Self {
+            decoder: Decoder::new(config.inflate_cap),
+            writer: LineWriter::new(config.lines),
+            config,
+            lines: Vec::new(),
+            ends: Vec::new(),
+            spans: Vec::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Decides every record of `event`. Records not started by `deadline`
+    /// become `ProcessingFailed` (Firehose keeps them) so that the invocation
+    /// returns in time instead of failing the whole batch.
+    pub fn process<'e>(
+        &mut self,
+        event: &'e FirehoseEvent<'e>,
+        deadline: Option<Instant>,
+    ) -> Batch<'e> {
+        let n = event.records.len();
+        let id_lens: Vec<usize> = event.records.iter().map(|r| id_len(&r.record_id)).collect();
+        let mut batch = Batch::new(event, n);
+        // Budget: start as if every record failed (the largest entry without
+        // data) and move towards the real response as records are decided, so
+        // any prefix of decisions leaves room for the rest.
+        let failed_len = |id_len: usize| entry_len(id_len, RESULT_PROCESSING_FAILED, None, 0);
+        let mut used = RESPONSE_OPEN.len()
+            + RESPONSE_CLOSE.len()
+            + n.saturating_sub(1)
+            + id_lens.iter().map(|&l| failed_len(l)).sum::<usize>();
+        let budget = self.config.response_budget.unwrap_or(usize::MAX);
+        let single_budget = budget.saturating_sub(RESPONSE_OPEN.len() + RESPONSE_CLOSE.len());
+
+        for (index, (record, &id_len)) in event.records.iter().zip(&id_lens).enumerate() {
+            batch.begin_record();
+            let reserved = failed_len(id_len);
+            let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            let disposition = if expired {
+                Disposition::Failed(RecordError::Deadline)
+            } else {
+                batch.summary.bytes_in += record.data.as_deref().map_or(0, str::len);
+                match self.transform(event, record) {
+                    Err(e) => Disposition::Failed(e),
+                    Ok(Transformed::Dropped(reason)) => {
+                        used = used - reserved + entry_len(id_len, RESULT_DROPPED, None, 0);
+                        Disposition::Dropped(reason)
+                    }
+                    Ok(Transformed::Lines { events }) => {
+                        // The entry's exact size, before a byte of base64 is written.
+                        let size =
+                            entry_len(id_len, RESULT_OK, Some(self.lines.len()), self.keys.len());
+                        if used - reserved + size <= budget {
+                            used = used - reserved + size;
+                            batch.summary.bytes_out += self.lines.len();
+                            batch.summary.masked_pans += self.writer.masked();
+                            let entry = batch.push_entry(|out| {
+                                open_entry(out, &record.record_id, RESULT_OK);
+                                push_data(out, &self.lines);
+                                out.extend_from_slice(&self.keys);
+                                out.push(b'}');
+                            });
+                            if self.config.keep_lines {
+                                batch.keep_lines(&self.lines);
+                            }
+                            Disposition::Ok { entry, events }
+                        } else {
+                            self.overflow(index, record, size <= single_budget, &mut batch)
+                        }
+                    }
+                }
+            };
+            batch.decide(&record.record_id, disposition);
+        }
+        batch
+    }
+
+    /// Decodes and reads one record, writing its lines (and its partition keys).
+    fn transform(
+        &mut self,
+        event: &FirehoseEvent<'_>,
+        record: &FirehoseRecord<'_>,
+    ) -> Result<Transformed, RecordError> {
+        let data = record.data.as_deref().ok_or(RecordError::DataNotString)?;
+        let bytes = self.decoder.decode(data)?;
+        // The lines are capped too, so that memory stays bounded by the cap
+        // whatever the document repeats per line (group, stream and owner on
+        // every line); twice the cap fits every real record's lines.
+        let mut out = Output {
+            lines: &mut self.lines,
+            ends: &mut self.ends,
+            spans: &mut self.spans,
+            limit: self.config.inflate_cap.saturating_mul(2),
+        };
+        let (events, first_timestamp) = match document::read(bytes, &mut self.writer, &mut out)? {
+            Read::Control => return Ok(Transformed::Dropped(DropReason::Control)),
+            Read::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
+            Read::Lines {
+                events,
+                first_timestamp,
+            } => (events, first_timestamp),
+        };
+        if self.config.exclude.excludes(
+            event.account(),
+            self.writer.owner(),
+            self.writer.log_group(),
+        ) {
+            return Ok(Transformed::Dropped(DropReason::Excluded));
+        }
+        self.keys.clear();
+        if self.config.partition_keys {
+            // The group lands in the S3 key: masked as the lines show it.
+            push_partition_keys_for(
+                &mut self.keys,
+                self.writer.log_group_written(),
+                self.writer.owner(),
+                first_timestamp,
+            );
+        }
+        Ok(Transformed::Lines { events })
+    }
+
+    /// A record that does not fit in what is left of the response.
+    fn overflow(
+        &mut self,
+        index: usize,
+        record: &FirehoseRecord<'_>,
+        fits_alone: bool,
+        batch: &mut Batch<'_>,
+    ) -> Disposition {
+        if !self.config.reingest {
+            return Disposition::Failed(RecordError::Overflow);
+        }
+        let partition_key = record
+            .kinesis_record_metadata
+            .as_ref()
+            .and_then(|m| m.partition_key.as_deref());
+        let raw = self.decoder.raw();
+        if fits_alone && (raw.len() <= MAX_PUT_RECORD_BYTES || !self.decoder.was_gzip()) {
+            // As it came, or gzipped as CloudWatch Logs would have when the
+            // stream had already decompressed it.
+            let data = if self.decoder.was_gzip() {
+                raw.to_vec()
+            } else {
+                gzip(raw)
+            };
+            if data.len() <= MAX_PUT_RECORD_BYTES {
+                let parts = batch.push_parts(index, partition_key, std::iter::once(data));
+                return Disposition::Reingest {
+                    parts,
+                    split: false,
+                };
+            }
+        }
+        // Too large to deliver in one response: divide its events into
+        // documents that each fit, from the spans the reader found (the
+        // reference's reader finds none: find them now).
+        let limits = SplitLimits {
+            output_budget: self.config.response_budget.unwrap_or(usize::MAX),
+            max_record: MAX_PUT_RECORD_BYTES,
+        };
+        let doc = self.decoder.document();
+        if self.spans.len() != self.ends.len() {
+            match document::reference::event_spans(doc) {
+                Ok(spans) => self.spans = spans,
+                Err(e) => return Disposition::Failed(e),
+            }
+        }
+        match split_document(doc, &self.spans, &self.ends, &limits) {
+            Ok(parts) => {
+                let parts = batch.push_parts(index, partition_key, parts);
+                Disposition::Reingest { parts, split: true }
+            }
+            Err(e) => Disposition::Failed(e),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The counts of one invocation, and the one list of them that the log line,
+//! the CLI and the EMF metrics all read ([`FIELDS`]).
+
+use std::fmt;
+
+/// Counts for the invocation's summary line and metrics. The core fills the
+/// record counts; the invocation protocol adds re-ingestion and duration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Records in the event.
+    pub records_in: usize,
+    /// Records answered `Ok`.
+    pub ok: usize,
+    /// Records answered `Dropped` (control messages, empty, excluded, re-ingested).
+    pub dropped: usize,
+    /// Records answered `ProcessingFailed`.
+    pub processing_failed: usize,
+    /// Log events written as lines (in Ok records).
+    pub events_out: usize,
+    /// base64 characters of `data` received.
+    pub bytes_in: usize,
+    /// Line bytes written into Ok records (before base64).
+    pub bytes_out: usize,
+    /// Serialized response size.
+    pub response_bytes: usize,
+    /// Records handed to re-ingestion as they were.
+    pub reingested: usize,
+    /// Records split into several documents for re-ingestion.
+    pub split: usize,
+    /// Documents re-ingested (as-is records plus split parts).
+    pub parts: usize,
+    /// Card numbers and verification codes masked (records in the response).
+    pub masked_pans: usize,
+    /// Records dropped because their log group is excluded (`EXCLUDE_LOG_GROUPS`).
+    pub excluded: usize,
+    /// Re-ingestion API calls made.
+    pub reingest_calls: usize,
+    /// Parts sent again after a failed attempt.
+    pub reingest_retries: usize,
+    /// Parts that were finally not accepted.
+    pub reingest_failed: usize,
+    /// Wall time of the invocation, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// The unit CloudWatch gives a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A count.
+    Count,
+    /// A size in bytes.
+    Bytes,
+    /// A duration.
+    Milliseconds,
+}
+
+impl Unit {
+    /// CloudWatch's name for the unit.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Bytes => "Bytes",
+            Self::Milliseconds => "Milliseconds",
+        }
+    }
+}
+
+/// One count: its key in logs and on the CLI, its metric name and unit.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// snake_case key (log line, CLI).
+    pub key: &'static str,
+    /// CloudWatch metric name (EMF).
+    pub metric: &'static str,
+    /// CloudWatch unit.
+    pub unit: Unit,
+    /// Reads the value.
+    pub value: fn(&Summary) -> u64,
+}
+
+macro_rules! fields {
+    ($($key:ident $metric:literal $unit:ident),* $(,)?) => {
+        /// Every count of [`Summary`], in the order they are printed.
+        pub const FIELDS: &[Field] = &[$(Field {
+            key: stringify!($key),
+            metric: $metric,
+            unit: Unit::$unit,
+            value: |s: &Summary| s.$key as u64,
+        }),*];
+    };
+}
+
+fields! {
+    records_in "RecordsIn" Count,
+    ok "RecordsOk" Count,
+    dropped "RecordsDropped" Count,
+    processing_failed "RecordsProcessingFailed" Count,
+    events_out "EventsOut" Count,
+    bytes_in "BytesIn" Bytes,
+    bytes_out "BytesOut" Bytes,
+    response_bytes "ResponseBytes" Bytes,
+    reingested "RecordsReingested" Count,
+    split "RecordsSplit" Count,
+    parts "PartsReingested" Count,
+    masked_pans "MaskedPans" Count,
+    excluded "RecordsExcluded" Count,
+    reingest_calls "ReingestCalls" Count,
+    reingest_retries "ReingestRetries" Count,
+    reingest_failed "ReingestFailed" Count,
+    duration_ms "Duration" Milliseconds,
+}
+
+impl Summary {
+    /// `(key, value)` of every count, in [`FIELDS`] order.
+    pub fn values(&self) -> impl Iterator<Item = (&'static Field, u64)> + '_ {
+        FIELDS.iter().map(move |f| (f, (f.value)(self)))
+    }
+}
+
+/// `records_in=3 ok=2 …`: every field, for a log line or the CLI.
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (field, value)) in self.values().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{}={value}", field.key)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_listed_once() {
+        let s = Summary {
+            records_in: 1,
+            ok: 2,
+            dropped: 3,
+            processing_failed: 4,
+            events_out: 5,
+            bytes_in: 6,
+            bytes_out: 7,
+            response_bytes: 8,
+            reingested: 9,
+            split: 10,
+            parts: 11,
+            masked_pans: 12,
+            excluded: 13,
+            reingest_calls: 14,
+            reingest_retries: 15,
+            reingest_failed: 16,
+            duration_ms: 17,
+        };
+        let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
+        assert_eq!(values, (1..=17).collect::<Vec<u64>>());
+        let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), FIELDS.len());
+        assert!(s.to_string().starts_with("records_in=1 ok=2 dropped=3"));
+    }
+}
