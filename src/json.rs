@@ -162,10 +162,13 @@ pub(crate) fn hex4(hex: &[u8]) -> Option<u32> {
 /// Appends the decoded bytes of a string body whose escapes were checked (no
 /// surrogate escapes).
 pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.reserve(raw.len());
     let mut i = 0;
-    while let Some(rel) = raw.get(i..)?.iter().position(|&b| b == b'\\') {
-        out.extend_from_slice(raw.get(i..i + rel)?);
-        i += rel;
+    // In a checked body the only special byte left is the backslash (quotes
+    // and controls appear escaped), so the SIMD search finds the next escape.
+    while let Some(at) = crate::simd::find_json_special(raw, i) {
+        out.extend_from_slice(raw.get(i..at)?);
+        i = at;
         let byte = match raw.get(i + 1)? {
             b'"' => b'"',
             b'\\' => b'\\',

@@ -12,6 +12,10 @@ struct Watch {
 }
 
 fn start_watch() -> Watch {
+    start_watch_with(&[])
+}
+
+fn start_watch_with(env: &[(&str, &str)]) -> Watch {
     let cargo_lambda = venv_tool("cargo-lambda");
     let port = free_port();
     let path = format!(
@@ -33,6 +37,7 @@ fn start_watch() -> Watch {
         .env("PATH", path)
         // No overflow in these events; a re-ingestion would have nowhere to go.
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -123,4 +128,41 @@ fn fixtures_through_the_real_runtime() {
     // And the function keeps serving afterwards.
     let out = invoke(&watch, &root().join("fixtures/events/data-message.json"));
     assert!(out.status.success());
+}
+
+/// `EXCLUDE_LOG_GROUPS` reaches the function: without it the fixtures above
+/// come back as golden; with it an excluded group's record is `Dropped`,
+/// and the same name in another account is not.
+#[test]
+fn excluded_log_groups_through_the_real_runtime() {
+    let doc = |owner: &str, group: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "messageType": "DATA_MESSAGE", "owner": owner, "logGroup": group,
+            "logStream": "s", "subscriptionFilters": ["f"],
+            "logEvents": [{"id": "1", "timestamp": 1, "message": "m"}],
+        }))
+        .unwrap()
+    };
+    let event = serde_json::to_vec(&serde_json::json!({
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+        "records": [
+            {"recordId": "own", "data": b64(&gz(&doc("123456789012", "/aws/lambda/pipeline")))},
+            {"recordId": "other", "data": b64(&gz(&doc("999999999999", "/aws/lambda/pipeline")))},
+        ],
+    }))
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("cwl-firehose-lambda-x-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("exclude.json");
+    std::fs::write(&file, &event).unwrap();
+    let watch = start_watch_with(&[("EXCLUDE_LOG_GROUPS", "123456789012:/aws/lambda/pipeline")]);
+    let out = invoke(&watch, &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = check_contract(&event, &out.stdout);
+    let results: Vec<&str> = entries.iter().map(|e| e.result.as_str()).collect();
+    assert_eq!(results, ["Dropped", "Ok"]);
 }
