@@ -438,3 +438,374 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::reference::{event_spans, write_document, LogsDocument};
+    use crate::lines::{LineOptions, OutputFormat};
+    use crate::mask::Keep;
+
+    /// The reference: serde, then the line writer.
+    fn reference(doc: &str, options: LineOptions) -> Option<(Vec<u8>, usize, usize)> {
+        let parsed = LogsDocument::parse(doc.as_bytes()).ok()?;
+        let mut out = Vec::new();
+        let mut ends = Vec::new();
+        let mut writer = LineWriter::new(options);
+        write_document(&parsed, &mut writer, &mut out, &mut ends, usize::MAX).ok()?;
+        Some((out, parsed.log_events.len(), writer.masked()))
+    }
+
+    struct Fast {
+        scan: Scan,
+        out: Vec<u8>,
+        ends: Vec<usize>,
+        spans: Vec<std::ops::Range<usize>>,
+        masked: usize,
+    }
+
+    fn fast_within(doc: &[u8], options: LineOptions, limit: usize) -> Fast {
+        let (mut out, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        let mut writer = LineWriter::new(options);
+        let scan = scan(
+            doc,
+            &mut writer,
+            &mut Output {
+                lines: &mut out,
+                ends: &mut ends,
+                spans: &mut spans,
+                limit,
+            },
+        );
+        Fast {
+            scan,
+            out,
+            ends,
+            spans,
+            masked: writer.masked(),
+        }
+    }
+
+    fn fast(doc: &str, options: LineOptions) -> Fast {
+        fast_within(doc.as_bytes(), options, usize::MAX)
+    }
+
+    /// The fast path either declines or agrees with the reference.
+    fn agrees(doc: &str) -> bool {
+        let mut answered = false;
+        for options in [
+            LineOptions::default(),
+            LineOptions {
+                format: OutputFormat::Message,
+                ..LineOptions::default()
+            },
+            LineOptions {
+                add_time: true,
+                ..LineOptions::default()
+            },
+            LineOptions {
+                mask: Some(Keep::First6Last4),
+                ..LineOptions::default()
+            },
+            LineOptions {
+                format: OutputFormat::Message,
+                mask: Some(Keep::Last4),
+                ..LineOptions::default()
+            },
+            LineOptions {
+                merge_json_message: true,
+                ..LineOptions::default()
+            },
+            LineOptions {
+                merge_json_message: true,
+                keep_message: false,
+                add_time: true,
+                mask: Some(Keep::First6Last4),
+                ..LineOptions::default()
+            },
+        ] {
+            let Fast {
+                scan,
+                out,
+                ends,
+                spans,
+                masked,
+            } = fast(doc, options);
+            match scan {
+                Scan::Decline => {}
+                Scan::Lines { events, .. } => {
+                    let (expected, n, masked_there) =
+                        reference(doc, options).expect("serde accepts");
+                    assert_eq!(masked, masked_there, "{doc}");
+                    assert_eq!(
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&expected),
+                        "{doc}"
+                    );
+                    assert_eq!((events, ends.len()), (n, n));
+                    assert_eq!(ends.last(), Some(&out.len()));
+                    // The spans are the events the reference finds.
+                    assert_eq!(spans, event_spans(doc.as_bytes()).unwrap(), "{doc}");
+                    answered = true;
+                }
+                Scan::Control | Scan::NoEvents => {
+                    let parsed = LogsDocument::parse(doc.as_bytes()).expect("serde accepts");
+                    let control = parsed.message_type == CONTROL_MESSAGE;
+                    assert_eq!(scan == Scan::Control, control, "{doc}");
+                    assert!(control || parsed.log_events.is_empty());
+                    answered = true;
+                }
+            }
+        }
+        answered
+    }
+
+    fn doc(events: &str) -> String {
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/ecs/api","logStream":"api/1","subscriptionFilters":["all"],"logEvents":[{events}]}}"#
+        )
+    }
+
+    #[test]
+    fn usual_documents_are_answered_and_agree() {
+        for events in [
+            r#"{"id":"1","timestamp":1764300000123,"message":"hello"}"#,
+            r#"{"id":"1","timestamp":1,"message":"card 4111 1111 1111 1111 cvv=123"},{"id":"2","timestamp":2,"message":"{\"pan\":\"5555555555554444\"}"}"#,
+            r#"{"id":"1","timestamp":1,"message":"a \"quoted\" \\ path\n\tat x"},{"id":"2","timestamp":-5,"message":""}"#,
+            r#"{"id":"1","timestamp":0,"message":"ctl \u0001\u001f é ✓ 😀 \u007f"}"#,
+            r#" { "message" : "key order" , "timestamp" : 7 , "id" : "x" } "#,
+            r#"{"id":"1","timestamp":2,"message":"m","extractedFields":{"ip":"1.2.3.4","n":[1,2.5e3,-0.5,true,null,{}]}}"#,
+            r#"{"id":"1","timestamp":2,"message":"m","extractedFields":null,"other":[[],{"a":"b"}]}"#,
+            "",
+        ] {
+            assert!(agrees(&doc(events)), "{events}");
+        }
+        let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#;
+        assert!(agrees(control));
+        assert_eq!(fast(control, LineOptions::default()).scan, Scan::Control);
+    }
+
+    #[test]
+    fn unusual_escapes_are_rewritten_like_push_str() {
+        for events in [
+            r#"{"id":"\/1","timestamp":1,"message":"slash \/ and \u00e9 and \u00E9 and \u000A and \u0041"}"#,
+            r#"{"id":"1","timestamp":1,"message":"\u001B[31mred\u001b[0m \b\f"}"#,
+        ] {
+            let d = doc(events);
+            assert!(matches!(
+                fast(&d, LineOptions::default()).scan,
+                Scan::Lines { .. }
+            ));
+            assert!(agrees(&d), "{events}");
+        }
+    }
+
+    #[test]
+    fn declines_what_it_does_not_decide() {
+        for d in [
+            doc(r#"{"id":"1","timestamp":1.0,"message":"float"}"#),
+            doc(r#"{"id":"1","timestamp":1e3,"message":"exp"}"#),
+            doc(r#"{"id":"1","timestamp":01,"message":"leading zero"}"#),
+            doc(r#"{"id":"1","timestamp":-0,"message":"negative zero"}"#),
+            doc(r#"{"id":"1","timestamp":-,"message":"sign only"}"#),
+            doc(r#"{"id":"1","timestamp":99999999999999999999,"message":"big"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"dup","message":"x"}"#),
+            doc(r#"{"id":"1","timestamp":1}"#),
+            doc(r#"{"id":1,"timestamp":1,"message":"id not a string"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"lone \ud800"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"pair \ud83d\ude00"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"raw	tab"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"bad \x escape"}"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m"},"#),
+            doc(r#"{"id":"1","timestamp":1,"message":"m","extractedFields":{"a":01}}"#),
+            format!("{} x", doc("")),
+            r#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logEvents":[]}"#.to_string(),
+            r#"{"messageType":"OTHER","owner":"o","logGroup":"g","logStream":"s","logEvents":[]}"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[],"owner":"o","logGroup":"g","logStream":"s"}"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","owner":"o","owner":"o","logGroup":"g","logStream":"s","logEvents":[]}"#.to_string(),
+            r#"{"message\u0054ype":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[]}"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","subscriptionFilters":null,"logEvents":[]}"#.to_string(),
+        ] {
+            assert_eq!(fast(&d, LineOptions::default()).scan, Scan::Decline, "{d}");
+        }
+        let mut invalid_utf8 = doc(r#"{"id":"1","timestamp":1,"message":"m"}"#).into_bytes();
+        invalid_utf8.insert(10, 0xff);
+        let scan = fast_within(&invalid_utf8, LineOptions::default(), usize::MAX).scan;
+        assert_eq!(scan, Scan::Decline);
+    }
+
+    /// Random documents from fragments, escapes dense and at every offset
+    /// of a 16-byte block: the fast path declines or agrees, always.
+    #[test]
+    fn random_documents_agree_with_the_reference() {
+        const FRAGMENTS: &[&str] = &[
+            "a",
+            "bcdefghijklmnop",
+            "é",
+            "日本",
+            "😀",
+            " ",
+            "{",
+            "}",
+            ":",
+            ",",
+            "\\\"",
+            "\\\\",
+            "\\n",
+            "\\t",
+            "\\r",
+            "\\b",
+            "\\f",
+            "\\/",
+            "\\u00e9",
+            "\\u00E9",
+            "\\u001b",
+            "\\u001B",
+            "\\u0000",
+            "\\u0041",
+            "\\u000a",
+            "\\u007f",
+            // What masking reacts to, around the escapes above.
+            "4111111111111111",
+            "4111 1111 1111 1111",
+            "3782-822463-10005",
+            "\\\"cvv\\\":\\\"",
+            "cvv=",
+            "card_cvc: ",
+            "123",
+            "1234",
+            "7",
+            "B",
+            "^",
+            "=",
+            ".",
+            "-",
+            "\\u0034",
+            "\\u0020",
+            // Messages that are JSON objects (merging), colliding keys included.
+            "{\\\"level\\\":\\\"info\\\",\\\"n\\\":12}",
+            "{\\\"id\\\":\\\"x\\\",\\\"card\\\":\\\"4111111111111111\\\"}",
+        ];
+        // What serde refuses or this path leaves to serde: rare, so most
+        // documents are valid.
+        const ODD: &[&str] = &["\\ud83d\\ude00", "\\ud800", "\\x", "\t", "\u{1}"];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut answered, mut masked_docs) = (0, 0);
+        for _ in 0..3000 {
+            let string = |next: &mut dyn FnMut(usize) -> usize| {
+                let mut s = String::new();
+                for _ in 0..next(40) {
+                    s.push_str(if next(200) == 0 {
+                        ODD[next(ODD.len())]
+                    } else {
+                        FRAGMENTS[next(FRAGMENTS.len())]
+                    });
+                }
+                s
+            };
+            let mut events = Vec::new();
+            for e in 0..next(4) {
+                let mut fields = vec![
+                    format!("\"id\":\"{}\"", string(&mut next)),
+                    format!(
+                        "\"timestamp\":{}",
+                        [e as i64, -7, 1_764_300_000_123][next(3)]
+                    ),
+                    format!("\"message\":\"{}\"", string(&mut next)),
+                ];
+                if next(4) == 0 {
+                    fields.push(format!(
+                        "\"extractedFields\":{{\"k\":\"{}\"}}",
+                        string(&mut next)
+                    ));
+                }
+                // Key order and whitespace vary.
+                let first = next(fields.len());
+                fields.swap(0, first);
+                let ws = [" ", "", "\n\t"][next(3)];
+                events.push(format!(
+                    "{{{ws}{}{ws}}}",
+                    fields.join(&format!("{ws},{ws}"))
+                ));
+            }
+            let group = string(&mut next);
+            let d = format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"{group}","logStream":"s","logEvents":[{}]}}"#,
+                events.join(",")
+            );
+            answered += usize::from(agrees(&d));
+            let masking = LineOptions {
+                mask: Some(Keep::First6Last4),
+                ..LineOptions::default()
+            };
+            let f = fast(&d, masking);
+            if let Scan::Lines { .. } = f.scan {
+                masked_docs += usize::from(f.masked > 0);
+            }
+        }
+        // Most are valid and answered here, not handed on; many have
+        // something to mask.
+        assert!(answered > 1000, "{answered}");
+        assert!(masked_docs > 300, "{masked_docs}");
+    }
+
+    /// Merging and masked `extractedFields` are the scan's to answer too.
+    #[test]
+    fn merging_and_masked_extracted_fields_are_answered_here() {
+        let d = doc(
+            r#"{"id":"1","timestamp":1,"message":"{\"level\":\"warn\",\"id\":7,\"pan\":\"4111 1111 1111 1111\"}","extractedFields":{"card":"5555555555554444","n":4111111111111111}}"#,
+        );
+        for options in [
+            LineOptions {
+                merge_json_message: true,
+                ..LineOptions::default()
+            },
+            LineOptions {
+                merge_json_message: true,
+                mask: Some(Keep::First6Last4),
+                ..LineOptions::default()
+            },
+        ] {
+            let f = fast(&d, options);
+            assert!(
+                matches!(f.scan, Scan::Lines { events: 1, .. }),
+                "{options:?}"
+            );
+            let (expected, _, masked) = reference(&d, options).unwrap();
+            assert_eq!(f.out, expected);
+            assert_eq!(f.masked, masked);
+        }
+        let masked = fast(
+            &d,
+            LineOptions {
+                merge_json_message: true,
+                mask: Some(Keep::First6Last4),
+                ..LineOptions::default()
+            },
+        );
+        let line: serde_json::Value = serde_json::from_slice(&masked.out).unwrap();
+        assert_eq!(line["level"], "warn");
+        assert_eq!(line["msg_id"], 7);
+        assert_eq!(line["pan"], "4111 11** **** 1111");
+        // A masked number is no longer a number: the whole object becomes a string.
+        let fields = line["extracted_fields"].as_str().unwrap();
+        assert!(fields.contains(r#""card":"555555******4444""#), "{fields}");
+        assert!(fields.contains(r#""n":411111******1111"#), "{fields}");
+        assert_eq!(masked.masked, 3);
+    }
+
+    #[test]
+    fn lines_past_the_limit_are_declined() {
+        let d = doc(
+            r#"{"id":"1","timestamp":1,"message":"aaaa"},{"id":"2","timestamp":2,"message":"bbbb"}"#,
+        );
+        let scan = fast_within(d.as_bytes(), LineOptions::default(), 20).scan;
+        assert_eq!(scan, Scan::Decline);
+    }
+}
