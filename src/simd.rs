@@ -81,6 +81,42 @@ pub(crate) fn find_json_special(b: &[u8], from: usize) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// [`find_json_special`] for many searches forward through one text: the
+/// last 16-byte block searched is kept (its start and one bit per special
+/// byte), so JSON inside a message, which escapes every few bytes, costs a
+/// bit test per escape instead of a new search.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SpecialSearch {
+    block: Option<(usize, u32)>,
+}
+
+impl SpecialSearch {
+    /// The first special byte of `b` at or after `from`; `b` must be the same
+    /// text on every call.
+    #[inline]
+    pub(crate) fn next(&mut self, b: &[u8], mut from: usize) -> Option<usize> {
+        if let Some((start, hits)) = self.block {
+            let offset = from.wrapping_sub(start);
+            if offset < 16 {
+                let left = hits & (u32::MAX << offset);
+                if left != 0 {
+                    return Some(start + left.trailing_zeros() as usize);
+                }
+                from = start + 16;
+            }
+        }
+        while let Some(block) = b.get(from..from + 16) {
+            let hits = json_specials16(block);
+            if hits != 0 {
+                self.block = Some((from, hits));
+                return Some(from + hits.trailing_zeros() as usize);
+            }
+            from += 16;
+        }
+        find_json_special(b, from)
+    }
+}
+
 /// One bit per special byte (`"`, `\`, below 0x20) of a 16-byte block
 /// (SSE2, which every x86_64 has); 0 for a shorter slice.
 #[cfg(target_arch = "x86_64")]

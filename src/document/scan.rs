@@ -16,7 +16,7 @@ use super::{Output, CONTROL_MESSAGE, DATA_MESSAGE};
 use crate::json::{hex4, JsonStr};
 use crate::limits::MAX_EVENTS;
 use crate::lines::{LineWriter, Text};
-use crate::simd::{find_json_special, json_specials16};
+use crate::simd::SpecialSearch;
 
 /// What the fast path made of a document.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub(crate) fn scan(doc: &[u8], writer: &mut LineWriter, out: &mut Output<'_>) ->
     Cursor {
         b: doc,
         i: 0,
-        block: None,
+        search: SpecialSearch::default(),
     }
     .document(writer, out)
     .unwrap_or(Scan::Decline)
@@ -58,10 +58,8 @@ pub(crate) fn scan(doc: &[u8], writer: &mut LineWriter, out: &mut Output<'_>) ->
 struct Cursor<'a> {
     b: &'a [u8],
     i: usize,
-    /// The last 16-byte block searched for special bytes (start, one bit
-    /// per special byte): JSON inside a message escapes every few bytes, and
-    /// each escape then costs a bit test instead of a new search.
-    block: Option<(usize, u32)>,
+    /// Finds the next `"`, `\\` or control byte (see [`SpecialSearch`]).
+    search: SpecialSearch,
 }
 
 impl<'a> Cursor<'a> {
@@ -71,26 +69,8 @@ impl<'a> Cursor<'a> {
 
     /// The first special byte (`"`, `\\`, control) at or after `from`.
     #[inline]
-    fn next_special(&mut self, mut from: usize) -> Option<usize> {
-        if let Some((start, hits)) = self.block {
-            let offset = from.wrapping_sub(start);
-            if offset < 16 {
-                let left = hits & (u32::MAX << offset);
-                if left != 0 {
-                    return Some(start + left.trailing_zeros() as usize);
-                }
-                from = start + 16;
-            }
-        }
-        while let Some(block) = self.b.get(from..from + 16) {
-            let hits = json_specials16(block);
-            if hits != 0 {
-                self.block = Some((from, hits));
-                return Some(from + hits.trailing_zeros() as usize);
-            }
-            from += 16;
-        }
-        find_json_special(self.b, from)
+    fn next_special(&mut self, from: usize) -> Option<usize> {
+        self.search.next(self.b, from)
     }
 
     /// JSON whitespace, as serde_json skips it.

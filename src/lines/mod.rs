@@ -237,37 +237,8 @@ impl LineWriter {
         let message = match (opts.mask, message) {
             (None, Text::Str(s)) => Message::Text(s),
             (None, Text::Json(j)) => Message::Body(j),
-            (Some(keep), Text::Str(s)) => match mask(s, keep, masked_text) {
-                Some(n) => {
-                    *masked += n;
-                    Message::Text(masked_text)
-                }
-                None => Message::Text(s),
-            },
-            // Without escapes the body is the text: mask it where it lies.
-            (Some(keep), Text::Json(j)) if j.plain => match mask_bytes(j.raw, keep, masked_plain) {
-                Some(n) => {
-                    *masked += n;
-                    Message::Plain(masked_plain)
-                }
-                None => Message::Body(j),
-            },
-            // Escaped: decode only what may hold something to mask (rare in
-            // logs, where escapes are quotes, tabs and newlines around text).
-            (Some(_), Text::Json(j)) if !j.unicode && !json_body_may_mask(j.raw) => {
-                Message::Body(j)
-            }
-            (Some(keep), Text::Json(j)) => {
-                decoded.clear();
-                j.decode_into(decoded)?;
-                let text = std::str::from_utf8(decoded).ok()?;
-                match mask(text, keep, masked_text) {
-                    Some(n) => {
-                        *masked += n;
-                        Message::Text(masked_text)
-                    }
-                    None => Message::Body(j),
-                }
+            (Some(keep), message) => {
+                mask_message(message, keep, masked, decoded, masked_text, masked_plain)?
             }
         };
 
@@ -345,6 +316,51 @@ impl LineWriter {
         out.extend_from_slice(b"}\n");
         Some(())
     }
+}
+
+/// The message as masking leaves it (kept out of line: the unmasked path
+/// is the hot one).
+#[inline(never)]
+fn mask_message<'s, 'a: 's>(
+    message: Text<'a>,
+    keep: Keep,
+    masked: &mut usize,
+    decoded: &mut Vec<u8>,
+    masked_text: &'s mut String,
+    masked_plain: &'s mut Vec<u8>,
+) -> Option<Message<'s, 'a>> {
+    Some(match message {
+        Text::Str(s) => match mask(s, keep, masked_text) {
+            Some(n) => {
+                *masked += n;
+                Message::Text(masked_text)
+            }
+            None => Message::Text(s),
+        },
+        // Without escapes the body is the text: mask it where it lies.
+        Text::Json(j) if j.plain => match mask_bytes(j.raw, keep, masked_plain) {
+            Some(n) => {
+                *masked += n;
+                Message::Plain(masked_plain)
+            }
+            None => Message::Body(j),
+        },
+        // Escaped: decode only what may hold something to mask (rare in logs,
+        // where escapes are quotes, tabs and newlines around text).
+        Text::Json(j) if !j.unicode && !json_body_may_mask(j.raw) => Message::Body(j),
+        Text::Json(j) => {
+            decoded.clear();
+            j.decode_into(decoded)?;
+            let text = std::str::from_utf8(decoded).ok()?;
+            match mask(text, keep, masked_text) {
+                Some(n) => {
+                    *masked += n;
+                    Message::Text(masked_text)
+                }
+                None => Message::Body(j),
+            }
+        }
+    })
 }
 
 /// Decodes `text` into `out` (cleared first).
