@@ -92,8 +92,8 @@ pub(crate) struct SpecialSearch {
 
 impl SpecialSearch {
     /// The first special byte of `b` at or after `from`; `b` must be the same
-    /// text on every call.
-    #[inline]
+    /// text on every call. Always inlined: it is the inner loop of the scan.
+    #[inline(always)]
     pub(crate) fn next(&mut self, b: &[u8], mut from: usize) -> Option<usize> {
         if let Some((start, hits)) = self.block {
             let offset = from.wrapping_sub(start);
