@@ -163,21 +163,46 @@ pub(crate) fn hex4(hex: &[u8]) -> Option<u32> {
 /// surrogate escapes).
 ///
 /// In a checked body the only special byte left is the backslash (quotes and
-/// controls appear escaped), so the block-cached SIMD search finds each escape
-/// with a bit test, and the plain bytes between escapes go 16 at a time: each
-/// block is copied whole and the copy cut back, so the short runs of
-/// JSON-in-a-message (`{\"level\":\"info\"…`) cost fixed-size copies, not a
-/// `memcpy` call each.
+/// controls appear escaped). Plain bytes go 16 at a time: each block is
+/// copied whole and the copy cut back to the next escape, so the short runs
+/// between the escapes of JSON-in-a-message (`{\"level\":\"info\"…`) cost a
+/// fixed-size copy each, not a `memcpy` call.
 pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.reserve(raw.len());
-    let mut search = crate::simd::SpecialSearch::default();
     let mut i = 0;
     loop {
-        let Some(at) = search.next(raw, i) else {
-            out.extend_from_slice(raw.get(i..)?);
-            return Some(());
+        let at = match raw.get(i..i + 16).map(<[u8; 16]>::try_from) {
+            Some(Ok(block)) => {
+                let hits = crate::simd::json_specials16(&block);
+                let n = if hits == 0 {
+                    16
+                } else {
+                    hits.trailing_zeros() as usize
+                };
+                let len = out.len();
+                out.extend_from_slice(&block);
+                out.truncate(len + n);
+                i += n;
+                if hits == 0 {
+                    continue;
+                }
+                i
+            }
+            _ => {
+                let rest = raw.get(i..)?;
+                match rest.iter().position(|&b| b == b'\\') {
+                    Some(p) => {
+                        out.extend_from_slice(rest.get(..p)?);
+                        i += p;
+                        i
+                    }
+                    None => {
+                        out.extend_from_slice(rest);
+                        return Some(());
+                    }
+                }
+            }
         };
-        copy_short(raw, i, at, out)?;
         let byte = match raw.get(at + 1)? {
             b'"' => b'"',
             b'\\' => b'\\',
@@ -199,23 +224,6 @@ pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
         out.push(byte);
         i = at + 2;
     }
-}
-
-/// Appends `raw[from..to]`, 16 bytes at a time where 16 bytes can be read.
-#[inline(always)]
-fn copy_short(raw: &[u8], mut from: usize, to: usize, out: &mut Vec<u8>) -> Option<()> {
-    while from < to {
-        let Some(Ok(block)) = raw.get(from..from + 16).map(<[u8; 16]>::try_from) else {
-            out.extend_from_slice(raw.get(from..to)?);
-            return Some(());
-        };
-        let n = (to - from).min(16);
-        let len = out.len();
-        out.extend_from_slice(&block);
-        out.truncate(len + n);
-        from += n;
-    }
-    Some(())
 }
 
 /// Appends an integer in decimal.
