@@ -20,11 +20,13 @@ mod common;
 mod release_build;
 #[path = "support/runtime_api.rs"]
 mod runtime_api;
+#[path = "support/template.rs"]
+mod template;
 
 use common::{check_contract, fixture, root};
+use cwl_firehose::config::Settings;
 use release_build::{configure, tool};
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -36,11 +38,8 @@ const DEPLOY_DOC: &str = "docs/deploy.md";
 struct Built {
     dir: PathBuf,
     bootstrap: PathBuf,
-    /// The function's resource in the built template, its `Ref`s to
-    /// parameters resolved to their defaults.
-    function: Value,
-    /// Its `Environment.Variables`, resolved the same way.
-    env: Vec<(String, String)>,
+    /// The function in the built template.
+    function: template::Function,
 }
 
 fn sam() -> PathBuf {
@@ -181,75 +180,23 @@ fn build() -> Built {
             started.elapsed().as_secs_f64()
         );
 
-        let resolved = resolve_function(&dir.join("template.yaml"));
-        let function = resolved["function"].clone();
-        let env = resolved["env"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
-        let code_uri = function["Properties"]["CodeUri"].as_str().unwrap();
+        let function = read_built(&dir);
+        let code_uri = function.resolved["Properties"]["CodeUri"].as_str().unwrap();
         let bootstrap = dir.join(code_uri).join("bootstrap");
         assert!(bootstrap.exists(), "{} is missing", bootstrap.display());
         Built {
             dir,
             bootstrap,
             function,
-            env,
         }
     }
 }
 
-/// Reads the built template with PyYAML (from the template venv; the CFN
-/// short forms `!Ref`, `!If` are kept as one-key maps) and resolves the
-/// function's parameter `Ref`s to the parameters' defaults.
-fn resolve_function(template: &Path) -> Value {
-    const READ: &str = r#"
-import json, sys, yaml
-
-class Loader(yaml.SafeLoader):
-    pass
-
-def short_form(loader, suffix, node):
-    if isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        value = loader.construct_scalar(node)
-    return {("Ref" if suffix == "Ref" else "Fn::" + suffix): value}
-
-Loader.add_multi_constructor("!", short_form)
-template = yaml.load(open(sys.argv[1]), Loader)
-params = template["Parameters"]
-
-def resolve(v):
-    if isinstance(v, dict) and list(v) == ["Ref"] and v["Ref"] in params:
-        return resolve(params[v["Ref"]]["Default"])
-    if isinstance(v, list):
-        return [resolve(x) for x in v]
-    if isinstance(v, dict):
-        return {k: resolve(x) for k, x in v.items()}
-    return v if isinstance(v, str) else json.dumps(v)
-
-function = template["Resources"]["LogsProcessorFunction"]
-env = function["Properties"]["Environment"]["Variables"]
-print(json.dumps({"raw": function, "function": resolve(function),
-                  "env": {k: resolve(v) for k, v in env.items()}}))
-"#;
-    let out = Command::new(tool("VENV_TEMPLATE", ".venv-template", "python"))
-        .args(["-c", READ])
-        .arg(template)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "reading {}: {}",
-        template.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+fn read_built(dir: &Path) -> template::Function {
+    template::read_function(
+        &tool("VENV_TEMPLATE", ".venv-template", "python"),
+        &dir.join("template.yaml"),
+    )
 }
 
 fn fixture_names() -> Vec<String> {
@@ -264,21 +211,11 @@ fn fixture_names() -> Vec<String> {
 }
 
 fn memory_mb(built: &Built) -> u32 {
-    built.function["Properties"]["MemorySize"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    built.function.number("MemorySize") as u32
 }
 
 fn timeout(built: &Built) -> Duration {
-    Duration::from_secs(
-        built.function["Properties"]["Timeout"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap(),
-    )
+    Duration::from_secs(built.function.number("Timeout"))
 }
 
 fn log_tail(log: &Path) -> String {
@@ -290,8 +227,8 @@ fn log_tail(log: &Path) -> String {
 #[test]
 fn the_built_function_is_the_templates() {
     let built = built();
-    let props = &built.function["Properties"];
-    let metadata = &built.function["Metadata"];
+    let props = &built.function.resolved["Properties"];
+    let metadata = &built.function.resolved["Metadata"];
     // SAM's own build method ran with the template's Binary.
     assert_eq!(metadata["BuildMethod"], "rust-cargolambda");
     assert_eq!(metadata["BuildProperties"]["Binary"], release_build::BINARY);
@@ -300,9 +237,8 @@ fn the_built_function_is_the_templates() {
     // The built template still takes the architecture from the parameter
     // (sam build does not write the override into it): `sam deploy` must get
     // the same Architecture as `sam build` did (docs/deploy.md).
-    let raw = resolve_function(&built.dir.join("template.yaml"));
     assert_eq!(
-        raw["raw"]["Properties"]["Architectures"],
+        built.function.raw["Properties"]["Architectures"],
         serde_json::json!([{"Ref": "Architecture"}])
     );
 
@@ -370,10 +306,32 @@ fn the_built_bootstrap_answers_every_fixture_with_its_golden_response() {
         &built.bootstrap,
         &api,
         memory_mb(built),
-        &built.env,
+        &built.function.env,
         &log,
     ));
     let mut alive = || function.0.try_wait().unwrap().is_none();
+
+    // The goldens are made with no variable set (Config::default(),
+    // fixtures/README.md). The template's defaults differ from that only in
+    // MASK_PAN=true (with its MASK_PAN_KEEP), and no fixture holds a card
+    // number, so the goldens are the deployed function's answers too.
+    let deployed = Settings::from_lookup(|k| {
+        built
+            .function
+            .env
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    assert!(deployed.core.lines.mask.is_some(), "MASK_PAN is on");
+    let mut unmasked = deployed.clone();
+    unmasked.core.lines.mask = None;
+    assert_eq!(
+        unmasked,
+        Settings::default(),
+        "the template's other defaults"
+    );
 
     for name in fixture_names() {
         let event = fixture(&format!("events/{name}.json"));
@@ -428,7 +386,7 @@ fn a_malformed_setting_stops_the_function_before_its_first_event() {
     // the function must not start serving with a setting it cannot read.
     let built = built();
     let api = RuntimeApi::start();
-    let mut env = built.env.clone();
+    let mut env = built.function.env.clone();
     env.retain(|(k, _)| k != "INFLATE_CAP");
     env.push(("INFLATE_CAP".to_string(), "lots".to_string()));
     let log = built.dir.join("init-function.log");

@@ -6,15 +6,16 @@
 //! profile of tests/support/release_build.rs, so after tests/sam_build.rs it
 //! is already built), run as Lambda runs it against a Runtime API endpoint on
 //! 127.0.0.1 this test serves (tests/support/runtime_api.rs), with the
-//! template's default settings (MASK_PAN=true). Overflow is re-ingested
+//! environment, memory size and timeout template.yaml gives it at its
+//! parameters' defaults (MASK_PAN=true included). Overflow is re-ingested
 //! through the real AWS SDK into moto's Firehose API on 127.0.0.1 (started
 //! here); the delivery stream has a Redshift destination, which moto accepts
 //! and discards, so moto's memory stays bounded however long the soak runs
 //! (what re-ingestion writes is checked by tests/reingest.rs).
 //!
 //! The events cycle through: max-size events (6 MB, overflow re-ingested),
-//! small ones (1 MB), one with a gzip bomb, one with bad records built here,
-//! and the mixed-batch fixture. Asserted:
+//! small ones (1 MB), one with a gzip bomb, one with bad records (and card
+//! numbers to mask) built here, and the mixed-batch fixture. Asserted:
 //! - no invocation fails, and every response equals, byte for byte, the
 //!   response the library computes in this process for that event with the
 //!   same settings and every re-ingested record accepted (which passes the
@@ -34,6 +35,8 @@ mod common;
 mod release_build;
 #[path = "support/runtime_api.rs"]
 mod runtime_api;
+#[path = "support/template.rs"]
+mod template;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -49,26 +52,6 @@ use std::time::Duration;
 /// CI's soak: enough cycles for a trend, well under a minute.
 const DEFAULT_INVOCATIONS: usize = 240;
 const LIMIT: u64 = 128 << 20;
-/// The template's FunctionMemorySize and FunctionTimeout defaults.
-const MEMORY_MB: u32 = 256;
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// The function's environment: template.yaml's `Environment.Variables` with
-/// its parameters' defaults (tests/sam_build.rs reads the same from the
-/// built template).
-const TEMPLATE_ENV: &[(&str, &str)] = &[
-    ("INFLATE_CAP", "16777216"),
-    ("RESPONSE_BUDGET", "6000000"),
-    ("REINGEST_MAX_ATTEMPTS", "5"),
-    ("OUTPUT_FORMAT", "json"),
-    ("MERGE_JSON_MESSAGE", "false"),
-    ("ADD_TIME", "false"),
-    ("PARTITION_KEYS", "false"),
-    ("MASK_PAN", "true"),
-    ("MASK_PAN_KEEP", "first6last4"),
-    ("RUST_LOG", "info"),
-];
-
 /// The stream the generated events name (`cwl-firehose generate`).
 const STREAM: &str = "cwl-logs";
 
@@ -91,7 +74,8 @@ fn generate(size: &str, seed: u64) -> Vec<u8> {
 }
 
 /// A small generated event with bad records, each bad in its own way,
-/// between its good ones, so each must fail alone.
+/// between its good ones, so each must fail alone; the generator writes no
+/// card numbers, so a record with some comes last.
 fn bad_records_event() -> (Vec<u8>, usize) {
     let mut event: Value = serde_json::from_slice(&generate("small", 3)).unwrap();
     let good: Vec<Value> = event["records"].as_array().unwrap().clone();
@@ -119,25 +103,49 @@ fn bad_records_event() -> (Vec<u8>, usize) {
         }));
     }
     records.extend(good.iter().skip(bad.len()).cloned());
+    // And a good record with card numbers (Visa's test PAN) to mask.
+    let pans = common::document(&[
+        (
+            1_764_300_000_000,
+            "payment ok card=4111111111111111 amount=12.00",
+        ),
+        (
+            1_764_300_000_001,
+            r#"{"pan":"4111 1111 1111 1111","cvv":"123"}"#,
+        ),
+    ]);
+    records.push(json!({
+        "recordId": "pans",
+        "approximateArrivalTimestamp": 1_764_300_000_000u64,
+        "data": STANDARD.encode(gz(&pans)),
+    }));
     event["records"] = json!(records);
     (serde_json::to_vec(&event).unwrap(), bad.len())
 }
 
-fn settings() -> Settings {
+/// The function as template.yaml declares it, at its parameters' defaults
+/// (the environment tests/sam_build.rs reads from the built template).
+fn function() -> template::Function {
+    template::read_function(
+        &release_build::tool("VENV_TEMPLATE", ".venv-template", "python"),
+        &release_build::repo().join("template.yaml"),
+    )
+}
+
+fn settings(env: &[(String, String)]) -> Settings {
     Settings::from_lookup(|k| {
-        TEMPLATE_ENV
-            .iter()
-            .find(|(name, _)| *name == k)
-            .map(|(_, v)| v.to_string())
+        env.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
     })
     .unwrap()
 }
 
 /// The response for `event` from the library in this process, with every
 /// re-ingested record accepted (moto accepts every PutRecordBatch record).
-fn expected(name: &str, event: Vec<u8>, is_max: bool) -> Kind {
+fn expected(settings: &Settings, name: &str, event: Vec<u8>, is_max: bool) -> Kind {
     let parsed = FirehoseEvent::parse(&event).unwrap();
-    let batch = Transformer::new(settings().core).process(&parsed, None);
+    let batch = Transformer::new(settings.core.clone()).process(&parsed, None);
     let accepted = vec![Ok(()); batch.reingest.len()];
     let (expected, summary, _) = batch.finish(&accepted);
     drop(parsed);
@@ -152,16 +160,21 @@ fn expected(name: &str, event: Vec<u8>, is_max: bool) -> Kind {
 }
 
 /// The cycle of events, each with its expected response.
-fn kinds() -> Vec<Kind> {
+fn kinds(settings: &Settings) -> Vec<Kind> {
     let (bad, spoiled) = bad_records_event();
     let kinds = vec![
-        expected("max-1", generate("max", 1), true),
-        expected("small-1", generate("small", 1), false),
-        expected("bad-records", bad, false),
-        expected("bomb", generate("bomb", 1), false),
-        expected("max-2", generate("max", 2), true),
-        expected("small-2", generate("small", 2), false),
-        expected("mixed-batch", fixture("events/mixed-batch.json"), false),
+        expected(settings, "max-1", generate("max", 1), true),
+        expected(settings, "small-1", generate("small", 1), false),
+        expected(settings, "bad-records", bad, false),
+        expected(settings, "bomb", generate("bomb", 1), false),
+        expected(settings, "max-2", generate("max", 2), true),
+        expected(settings, "small-2", generate("small", 2), false),
+        expected(
+            settings,
+            "mixed-batch",
+            fixture("events/mixed-batch.json"),
+            false,
+        ),
     ];
     // The mix does what it is for.
     let by = |n: &str| &kinds.iter().find(|k| k.name == n).unwrap().summary;
@@ -169,6 +182,10 @@ fn kinds() -> Vec<Kind> {
         assert!(by(max).parts > 0, "{max} overflows and is re-ingested");
     }
     assert_eq!(by("bad-records").processing_failed, spoiled);
+    assert!(
+        by("bad-records").masked_pans >= 2,
+        "the card numbers are masked"
+    );
     assert_eq!(by("bomb").processing_failed, 1, "the bomb fails alone");
     assert!(by("small-1").ok > 0 && by("small-1").processing_failed == 0);
     kinds
@@ -257,7 +274,9 @@ fn one_warm_function_answers_many_mixed_invocations() {
         .ok()
         .map(|v| v.parse().expect("SOAK_INVOCATIONS is a number"))
         .unwrap_or(DEFAULT_INVOCATIONS);
-    let kinds = kinds();
+    let function = function();
+    let mut env = function.env.clone();
+    let kinds = kinds(&settings(&env));
     let cycles = invocations.div_ceil(kinds.len()).max(4);
     // Warm-up: the first tenth of the cycles, at least two.
     let warm_cycles = (cycles / 10).max(2);
@@ -265,14 +284,12 @@ fn one_warm_function_answers_many_mixed_invocations() {
     let bootstrap = release_build::cargo_lambda_build();
     let moto = start_moto();
     let mut api = RuntimeApi::start();
-    let mut env: Vec<(String, String)> = TEMPLATE_ENV
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
     env.push(("AWS_ENDPOINT_URL".to_string(), moto.endpoint.clone()));
     let log: PathBuf = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("soak-function.log");
-    let mut function = KillOnDrop(spawn_function(&bootstrap, &api, MEMORY_MB, &env, &log));
-    let pid = function.0.id();
+    let timeout = Duration::from_secs(function.number("Timeout"));
+    let memory_mb = function.number("MemorySize") as u32;
+    let mut process = KillOnDrop(spawn_function(&bootstrap, &api, memory_mb, &env, &log));
+    let pid = process.0.id();
 
     let mut max_ms: Vec<f64> = Vec::new();
     let mut cycle_rss: Vec<u64> = Vec::new();
@@ -280,8 +297,8 @@ fn one_warm_function_answers_many_mixed_invocations() {
     for cycle in 0..cycles {
         for kind in &kinds {
             let answer = api
-                .invoke(kind.event.clone(), TIMEOUT, || {
-                    function.0.try_wait().unwrap().is_none()
+                .invoke(kind.event.clone(), timeout, || {
+                    process.0.try_wait().unwrap().is_none()
                 })
                 .unwrap_or_else(|e| {
                     panic!("cycle {cycle}, {}: {e}\n{}", kind.name, log_tail(&log))
