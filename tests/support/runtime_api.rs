@@ -10,7 +10,8 @@
 //!   milliseconds), `Lambda-Runtime-Invoked-Function-Arn` and
 //!   `Lambda-Runtime-Trace-Id` headers; it waits until there is one;
 //! - `POST /2018-06-01/runtime/invocation/{id}/response` and `.../{id}/error`
-//!   -> 202, recorded for that request id (an unknown id -> 400);
+//!   -> 202, recorded for that request id (an unknown id -> 400; a response
+//!   over Lambda's 6 MiB is recorded as the error Lambda would make of it);
 //! - `POST /2018-06-01/runtime/init/error` -> 202, recorded.
 //!
 //! HTTP/1.1 with keep-alive, `Content-Length` and chunked request bodies; one
@@ -34,7 +35,10 @@ pub const FUNCTION_ARN: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:cwl-firehose-LogsProcessorFunction";
 /// How often blocked threads look at the stop flag.
 const TICK: Duration = Duration::from_millis(200);
-/// Larger requests are refused (Lambda's response limit is 6 MiB).
+/// Lambda's limit on a synchronous invocation's response: a larger one
+/// fails the invocation (Function.ResponseSizeTooLarge), here too.
+pub const MAX_RESPONSE: usize = 6 << 20;
+/// Larger requests are not read at all (a guard for the test, not Lambda's).
 const MAX_BODY: usize = 16 << 20;
 
 /// What the function sent for one invocation.
@@ -343,6 +347,10 @@ fn handle(request: Request, shared: &Shared) -> Option<Reply> {
                 ));
             };
             let outcome = match kind {
+                "response" if request.body.len() > MAX_RESPONSE => Outcome::Error {
+                    error_type: Some("Function.ResponseSizeTooLarge".to_string()),
+                    body: format!("response of {} bytes", request.body.len()).into_bytes(),
+                },
                 "response" => Outcome::Response(request.body),
                 "error" => Outcome::Error {
                     error_type: request
