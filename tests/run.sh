@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 export VENV_TEST="${VENV_TEST:-$root/.venv}"
+# SAM CLI and cfn-lint (tests/template/run.sh installs them); tests/sam_build.rs uses them too.
+export VENV_TEMPLATE="${VENV_TEMPLATE:-${VENV:-$root/.venv-template}}"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -22,11 +24,13 @@ cargo check --lib --no-default-features
 step "fuzz targets compile (stable; the corpus is replayed by tests/fuzz_corpus.rs)"
 cargo check --manifest-path fuzz/Cargo.toml --bins
 
+# Before cargo test: it installs the SAM CLI that tests/sam_build.rs runs.
+step "template checks"
+VENV="$VENV_TEMPLATE" bash tests/template/run.sh
+
+# Includes tests/sam_build.rs (sam build of template.yaml for x86_64, its bootstrap against
+# fixture events; a cold release build into target/sam-build) and tests/soak.rs (that
+# bootstrap warm under a few hundred invocations; SOAK_INVOCATIONS=N for a longer soak).
 step "cargo test"
 cargo test --all-targets
 cargo test --doc
-
-if [ -f tests/template/run.sh ]; then
-  step "template checks"
-  bash tests/template/run.sh
-fi
