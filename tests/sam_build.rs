@@ -24,7 +24,7 @@ mod runtime_api;
 mod template;
 
 use common::{check_contract, fixture, root};
-use cwl_firehose::config::Settings;
+use cwl_firehose::adapters::settings::Settings;
 use release_build::{configure, tool};
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
 use std::path::{Path, PathBuf};
@@ -313,8 +313,10 @@ fn the_built_bootstrap_answers_every_fixture_with_its_golden_response() {
 
     // The goldens are made with no variable set (Config::default(),
     // fixtures/README.md). The template's defaults differ from that only in
-    // MASK_PAN=true (with its MASK_PAN_KEEP), and no fixture holds a card
-    // number, so the goldens are the deployed function's answers too.
+    // MASK_PAN=true (with its MASK_PAN_KEEP), no fixture holds a card number,
+    // and EXCLUDE_LOG_GROUPS names only the stack's own log groups, which no
+    // fixture's records come from: so the goldens are the deployed function's
+    // answers too.
     let deployed = Settings::from_lookup(|k| {
         built
             .function
@@ -327,6 +329,12 @@ fn the_built_bootstrap_answers_every_fixture_with_its_golden_response() {
     assert!(deployed.core.lines.mask.is_some(), "MASK_PAN is on");
     let mut unmasked = deployed.clone();
     unmasked.core.lines.mask = None;
+    let exclude = unmasked.core.exclude.to_string();
+    assert!(
+        exclude.contains("-transform") && exclude.contains("/aws/kinesisfirehose/"),
+        "{exclude}"
+    );
+    unmasked.core.exclude = cwl_firehose::ExcludeList::none();
     assert_eq!(
         unmasked,
         Settings::default(),

@@ -41,8 +41,8 @@ mod template;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use common::{check_contract, fixture, free_port, gz, venv_tool, wait_for_port, KillOnDrop};
-use cwl_firehose::config::Settings;
-use cwl_firehose::{FirehoseEvent, Summary, Transformer};
+use cwl_firehose::adapters::settings::Settings;
+use cwl_firehose::{FirehoseEvent, PartOutcome, Summary, Transformer};
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -145,9 +145,12 @@ fn settings(env: &[(String, String)]) -> Settings {
 /// re-ingested record accepted (moto accepts every PutRecordBatch record).
 fn expected(settings: &Settings, name: &str, event: Vec<u8>, is_max: bool) -> Kind {
     let parsed = FirehoseEvent::parse(&event).unwrap();
-    let batch = Transformer::new(settings.core.clone()).process(&parsed, None);
-    let accepted = vec![Ok(()); batch.reingest.len()];
-    let (expected, summary, _) = batch.finish(&accepted);
+    let mut batch = Transformer::new(settings.core.clone()).process(&parsed, None);
+    for part in batch.parts_mut() {
+        part.outcome = PartOutcome::Accepted;
+    }
+    let response = batch.finish();
+    let (expected, summary) = (response.bytes, response.summary);
     drop(parsed);
     check_contract(&event, &expected);
     Kind {

@@ -31,42 +31,41 @@ impl Function {
 }
 
 pub fn read_function(python: &Path, template: &Path) -> Function {
+    // The template tests' own evaluator (tests/template/test_template.py: conditions,
+    // Fn::If/Sub/Join/Select/Split, pseudo parameters, resource names) gives the values a
+    // stack deployed with the defaults would have.
     const READ: &str = r#"
-import json, sys, yaml
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+sys.dont_write_bytecode = True
+import test_template as t
 
-class Loader(yaml.SafeLoader):
-    pass
-
-def short_form(loader, suffix, node):
-    if isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        value = loader.construct_scalar(node)
-    return {("Ref" if suffix == "Ref" else "Fn::" + suffix): value}
-
-Loader.add_multi_constructor("!", short_form)
-template = yaml.load(open(sys.argv[1]), Loader)
-params = template["Parameters"]
+tpl = t.load_template(Path(sys.argv[1]))
+s = t.Scenario(tpl=tpl)
+function = s.resources["LogsProcessorFunction"]
+env = function["Properties"]["Environment"]["Variables"]
 
 def resolve(v):
-    if isinstance(v, dict) and list(v) == ["Ref"] and v["Ref"] in params:
-        return resolve(params[v["Ref"]]["Default"])
+    if isinstance(v, dict) and list(v) == ["Ref"] and v["Ref"] in tpl["Parameters"]:
+        return str(s.params[v["Ref"]])
     if isinstance(v, list):
         return [resolve(x) for x in v]
     if isinstance(v, dict):
         return {k: resolve(x) for k, x in v.items()}
     return v if isinstance(v, str) else json.dumps(v)
 
-function = template["Resources"]["LogsProcessorFunction"]
-env = function["Properties"]["Environment"]["Variables"]
-print(json.dumps({"raw": function, "resolved": resolve(function),
-                  "env": {k: resolve(v) for k, v in env.items()}}))
+def value(v):
+    r = s.eval(v)
+    return r if isinstance(r, str) else json.dumps(r)
+
+print(json.dumps({"raw": tpl["Resources"]["LogsProcessorFunction"], "resolved": resolve(function),
+                  "env": {k: value(v) for k, v in env.items()}}))
 "#;
     let out = Command::new(python)
         .args(["-c", READ])
         .arg(template)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/template"))
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
     assert!(
