@@ -31,7 +31,8 @@ impl Function {
         Self {
             inner: Mutex::new((
                 Transformer::new(settings.core.clone()),
-                Reingester::new(settings.max_attempts),
+                Reingester::new(settings.max_attempts)
+                    .with_call_timeout(settings.reingest_call_timeout),
             )),
         }
     }
@@ -98,6 +99,9 @@ pub async fn handle(
         reingest_calls = stats.calls,
         reingest_retries = stats.retries,
         reingest_failed = stats.failed,
+        reingest_attempts = stats.attempts,
+        reingest_throttled = stats.throttled,
+        reingest_call_errors = stats.call_errors,
         duration_ms = started.elapsed().as_millis() as u64,
         "invocation summary"
     );

@@ -104,7 +104,8 @@ pub fn run(args: Args) -> Result<(), String> {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        let mut reingester = Reingester::new(settings.max_attempts);
+        let mut reingester = Reingester::new(settings.max_attempts)
+            .with_call_timeout(settings.reingest_call_timeout);
         let deadline = Instant::now() + CLI_REINGEST_TIME;
         let (o, stats) = runtime.block_on(reingester.put(&target, &batch.reingest, deadline));
         eprintln!(
