@@ -192,3 +192,79 @@ impl Drop for KillOnDrop {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// `cargo lambda watch` serving the Lambda binary on 127.0.0.1 (the real
+/// runtime API), stopped when dropped.
+pub struct Watch {
+    _child: KillOnDrop,
+    pub port: u16,
+}
+
+/// PATH with the test virtualenv's `cargo-lambda` first.
+pub fn cargo_lambda_path() -> String {
+    let cargo_lambda = venv_tool("cargo-lambda");
+    format!(
+        "{}:{}",
+        cargo_lambda.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Starts `cargo lambda watch` for `cwl-firehose-lambda` with these extra
+/// environment variables for the function.
+pub fn start_watch(env: &[(&str, &str)]) -> Watch {
+    let port = free_port();
+    let mut cmd = std::process::Command::new("cargo");
+    cmd.args([
+        "lambda",
+        "watch",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        &port.to_string(),
+    ])
+    .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
+    .current_dir(root())
+    .env("PATH", cargo_lambda_path())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("cargo lambda watch starts");
+    let watch = Watch {
+        _child: KillOnDrop(child),
+        port,
+    };
+    wait_for_port(port, "cargo lambda watch");
+    watch
+}
+
+/// `cargo lambda invoke` of the watched function with this event file.
+pub fn lambda_invoke(watch: &Watch, data_file: &Path) -> std::process::Output {
+    std::process::Command::new("cargo")
+        .args([
+            "lambda",
+            "invoke",
+            "cwl-firehose-lambda",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &watch.port.to_string(),
+            "--output-format",
+            "json",
+            "--data-file",
+        ])
+        .arg(data_file)
+        .current_dir(root())
+        .env("PATH", cargo_lambda_path())
+        .output()
+        .expect("cargo lambda invoke runs")
+}
+
+/// A fresh directory under the system temp dir for this test process.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cwl-firehose-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
