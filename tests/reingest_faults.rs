@@ -31,8 +31,8 @@ use cwl_firehose::lambda::{handle, Function};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::io::Read;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -48,65 +48,12 @@ const LATE_SECONDS: f64 = 2.5;
 /// What `lambda.rs` keeps back from the deadline to send the response.
 const RESPONSE_MARGIN: Duration = Duration::from_millis(1_500);
 
-struct Proxy {
-    child: Child,
-    _stdin: ChildStdin,
-    port: u16,
-    moto: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        // Closing stdin stops it (and its moto) by itself; kill is the backstop.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_proxy() -> Proxy {
-    let mut child = Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/fault_proxy.py"))
-        .arg("--moto-server")
-        .arg(venv_tool("moto_server"))
-        .args(["--lifetime", "300"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("fault_proxy.py starts");
-    let stdin = child.stdin.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let words: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(words.first(), Some(&"READY"), "fault proxy said {line:?}");
-    Proxy {
-        port: words[1].parse().unwrap(),
-        moto: format!("http://127.0.0.1:{}", words[2]),
-        child,
-        _stdin: stdin,
-    }
-}
-
-/// One HTTP/1.1 request to the proxy's control endpoint; the JSON answer.
-fn control(proxy: &Proxy, method: &str, path: &str, body: &Value) -> Value {
-    let body = body.to_string();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    let (_, json) = answer.split_once("\r\n\r\n").unwrap();
-    serde_json::from_str(json).unwrap()
-}
-
-fn moto_streams(proxy: &Proxy, command: &str, firehose: &[String], kinesis: &[String]) -> Value {
+fn moto_streams(
+    proxy: &FaultProxy,
+    command: &str,
+    firehose: &[String],
+    kinesis: &[String],
+) -> Value {
     let out = Command::new(venv_tool("python"))
         .arg(root().join("tests/support/moto_streams.py"))
         .args([
@@ -271,7 +218,7 @@ struct Outcome {
 #[test]
 fn reingestion_outlasts_faults_and_loses_nothing() {
     let suite_started = Instant::now();
-    let proxy = start_proxy();
+    let proxy = FaultProxy::start();
     let rounds = rounds();
     let firehose_streams: Vec<String> = rounds
         .iter()
@@ -303,7 +250,7 @@ fn reingestion_outlasts_faults_and_loses_nothing() {
         }
         plans.insert(round.stream(), plan);
     }
-    control(&proxy, "POST", "/__faults/plan", &Value::Object(plans));
+    proxy.control("POST", "/__faults/plan", &Value::Object(plans));
 
     let settings = Settings::from_lookup(|name| match name {
         "RESPONSE_BUDGET" => Some(BUDGET.to_string()),
@@ -362,7 +309,7 @@ fn reingestion_outlasts_faults_and_loses_nothing() {
     });
 
     let upstream = moto_streams(&proxy, "read", &firehose_streams, &kinesis_streams);
-    let report = control(&proxy, "GET", "/__faults/report", &json!({}));
+    let report = proxy.control("GET", "/__faults/report", &json!({}));
     println!(
         "slowest moto answer: {} s",
         report["_slowest_upstream_seconds"]

@@ -268,3 +268,82 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `tests/support/fault_proxy.py` with the moto server it starts behind it
+/// (both on 127.0.0.1). It stops by itself when this is dropped (its stdin
+/// closes) or after its lifetime; kill is the backstop.
+pub struct FaultProxy {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    /// The proxy's port: point AWS_ENDPOINT_URL here.
+    pub port: u16,
+    /// moto itself, for setting up and reading back (no faults).
+    pub moto: String,
+}
+
+impl FaultProxy {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(venv_tool("python"))
+            .arg(root().join("tests/support/fault_proxy.py"))
+            .arg("--moto-server")
+            .arg(venv_tool("moto_server"))
+            .args(["--lifetime", "600"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("fault_proxy.py starts");
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words.first(), Some(&"READY"), "fault proxy said {line:?}");
+        FaultProxy {
+            port: words[1].parse().unwrap(),
+            moto: format!("http://127.0.0.1:{}", words[2]),
+            child,
+            stdin: Some(stdin),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One request to the proxy's control endpoint (`/__faults/...`); its JSON answer.
+    pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
+        use std::io::{Read, Write};
+        let body = body.to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        let (_, json) = answer.split_once("\r\n\r\n").unwrap();
+        serde_json::from_str(json).unwrap()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        // Closing stdin makes it stop moto and exit; give it 10 s to.
+        drop(self.stdin.take());
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

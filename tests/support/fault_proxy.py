@@ -29,7 +29,8 @@ Control, on the same port (JSON):
                           "calls": 40, "seconds": 3.0, "slow_seconds": 3.5,
                           "late_seconds": 2.5}}
       <stream> is the DeliveryStreamName (Firehose) or the stream name at the
-      end of StreamARN (Kinesis). Faults are drawn for at most `calls` calls
+      end of StreamARN (Kinesis). An optional "sequence" of kinds is used for
+      the first calls, then faults are drawn for at most `calls` calls
       and for `seconds` after the stream's first call; after that every call
       is forwarded as it is. `weights` may include "ok".
   GET  /__faults/report  per stream: calls, faulted calls by kind, records
@@ -81,6 +82,7 @@ class Plans:
                     "slow_seconds": float(plan.get("slow_seconds", 2.0)),
                     "late_seconds": float(plan.get("late_seconds", 1e9)),
                     "first": None,
+                    "sequence": list(plan.get("sequence", [])),
                 }
                 self.report.setdefault(stream, new_report())
 
@@ -100,7 +102,9 @@ class Plans:
             if active:
                 plan["calls_left"] -= 1
                 kinds = [k for k in KINDS if plan["weights"].get(k, 0) > 0]
-                if kinds:
+                if plan["sequence"]:
+                    kind = plan["sequence"].pop(0)
+                elif kinds:
                     kind = plan["rng"].choices(kinds, [plan["weights"][k] for k in kinds])[0]
             if kind != "ok":
                 report["faulted"][kind] = report["faulted"].get(kind, 0) + 1
