@@ -195,6 +195,7 @@ fn an_event_file_with_a_byte_order_mark_is_named_by_the_cli() {
 #[test]
 fn an_event_with_a_byte_order_mark_is_named_by_the_lambda() {
     let watch = start_watch(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
+    warm_up(&watch);
     let dir = temp_dir("bom-lambda");
     let good = root().join("fixtures/events/data-message.json");
     let bom = dir.join("bom.json");

@@ -332,13 +332,7 @@ fn an_hour_of_traffic_through_the_whole_loop() {
     // The two sources run at once, each with its own function process.
     let watches = [watch, start_watch(&env)];
     for watch in &watches {
-        // The first invocation starts the function (and builds it if needed).
-        let warm = lambda_invoke(watch, &root().join("fixtures/events/data-message.json"));
-        assert!(
-            warm.status.success(),
-            "{}",
-            String::from_utf8_lossy(&warm.stderr)
-        );
+        warm_up(watch);
     }
     let warm_seconds = started.elapsed().as_secs_f64();
     let runs: Vec<Run> = std::thread::scope(|scope| {

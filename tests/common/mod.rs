@@ -262,6 +262,21 @@ pub fn lambda_invoke(watch: &Watch, data_file: &Path) -> std::process::Output {
         .expect("cargo lambda invoke runs")
 }
 
+/// The first invocation starts the function, and builds it if `cargo test`
+/// has not: a few bounded tries, so a slow build does not fail the test.
+pub fn warm_up(watch: &Watch) {
+    let event = root().join("fixtures/events/data-message.json");
+    let mut last = String::new();
+    for _ in 0..5 {
+        let out = lambda_invoke(watch, &event);
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+    }
+    panic!("the function never answered under cargo lambda watch: {last}");
+}
+
 /// A fresh directory under the system temp dir for this test process.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cwl-firehose-{name}-{}", std::process::id()));
