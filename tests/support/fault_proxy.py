@@ -48,6 +48,7 @@ import http.client
 import json
 import os
 import random
+import signal
 import socket
 import struct
 import subprocess
@@ -384,6 +385,15 @@ class Server(ThreadingHTTPServer):
         super().shutdown_request(request)
 
 
+def die_with_parent():
+    """Linux: moto gets SIGTERM if this proxy dies, even by SIGKILL."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -398,7 +408,8 @@ def main():
 
     moto_port = free_port()
     moto = subprocess.Popen([args.moto_server, "-H", "127.0.0.1", "-p", str(moto_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=die_with_parent)
     try:
         deadline = time.monotonic() + 60
         while True:
