@@ -205,7 +205,9 @@ pub fn event(bytes: &[u8]) {
         accept_all(&mut batch);
     } else {
         for part in batch.parts_mut() {
-            part.outcome = PartOutcome::Failed(ReingestError::Rejected { code: "no".into() });
+            part.outcome = PartOutcome::Failed(ReingestError::NotAccepted {
+                reason: "no".into(),
+            });
         }
     }
     let done = batch.finish();

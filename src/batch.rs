@@ -306,7 +306,7 @@ fn resolve(disposition: Disposition, parts: &[ReingestPart]) -> Outcome {
         .iter()
         .find_map(|p| match &p.outcome {
             PartOutcome::Accepted => None,
-            PartOutcome::Pending => Some(ReingestError::Deadline),
+            PartOutcome::Pending => Some(ReingestError::NotAttempted),
             PartOutcome::Failed(e) => Some(e.clone()),
         });
     match failed {

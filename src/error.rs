@@ -48,26 +48,21 @@ pub enum RecordError {
 /// Why a document handed to re-ingestion was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReingestError {
-    /// Not attempted, or not accepted, before the invocation's deadline.
-    Deadline,
-    /// The API refused this record (`ErrorCode` of a partly failed call).
-    Rejected {
-        /// The per-record error code, e.g. `ServiceUnavailableException`.
-        code: String,
-    },
-    /// The call itself failed (network, timeout, HTTP or service error).
-    Call {
-        /// What the SDK said.
-        error: String,
+    /// Never attempted (the part was still pending when the batch finished).
+    NotAttempted,
+    /// Still not accepted when re-ingestion stopped: the last error, with the
+    /// attempts made and why it stopped (the deadline, or the attempt cap).
+    NotAccepted {
+        /// The last error, as the SDK or the API's per-record code gave it.
+        reason: String,
     },
 }
 
 impl fmt::Display for ReingestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Deadline => f.write_str("not accepted before the invocation deadline"),
-            Self::Rejected { code } => write!(f, "record refused: {code}"),
-            Self::Call { error } => write!(f, "call failed: {error}"),
+            Self::NotAttempted => f.write_str("not attempted"),
+            Self::NotAccepted { reason } => f.write_str(reason),
         }
     }
 }

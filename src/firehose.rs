@@ -48,8 +48,13 @@ pub struct FirehoseEvent<'a> {
 
 impl<'a> FirehoseEvent<'a> {
     /// Parses an event. The only error that may fail an invocation: the input
-    /// is not a Firehose event at all.
+    /// is not a Firehose event at all. A file saved with a byte-order mark
+    /// (some Windows editors, PowerShell's `>`) gets an error that says so
+    /// rather than "expected value at line 1 column 1".
     pub fn parse(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
+        if let Some(text) = byte_order_mark(bytes) {
+            return Err(serde::de::Error::custom(text));
+        }
         serde_json::from_slice(bytes)
     }
 
@@ -61,6 +66,21 @@ impl<'a> FirehoseEvent<'a> {
     /// The function's account: the one in the delivery stream's ARN.
     pub fn account(&self) -> Option<&str> {
         arn_account(&self.delivery_stream_arn)
+    }
+}
+
+/// What is wrong with input that starts with a byte-order mark, if it does.
+pub fn byte_order_mark(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xef, 0xbb, 0xbf, ..] => Some(
+            "the event starts with a UTF-8 byte-order mark (bytes EF BB BF); \
+             JSON must not have one: save the file as UTF-8 without BOM",
+        ),
+        [0xff, 0xfe, ..] | [0xfe, 0xff, ..] => Some(
+            "the event is UTF-16 (it starts with a UTF-16 byte-order mark); \
+             save it as UTF-8 without BOM",
+        ),
+        _ => None,
     }
 }
 
@@ -230,6 +250,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn byte_order_marks_are_named() {
+        let event = br#"{"records":[]}"#;
+        assert!(FirehoseEvent::parse(event).is_ok());
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(event);
+        let err = FirehoseEvent::parse(&bom).unwrap_err().to_string();
+        assert!(err.contains("UTF-8 byte-order mark"), "{err}");
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(event.iter().flat_map(|&b| [b, 0]))
+            .collect();
+        let err = FirehoseEvent::parse(&utf16).unwrap_err().to_string();
+        assert!(err.contains("UTF-16"), "{err}");
     }
 
     #[test]

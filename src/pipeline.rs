@@ -223,11 +223,11 @@ impl Transformer {
         let raw = self.decoder.raw();
         if fits_alone && (raw.len() <= MAX_PUT_RECORD_BYTES || !self.decoder.was_gzip()) {
             // As it came, or gzipped as CloudWatch Logs would have when the
-            // stream had already decompressed it.
+            // stream had already decompressed it (or it came as zlib).
             let data = if self.decoder.was_gzip() {
                 raw.to_vec()
             } else {
-                gzip(raw)
+                gzip(self.decoder.document())
             };
             if data.len() <= MAX_PUT_RECORD_BYTES {
                 let parts = batch.push_parts(index, partition_key, std::iter::once(data));

@@ -39,6 +39,10 @@ pub struct Summary {
     pub reingest_retries: usize,
     /// Parts that were finally not accepted.
     pub reingest_failed: usize,
+    /// Part attempts the API throttled (whole calls or per record).
+    pub reingest_throttled: usize,
+    /// Calls that failed whole (no answer, connection, 5xx).
+    pub reingest_call_errors: usize,
     /// Wall time of the invocation, in milliseconds.
     pub duration_ms: u64,
 }
@@ -107,6 +111,8 @@ fields! {
     reingest_calls "ReingestCalls" Count,
     reingest_retries "ReingestRetries" Count,
     reingest_failed "ReingestFailed" Count,
+    reingest_throttled "ReingestThrottled" Count,
+    reingest_call_errors "ReingestCallErrors" Count,
     duration_ms "Duration" Milliseconds,
 }
 
@@ -153,10 +159,12 @@ mod tests {
             reingest_calls: 14,
             reingest_retries: 15,
             reingest_failed: 16,
-            duration_ms: 17,
+            reingest_throttled: 17,
+            reingest_call_errors: 18,
+            duration_ms: 19,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=17).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=19).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();

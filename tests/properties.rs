@@ -175,7 +175,7 @@ proptest! {
             part.outcome = if accepted {
                 PartOutcome::Accepted
             } else {
-                PartOutcome::Failed(ReingestError::Rejected { code: "refused".into() })
+                PartOutcome::Failed(ReingestError::NotAccepted { reason: "refused".into() })
             };
         }
         let done = batch.finish();

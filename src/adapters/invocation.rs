@@ -44,6 +44,8 @@ pub async fn invoke<'e>(
     s.reingest_calls = stats.calls;
     s.reingest_retries = stats.retries;
     s.reingest_failed = stats.failed;
+    s.reingest_throttled = stats.throttled;
+    s.reingest_call_errors = stats.call_errors;
     s.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     response
 }

@@ -6,9 +6,10 @@ use super::invocation::{invoke, Deadlines};
 use super::metrics::emf_line;
 use super::reingest::Reingester;
 use super::settings::Settings;
-use crate::firehose::FirehoseEvent;
+use crate::firehose::{byte_order_mark, FirehoseEvent};
 use crate::pipeline::Transformer;
-use lambda_runtime::{Error, LambdaEvent};
+use lambda_runtime::tower::{Layer, Service};
+use lambda_runtime::{Error, LambdaEvent, LambdaInvocation};
 use serde_json::value::RawValue;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
@@ -34,7 +35,8 @@ impl Function {
         Self {
             inner: Mutex::new((
                 Transformer::new(settings.core.clone()),
-                Reingester::new(settings.max_attempts),
+                Reingester::new(settings.max_attempts)
+                    .with_call_timeout(settings.reingest_call_timeout),
             )),
         }
     }
@@ -76,8 +78,10 @@ pub async fn handle(
 ) -> Result<JsonResponse, Error> {
     let started = Instant::now();
     let (payload, context) = event.into_parts();
-    let event = FirehoseEvent::parse(payload.get().as_bytes())
-        .map_err(|e| format!("not a Firehose transformation event: {e}"))?;
+    let event = FirehoseEvent::parse(payload.get().as_bytes()).map_err(|e| {
+        let reason = input_error(payload.get()).unwrap_or_else(|| e.to_string());
+        format!("not a Firehose transformation event: {reason}")
+    })?;
     let deadlines = match deadline_instant(context.deadline, started) {
         Some(deadline) => {
             let end = deadline
@@ -142,4 +146,55 @@ pub fn deadline_instant(deadline_ms: u64, now: Instant) -> Option<Instant> {
         .map_or(0, |d| d.as_millis() as u64);
     let remaining = deadline_ms.checked_sub(now_ms).filter(|&ms| ms > 0)?;
     now.checked_add(Duration::from_millis(remaining))
+}
+
+/// The key of the object [`RejectByteOrderMark`] puts in place of a payload.
+const INPUT_ERROR_KEY: &str = "cwlFirehoseInputError";
+
+/// The reason [`RejectByteOrderMark`] left in place of a payload, if it did.
+fn input_error(payload: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    Some(value.get(INPUT_ERROR_KEY)?.as_str()?.to_string())
+}
+
+/// A runtime layer that names a byte-order mark before the runtime parses the
+/// payload (which would fail with only "expected value at line 1 column 1"
+/// and never reach the handler): the payload is replaced by an object
+/// carrying the reason, and [`handle`] fails the invocation with it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RejectByteOrderMark;
+
+impl<S> Layer<S> for RejectByteOrderMark {
+    type Service = RejectByteOrderMarkService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RejectByteOrderMarkService { inner }
+    }
+}
+
+/// The service [`RejectByteOrderMark`] wraps around the runtime's.
+#[derive(Debug, Clone)]
+pub struct RejectByteOrderMarkService<S> {
+    inner: S,
+}
+
+impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for RejectByteOrderMarkService<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
+        if let Some(reason) = byte_order_mark(&invocation.body) {
+            let marker = serde_json::json!({ INPUT_ERROR_KEY: reason });
+            invocation.body = marker.to_string().into_bytes().into();
+        }
+        self.inner.call(invocation)
+    }
 }

@@ -7,9 +7,15 @@ use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
 use crate::lines::{LineOptions, OutputFormat};
 use crate::mask::Keep;
 use crate::pipeline::Config;
+use std::time::Duration;
 
-/// Default attempts per re-ingested record (the first try included).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// Default cap on attempts per re-ingested record: none. Re-ingestion
+/// retries until the invocation's deadline; `REINGEST_MAX_ATTEMPTS` may add a
+/// count cap (the first try included).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = u32::MAX;
+
+/// Default longest wait for one re-ingestion call's answer, in milliseconds.
+pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 10_000;
 
 /// The variables read, with their meaning, for `--help` and the README.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -27,7 +33,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "REINGEST_MAX_ATTEMPTS",
-        "attempts per re-ingested record (default 5)",
+        "cap on attempts per re-ingested record; unset or 0 = none, retry until the deadline (default)",
+    ),
+    (
+        "REINGEST_CALL_TIMEOUT_MS",
+        "longest wait for one PutRecordBatch/PutRecords answer in ms (default 10000)",
     ),
     ("OUTPUT_FORMAT", "json|message (default json)"),
     (
@@ -64,8 +74,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
 pub struct Settings {
     /// What the core needs.
     pub core: Config,
-    /// Attempts per re-ingested record, the first included.
+    /// Cap on attempts per re-ingested record, the first included;
+    /// `u32::MAX` (the default) is no cap: retries stop at the deadline.
     pub max_attempts: u32,
+    /// Longest wait for one re-ingestion call's answer.
+    pub reingest_call_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -73,6 +86,7 @@ impl Default for Settings {
         Self {
             core: Config::default(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            reingest_call_timeout: Duration::from_millis(DEFAULT_CALL_TIMEOUT_MS),
         }
     }
 }
@@ -135,12 +149,17 @@ impl Settings {
                     mask,
                 },
             },
-            max_attempts: u32::try_from(number(
-                "REINGEST_MAX_ATTEMPTS",
-                DEFAULT_MAX_ATTEMPTS as usize,
-            )?)
-            .map_err(|_| "REINGEST_MAX_ATTEMPTS is too large".to_string())?
-            .max(1),
+            max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
+                0 => DEFAULT_MAX_ATTEMPTS,
+                n => u32::try_from(n)
+                    .map_err(|_| "REINGEST_MAX_ATTEMPTS is too large".to_string())?,
+            },
+            reingest_call_timeout: Duration::from_millis(
+                match number("REINGEST_CALL_TIMEOUT_MS", DEFAULT_CALL_TIMEOUT_MS as usize)? {
+                    0 => return Err("REINGEST_CALL_TIMEOUT_MS must be at least 1".to_string()),
+                    n => n as u64,
+                },
+            ),
         })
     }
 
@@ -190,6 +209,17 @@ mod tests {
         assert_eq!(s.core.lines.format, OutputFormat::Message);
         assert!(s.core.lines.add_time && s.core.partition_keys && !s.core.reingest);
         assert_eq!(s.max_attempts, 3);
+        assert_eq!(s.reingest_call_timeout, Duration::from_secs(10));
+        // Unset or 0: no count cap (retries stop at the deadline).
+        assert_eq!(settings(&[]).unwrap().max_attempts, u32::MAX);
+        let s = settings(&[
+            ("REINGEST_MAX_ATTEMPTS", "0"),
+            ("REINGEST_CALL_TIMEOUT_MS", "1500"),
+        ])
+        .unwrap();
+        assert_eq!(s.max_attempts, u32::MAX);
+        assert_eq!(s.reingest_call_timeout, Duration::from_millis(1500));
+        assert!(settings(&[("REINGEST_CALL_TIMEOUT_MS", "0")]).is_err());
         assert_eq!(s.core.lines.mask, None);
         let s = settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "last4")]).unwrap();
         assert_eq!(s.core.lines.mask, Some(Keep::Last4));

@@ -1,7 +1,7 @@
 //! The Lambda: wires the runtime to [`cwl_firehose::adapters::lambda::handle`].
-use cwl_firehose::adapters::lambda::{handle, Function};
+use cwl_firehose::adapters::lambda::{handle, Function, RejectByteOrderMark};
 use cwl_firehose::adapters::settings::Settings;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{layers::TracingLayer, service_fn, Error, LambdaEvent, Runtime};
 use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
@@ -9,8 +9,13 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let function = Function::new(&Settings::from_env()?);
     let function = &function;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+    // What `lambda_runtime::run` builds, plus a layer that names a
+    // byte-order mark the runtime would only call "expected value".
+    Runtime::new(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         handle(function, event)
     }))
+    .layer(RejectByteOrderMark)
+    .layer(TracingLayer::new())
+    .run()
     .await
 }

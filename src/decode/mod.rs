@@ -1,8 +1,12 @@
-//! base64 + gzip: the only place that inflates, and the cap that bounds it.
+//! base64 + gzip (or zlib): the only place that inflates, and the cap that
+//! bounds it.
 //!
 //! CloudWatch Logs writes one gzip member per record, but nothing stops a
 //! producer (or a re-ingesting Lambda) from concatenating members, so every
-//! member is read (`MultiGzDecoder`). The inflated size is capped because
+//! member is read (`MultiGzDecoder`). Data wrapped in zlib (RFC 1950) instead
+//! is read too, as other tools do (AWS Powertools decodes gzip and zlib
+//! alike, and its own CloudWatch Logs fixture is zlib): one zlib stream, under
+//! the same cap, nothing after it. The inflated size is capped because
 //! DEFLATE expands up to about 1000:1: a 1,000 KiB record could otherwise ask
 //! for a gigabyte on a 128 MB function.
 //!
@@ -18,7 +22,7 @@ use crate::error::RecordError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use deflate::{Inflater, Member};
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::{MultiGzDecoder, ZlibDecoder};
 use std::io::Read;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -44,7 +48,7 @@ pub struct Decoder {
     /// decoder never zeroes memory again.
     plain: Vec<u8>,
     plain_len: usize,
-    was_gzip: bool,
+    format: Format,
     /// `None` only if libdeflate could not allocate: flate2 does it all then.
     inflater: Option<Inflater>,
 }
@@ -57,7 +61,7 @@ impl Decoder {
             raw: Vec::new(),
             plain: Vec::new(),
             plain_len: 0,
-            was_gzip: false,
+            format: Format::Plain,
             inflater: Inflater::new(),
         }
     }
@@ -73,7 +77,7 @@ impl Decoder {
     pub fn decode(&mut self, data: &str) -> Result<&[u8], RecordError> {
         self.raw.clear();
         self.plain_len = 0;
-        self.was_gzip = false;
+        self.format = Format::Plain;
         if base64_simd::STANDARD
             .decode_append(data.as_bytes(), &mut self.raw)
             .is_err()
@@ -94,18 +98,25 @@ impl Decoder {
         self.raw.clear();
         self.raw.extend_from_slice(bytes);
         self.plain_len = 0;
-        self.was_gzip = false;
+        self.format = Format::Plain;
         self.classify()
     }
 
-    /// Inflates `raw` if it is gzip, else accepts it if it is JSON.
+    /// Inflates `raw` if it is gzip or zlib, else accepts it if it is JSON.
     fn classify(&mut self) -> Result<&[u8], RecordError> {
         if self.raw.is_empty() {
             return Err(RecordError::Empty);
         }
         if self.raw.starts_with(&GZIP_MAGIC) {
-            self.was_gzip = true;
+            self.format = Format::Gzip;
             self.inflate()?;
+            return Ok(self.document());
+        }
+        if is_zlib(&self.raw) {
+            self.format = Format::Zlib;
+            let result = self.inflate_zlib();
+            self.release_after(&result);
+            result?;
             return Ok(self.document());
         }
         match self.raw.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -116,21 +127,22 @@ impl Decoder {
 
     /// The last decoded document again (what `decode` returned).
     pub fn document(&self) -> &[u8] {
-        if self.was_gzip {
-            self.plain.get(..self.plain_len).unwrap_or_default()
-        } else {
-            &self.raw
+        match self.format {
+            Format::Gzip | Format::Zlib => self.plain.get(..self.plain_len).unwrap_or_default(),
+            Format::Plain => &self.raw,
         }
     }
 
-    /// The record's bytes as they arrived (after base64), gzip or not.
+    /// The record's bytes as they arrived (after base64), compressed or not.
     pub fn raw(&self) -> &[u8] {
         &self.raw
     }
 
-    /// Whether the last decoded record was gzip (else plain JSON).
+    /// Whether the last decoded record was gzip (else zlib or plain JSON:
+    /// re-ingestion then gzips [`document`](Self::document) as CloudWatch
+    /// Logs would have).
     pub fn was_gzip(&self) -> bool {
-        self.was_gzip
+        self.format == Format::Gzip
     }
 
     fn inflate(&mut self) -> Result<(), RecordError> {
@@ -138,12 +150,16 @@ impl Decoder {
             Some(result) => result,
             None => self.inflate_stream(),
         };
+        self.release_after(&result);
+        result
+    }
+
+    /// A bomb grew the buffer to the cap: give it back rather than keep it
+    /// for the rest of the (warm) process.
+    fn release_after(&mut self, result: &Result<(), RecordError>) {
         if result.is_err() && self.plain.len() > RELEASE_AFTER_ERROR {
-            // A bomb grew the buffer to the cap: give it back rather than
-            // keep it for the rest of the (warm) process.
             self.plain = Vec::new();
         }
-        result
     }
 
     /// Every member with libdeflate, one call each, into `plain` sized from
@@ -231,6 +247,75 @@ impl Decoder {
         self.plain_len = len;
         Ok(())
     }
+
+    /// One zlib stream with flate2, capped like gzip. zlib has no size
+    /// trailer to size the buffer from, and it is rare enough that the
+    /// streaming decoder is fast enough. Bytes after the stream are refused,
+    /// as gzip refuses garbage after its last member.
+    fn inflate_zlib(&mut self) -> Result<(), RecordError> {
+        let limit = self.cap.saturating_add(1);
+        let first = self.raw.len().saturating_mul(8).max(MIN_GROWTH).min(limit);
+        if self.plain.len() < first {
+            self.plain.resize(first, 0);
+        }
+        let mut z = ZlibDecoder::new(&self.raw[..]);
+        let mut len = 0;
+        loop {
+            if len == self.plain.len() {
+                if len >= limit {
+                    return Err(RecordError::InflateCap { cap: self.cap });
+                }
+                let grown = len.saturating_mul(2).max(MIN_GROWTH).min(limit);
+                self.plain.resize(grown, 0);
+            }
+            let spare = self.plain.get_mut(len..).unwrap_or_default();
+            match z.read(spare) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(zlib_error(e.kind(), &e.to_string())),
+            }
+        }
+        if len > self.cap {
+            return Err(RecordError::InflateCap { cap: self.cap });
+        }
+        if !z.into_inner().is_empty() {
+            return Err(zlib_error(
+                std::io::ErrorKind::InvalidData,
+                "bytes after the end of the stream",
+            ));
+        }
+        self.plain_len = len;
+        Ok(())
+    }
+}
+
+/// How the last record's bytes were wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Plain,
+    Gzip,
+    Zlib,
+}
+
+/// A zlib stream's header (RFC 1950): deflate, a window of at most 32 KiB,
+/// and the check bits (CMF * 256 + FLG a multiple of 31). A JSON document
+/// never starts like this (`{` and whitespace have the wrong low nibble).
+fn is_zlib(raw: &[u8]) -> bool {
+    match raw {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        _ => false,
+    }
+}
+
+/// A corrupt zlib stream, worded so the log says it was zlib.
+fn zlib_error(kind: std::io::ErrorKind, text: &str) -> RecordError {
+    RecordError::Gzip(std::io::Error::new(
+        kind,
+        format!("the record is zlib, not gzip, and its zlib stream is invalid: {text}"),
+    ))
 }
 
 /// ISIZE, the last 4 bytes of a gzip record: the last member's size mod
@@ -269,7 +354,7 @@ mod tests {
     fn reference(raw: &[u8], cap: usize) -> Result<Vec<u8>, String> {
         let mut d = Decoder::new(cap);
         d.raw = raw.to_vec();
-        d.was_gzip = true;
+        d.format = Format::Gzip;
         d.inflate_stream().map_err(|e| e.to_string())?;
         Ok(d.document().to_vec())
     }
@@ -404,6 +489,99 @@ mod tests {
         let mut d = Decoder::new(1024);
         assert_eq!(d.decode(&b64(&two)).unwrap(), b"{\"a\":1}");
         assert!(d.was_gzip());
+    }
+
+    fn zlib(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(9));
+        z.write_all(bytes).unwrap();
+        z.finish().unwrap()
+    }
+
+    #[test]
+    fn zlib_is_read_like_gzip() {
+        let doc: Vec<u8> = (0..3000u32)
+            .flat_map(|i| format!("{{\"n\":{i},\"m\":\"line {}\"}}", i * 7919 % 1000).into_bytes())
+            .collect();
+        let mut d = Decoder::new(1 << 20);
+        assert_eq!(d.decode(&b64(&zlib(&doc))).unwrap(), &doc[..]);
+        assert!(!d.was_gzip());
+        assert_eq!(d.document(), &doc[..]);
+        assert_eq!(d.raw(), &zlib(&doc)[..]);
+        // The same decoder then reads gzip and plain JSON as before.
+        assert_eq!(d.decode(&b64(&gzip(&doc))).unwrap(), &doc[..]);
+        assert_eq!(d.decode(&b64(b"{}")).unwrap(), b"{}");
+        // Every zlib header a compressor writes (levels 0-9, all windows).
+        for level in 0..=9 {
+            for window in 9..=15u8 {
+                let mut c = flate2::Compress::new_with_window_bits(
+                    flate2::Compression::new(level),
+                    true,
+                    window,
+                );
+                let mut out = Vec::with_capacity(doc.len() + 1024);
+                c.compress_vec(&doc, &mut out, flate2::FlushCompress::Finish)
+                    .unwrap();
+                assert!(is_zlib(&out), "level {level} window {window}");
+                assert_eq!(fast(&out, 1 << 20).unwrap(), doc);
+            }
+        }
+    }
+
+    #[test]
+    fn zlib_is_capped_like_gzip() {
+        let body = vec![b'a'; 1000];
+        assert_eq!(fast(&zlib(&body), 1000).unwrap().len(), 1000);
+        assert!(matches!(
+            Decoder::new(999).decode(&b64(&zlib(&body))),
+            Err(RecordError::InflateCap { cap: 999 })
+        ));
+        // A bomb: 64 MiB of spaces in about 64 KiB, refused at the cap, and
+        // the grown buffer is not kept.
+        let bomb = zlib(&vec![b' '; 64 << 20]);
+        assert!(bomb.len() < 100_000);
+        let mut d = Decoder::new(DEFAULT_INFLATE_CAP);
+        assert!(matches!(
+            d.decode(&b64(&bomb)),
+            Err(RecordError::InflateCap { .. })
+        ));
+        assert!(d.plain.len() <= RELEASE_AFTER_ERROR);
+    }
+
+    #[test]
+    fn broken_zlib_is_refused_and_says_zlib() {
+        let z = zlib(b"{\"a\":1}");
+        let mut trailing = z.clone();
+        trailing.extend_from_slice(b"garbage");
+        let mut bad_adler = z.clone();
+        *bad_adler.last_mut().unwrap() ^= 1;
+        for bad in [&z[..z.len() - 3], &trailing[..], &bad_adler[..]] {
+            let err = fast(bad, 1024).unwrap_err();
+            assert!(err.contains("zlib"), "{err}");
+        }
+        // A preset dictionary (FDICT) cannot be read without the dictionary.
+        // 0x7820 is a multiple of 31: a valid header with FDICT (0x20) set.
+        let mut fdict = vec![0x78, 0x20];
+        assert!(is_zlib(&fdict));
+        fdict.extend_from_slice(&[0, 0, 0, 1, 3, 0]);
+        assert!(fast(&fdict, 1024).is_err());
+        // Mutations never panic and never pass the cap.
+        let doc: Vec<u8> = (0..2000u32)
+            .flat_map(|i| format!("{i},").into_bytes())
+            .collect();
+        let good = zlib(&doc);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut m = good.clone();
+            let at = (state as usize) % m.len();
+            m[at] ^= 1 << ((state >> 32) % 8);
+            if let Ok(out) = fast(&m, doc.len()) {
+                assert!(out.len() <= doc.len());
+            }
+        }
     }
 
     #[test]

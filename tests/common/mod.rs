@@ -191,3 +191,173 @@ impl Drop for KillOnDrop {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// `cargo lambda watch` serving the Lambda binary on 127.0.0.1 (the real
+/// runtime API), stopped when dropped.
+pub struct Watch {
+    _child: KillOnDrop,
+    pub port: u16,
+}
+
+/// PATH with the test virtualenv's `cargo-lambda` first.
+pub fn cargo_lambda_path() -> String {
+    let cargo_lambda = venv_tool("cargo-lambda");
+    format!(
+        "{}:{}",
+        cargo_lambda.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Starts `cargo lambda watch` for `cwl-firehose-lambda` with these extra
+/// environment variables for the function.
+pub fn start_watch(env: &[(&str, &str)]) -> Watch {
+    let port = free_port();
+    let mut cmd = std::process::Command::new("cargo");
+    cmd.args([
+        "lambda",
+        "watch",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        &port.to_string(),
+    ])
+    .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
+    .current_dir(root())
+    .env("PATH", cargo_lambda_path())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("cargo lambda watch starts");
+    let watch = Watch {
+        _child: KillOnDrop(child),
+        port,
+    };
+    wait_for_port(port, "cargo lambda watch");
+    watch
+}
+
+/// `cargo lambda invoke` of the watched function with this event file.
+pub fn lambda_invoke(watch: &Watch, data_file: &Path) -> std::process::Output {
+    std::process::Command::new("cargo")
+        .args([
+            "lambda",
+            "invoke",
+            "cwl-firehose-lambda",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &watch.port.to_string(),
+            "--output-format",
+            "json",
+            "--data-file",
+        ])
+        .arg(data_file)
+        .current_dir(root())
+        .env("PATH", cargo_lambda_path())
+        .output()
+        .expect("cargo lambda invoke runs")
+}
+
+/// The first invocation starts the function, and builds it if `cargo test`
+/// has not: a few bounded tries, so a slow build does not fail the test.
+pub fn warm_up(watch: &Watch) {
+    let event = root().join("fixtures/events/data-message.json");
+    let mut last = String::new();
+    for _ in 0..5 {
+        let out = lambda_invoke(watch, &event);
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+    }
+    panic!("the function never answered under cargo lambda watch: {last}");
+}
+
+/// A fresh directory under the system temp dir for this test process.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cwl-firehose-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `tests/support/fault_proxy.py` with the moto server it starts behind it
+/// (both on 127.0.0.1). It stops by itself when this is dropped (its stdin
+/// closes) or after its lifetime; kill is the backstop.
+pub struct FaultProxy {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    /// The proxy's port: point AWS_ENDPOINT_URL here.
+    pub port: u16,
+    /// moto itself, for setting up and reading back (no faults).
+    pub moto: String,
+}
+
+impl FaultProxy {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(venv_tool("python"))
+            .arg(root().join("tests/support/fault_proxy.py"))
+            .arg("--moto-server")
+            .arg(venv_tool("moto_server"))
+            .args(["--lifetime", "600"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("fault_proxy.py starts");
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words.first(), Some(&"READY"), "fault proxy said {line:?}");
+        FaultProxy {
+            port: words[1].parse().unwrap(),
+            moto: format!("http://127.0.0.1:{}", words[2]),
+            child,
+            stdin: Some(stdin),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One request to the proxy's control endpoint (`/__faults/...`); its JSON answer.
+    pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
+        use std::io::{Read, Write};
+        let body = body.to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        let (_, json) = answer.split_once("\r\n\r\n").unwrap();
+        serde_json::from_str(json).unwrap()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        // Closing stdin makes it stop moto and exit; give it 10 s to.
+        drop(self.stdin.take());
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -402,7 +402,7 @@ def test_function_environment(dynamic):
     params = TPL["Parameters"]
     assert params["InflateCap"]["Default"] == 16777216
     assert params["ResponseBudget"]["Default"] == 6000000
-    assert params["ReingestMaxAttempts"]["Default"] == 5
+    assert params["ReingestMaxAttempts"]["Default"] == 0  # no cap: retry until the deadline
     assert params["OutputFormat"]["AllowedValues"] == ["json", "message"]
     assert params["MaskPanKeep"]["AllowedValues"] == ["first6last4", "last4"]
     assert params["MaskPan"]["Default"] == "true"

@@ -119,7 +119,8 @@ pub fn run_invocation<'e>(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let mut transformer = Transformer::new(settings.core.clone());
-    let mut reingester = Reingester::new(settings.max_attempts);
+    let mut reingester =
+        Reingester::new(settings.max_attempts).with_call_timeout(settings.reingest_call_timeout);
     let deadlines = Deadlines {
         transform: None,
         reingest: started + CLI_REINGEST_TIME,
