@@ -216,35 +216,11 @@ impl Decoder {
     /// Streaming inflate with flate2's `MultiGzDecoder`: the reference
     /// behaviour, and the path for whatever libdeflate refuses.
     fn inflate_stream(&mut self) -> Result<(), RecordError> {
-        let limit = self.cap.saturating_add(1);
         // A hint for one allocation up front, never trusted beyond the cap.
-        let hint = trailer_size(&self.raw);
-        let first = hint.saturating_add(1).max(MIN_GROWTH).min(limit);
-        if self.plain.len() < first {
-            self.plain.resize(first, 0);
-        }
+        let first = trailer_size(&self.raw).saturating_add(1);
         let mut gz = MultiGzDecoder::new(&self.raw[..]);
-        let mut len = 0;
-        loop {
-            if len == self.plain.len() {
-                if len >= limit {
-                    return Err(RecordError::InflateCap { cap: self.cap });
-                }
-                let grown = len.saturating_mul(2).max(MIN_GROWTH).min(limit);
-                self.plain.resize(grown, 0);
-            }
-            let spare = self.plain.get_mut(len..).unwrap_or_default();
-            match gz.read(spare) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(RecordError::Gzip(e)),
-            }
-        }
-        if len > self.cap {
-            return Err(RecordError::InflateCap { cap: self.cap });
-        }
-        self.plain_len = len;
+        self.plain_len = read_capped(&mut gz, &mut self.plain, first, self.cap)?
+            .map_err(RecordError::Gzip)?;
         Ok(())
     }
 
@@ -253,32 +229,10 @@ impl Decoder {
     /// streaming decoder is fast enough. Bytes after the stream are refused,
     /// as gzip refuses garbage after its last member.
     fn inflate_zlib(&mut self) -> Result<(), RecordError> {
-        let limit = self.cap.saturating_add(1);
-        let first = self.raw.len().saturating_mul(8).max(MIN_GROWTH).min(limit);
-        if self.plain.len() < first {
-            self.plain.resize(first, 0);
-        }
+        let first = self.raw.len().saturating_mul(8);
         let mut z = ZlibDecoder::new(&self.raw[..]);
-        let mut len = 0;
-        loop {
-            if len == self.plain.len() {
-                if len >= limit {
-                    return Err(RecordError::InflateCap { cap: self.cap });
-                }
-                let grown = len.saturating_mul(2).max(MIN_GROWTH).min(limit);
-                self.plain.resize(grown, 0);
-            }
-            let spare = self.plain.get_mut(len..).unwrap_or_default();
-            match z.read(spare) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(zlib_error(e.kind(), &e.to_string())),
-            }
-        }
-        if len > self.cap {
-            return Err(RecordError::InflateCap { cap: self.cap });
-        }
+        let len = read_capped(&mut z, &mut self.plain, first, self.cap)?
+            .map_err(|e| zlib_error(e.kind(), &e.to_string()))?;
         if !z.into_inner().is_empty() {
             return Err(zlib_error(
                 std::io::ErrorKind::InvalidData,
@@ -288,6 +242,43 @@ impl Decoder {
         self.plain_len = len;
         Ok(())
     }
+}
+
+/// Reads `reader` to its end into `plain` (grown from `first` bytes, by
+/// doubling, never past `cap` + 1): the bytes read, or the reader's error
+/// (inner), or the cap (outer).
+fn read_capped(
+    reader: &mut impl Read,
+    plain: &mut Vec<u8>,
+    first: usize,
+    cap: usize,
+) -> Result<std::io::Result<usize>, RecordError> {
+    let limit = cap.saturating_add(1);
+    let first = first.max(MIN_GROWTH).min(limit);
+    if plain.len() < first {
+        plain.resize(first, 0);
+    }
+    let mut len = 0;
+    loop {
+        if len == plain.len() {
+            if len >= limit {
+                return Err(RecordError::InflateCap { cap });
+            }
+            let grown = len.saturating_mul(2).max(MIN_GROWTH).min(limit);
+            plain.resize(grown, 0);
+        }
+        let spare = plain.get_mut(len..).unwrap_or_default();
+        match reader.read(spare) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    if len > cap {
+        return Err(RecordError::InflateCap { cap });
+    }
+    Ok(Ok(len))
 }
 
 /// How the last record's bytes were wrapped.
