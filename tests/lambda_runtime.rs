@@ -4,84 +4,22 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 
-struct Watch {
-    _child: KillOnDrop,
-    port: u16,
-}
+/// No overflow in these events; a re-ingestion would have nowhere to go.
+const NO_ENDPOINT: (&str, &str) = ("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
 
-fn start_watch() -> Watch {
-    start_watch_with(&[])
-}
-
-fn start_watch_with(env: &[(&str, &str)]) -> Watch {
-    let cargo_lambda = venv_tool("cargo-lambda");
-    let port = free_port();
-    let path = format!(
-        "{}:{}",
-        cargo_lambda.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let child = Command::new("cargo")
-        .args([
-            "lambda",
-            "watch",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-            &port.to_string(),
-        ])
-        .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
-        .current_dir(root())
-        .env("PATH", path)
-        // No overflow in these events; a re-ingestion would have nowhere to go.
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cargo lambda watch starts");
-    let watch = Watch {
-        _child: KillOnDrop(child),
-        port,
-    };
-    wait_for_port(port, "cargo lambda watch");
+fn start(env: &[(&str, &str)]) -> Watch {
+    let mut all = vec![NO_ENDPOINT];
+    all.extend_from_slice(env);
+    let watch = start_watch(&all);
+    // The first invocation builds the function if `cargo test` did not.
+    warm_up(&watch);
     watch
-}
-
-fn invoke(watch: &Watch, data_file: &std::path::Path) -> std::process::Output {
-    let cargo_lambda = venv_tool("cargo-lambda");
-    let path = format!(
-        "{}:{}",
-        cargo_lambda.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    Command::new("cargo")
-        .args([
-            "lambda",
-            "invoke",
-            "cwl-firehose-lambda",
-            "--invoke-address",
-            "127.0.0.1",
-        ])
-        .args([
-            "--invoke-port",
-            &watch.port.to_string(),
-            "--output-format",
-            "json",
-            "--data-file",
-        ])
-        .arg(data_file)
-        .current_dir(root())
-        .env("PATH", path)
-        .output()
-        .expect("cargo lambda invoke runs")
 }
 
 #[test]
 fn fixtures_through_the_real_runtime() {
-    let watch = start_watch();
+    let watch = start(&[]);
     for name in [
         "mixed-batch",
         "data-message",
@@ -90,7 +28,7 @@ fn fixtures_through_the_real_runtime() {
         "control-message",
     ] {
         let file = root().join(format!("fixtures/events/{name}.json"));
-        let out = invoke(&watch, &file);
+        let out = lambda_invoke(&watch, &file);
         assert!(
             out.status.success(),
             "{name}: invoke failed: {}",
@@ -111,7 +49,7 @@ fn fixtures_through_the_real_runtime() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("not-firehose.json");
     std::fs::write(&bad, br#"{"hello":"world"}"#).unwrap();
-    let out = invoke(&watch, &bad);
+    let out = lambda_invoke(&watch, &bad);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -126,7 +64,7 @@ fn fixtures_through_the_real_runtime() {
         "{text}"
     );
     // And the function keeps serving afterwards.
-    let out = invoke(&watch, &root().join("fixtures/events/data-message.json"));
+    let out = lambda_invoke(&watch, &root().join("fixtures/events/data-message.json"));
     assert!(out.status.success());
 }
 
@@ -155,8 +93,8 @@ fn excluded_log_groups_through_the_real_runtime() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("exclude.json");
     std::fs::write(&file, &event).unwrap();
-    let watch = start_watch_with(&[("EXCLUDE_LOG_GROUPS", "123456789012:/aws/lambda/pipeline")]);
-    let out = invoke(&watch, &file);
+    let watch = start(&[("EXCLUDE_LOG_GROUPS", "123456789012:/aws/lambda/pipeline")]);
+    let out = lambda_invoke(&watch, &file);
     assert!(
         out.status.success(),
         "{}",

@@ -219,8 +219,8 @@ impl Decoder {
         // A hint for one allocation up front, never trusted beyond the cap.
         let first = trailer_size(&self.raw).saturating_add(1);
         let mut gz = MultiGzDecoder::new(&self.raw[..]);
-        self.plain_len = read_capped(&mut gz, &mut self.plain, first, self.cap)?
-            .map_err(RecordError::Gzip)?;
+        self.plain_len =
+            read_capped(&mut gz, &mut self.plain, first, self.cap)?.map_err(RecordError::Gzip)?;
         Ok(())
     }
 
