@@ -301,6 +301,16 @@ fn ms(t: f64) -> String {
     }
 }
 
+/// Dollars to three significant digits (these are small sums).
+fn usd(x: f64) -> String {
+    let decimals = if x > 0.0 {
+        (2.0 - x.log10().floor()).clamp(0.0, 12.0) as usize
+    } else {
+        2
+    };
+    format!("{x:.decimals$}")
+}
+
 /// Bytes for people: kB below a megabyte.
 fn size(bytes: usize) -> String {
     if bytes < 1_000_000 {
@@ -563,17 +573,18 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "  about {} ms per invocation, billed {:.0} ms: USD {:.4} per million invocations",
+            "  about {} ms per invocation, billed {:.0} ms: USD {} per million invocations",
             ms(cost.duration_ms),
             cost.billed_ms,
-            cost.usd_per_invocation * 1e6
+            usd(cost.usd_per_invocation * 1e6)
         );
         match cost.usd_per_gb {
-            Some(usd) => {
+            Some(per_gb) => {
                 let _ = writeln!(
                     o,
-                    "  USD {usd:.5} per GB of lines delivered (USD {LAMBDA_ARM64_USD_PER_GB_SECOND} \
-                     per GB-second, {LAMBDA_USD_PER_REQUEST:.7} per request: us-east-1, 2025)"
+                    "  USD {} per GB of lines delivered (USD {LAMBDA_ARM64_USD_PER_GB_SECOND} \
+                     per GB-second, {LAMBDA_USD_PER_REQUEST:.7} per request: us-east-1, 2025)",
+                    usd(per_gb)
                 );
             }
             None => {
