@@ -95,7 +95,9 @@ for r in range(rounds):
         results[run].append(json.loads(done.stdout))
 summary = {}
 for (event, impl, mode), rs in results.items():
+    cpu = [x["median_cpu_ms"] for x in rs]
     s = {"median_ms": statistics.median(x["median_ms"] for x in rs),
+         "median_cpu_ms": statistics.median(cpu) if None not in cpu else float("nan"),
          "peak_rss_mib": max(x["peak_rss_mib"] or 0 for x in rs)}
     if impl == "ours":
         s["stages_sum_ms"] = statistics.median(x["stages_sum_ms"] for x in rs)
@@ -118,28 +120,32 @@ print()
 print(f"{os.cpu_count()} cores, commit {commit}, seed {seed}, {rounds} rounds of {iterations} "
       f"warm invocations per process: `bash benches/warm_compare.sh {iterations}`")
 print()
-print("Warm, in process: median ms per invocation (event parse, every record, response "
-      "bytes; no process start-up):")
+print("Warm, in process: median wall time per invocation (median CPU time in brackets; "
+      "an invocation = event parse, every record, response bytes; no process start-up):")
 print()
 print("| event | request | inflated | mode | ours | python | node | python / ours | node / ours |")
 print("|---|---|---|---|---|---|---|---|---|")
 for event in ("small", "max"):
     size = os.path.getsize(f"{out}/{event}.json") / 1e6
     for mode in ("json", "message"):
-        o, p, n = (s[f"{event}.{i}.{mode}"]["median_ms"] for i in ("ours", "python", "node"))
-        infl = s[f"{event}.ours.{mode}"]["inflated_bytes"] / 1e6
-        print(f"| {event} | {size:.2f} MB | {infl:.1f} MB | {mode} | {o:.2f} ms | {p:.1f} ms | "
-              f"{n:.1f} ms | {p / o:.1f}x | {n / o:.1f}x |")
+        o, p, n = (s[f"{event}.{i}.{mode}"] for i in ("ours", "python", "node"))
+        infl = o["inflated_bytes"] / 1e6
+        w, c = "median_ms", "median_cpu_ms"
+        print(f"| {event} | {size:.2f} MB | {infl:.1f} MB | {mode} | {o[w]:.2f} ({o[c]:.2f}) ms | "
+              f"{p[w]:.1f} ({p[c]:.1f}) ms | {n[w]:.1f} ({n[c]:.1f}) ms | "
+              f"{p[w] / o[w]:.1f}x ({p[c] / o[c]:.1f}x) | {n[w] / o[w]:.1f}x ({n[c] / o[c]:.1f}x) |")
 print()
-print("Ours in message mode against JSON lines, and against the sum of our stages:")
+print("Ours in message mode against JSON lines (wall, CPU in brackets), and whole "
+      "invocation against the sum of its stages timed alone (wall):")
 print()
 print("| event | json | message | message / json | json / stages | message / stages |")
 print("|---|---|---|---|---|---|")
 for event in ("small", "max"):
     j, m = s[f"{event}.ours.json"], s[f"{event}.ours.message"]
-    print(f"| {event} | {j['median_ms']:.2f} ms | {m['median_ms']:.2f} ms | "
-          f"{m['median_ms'] / j['median_ms']:.2f} | {j['median_ms'] / j['stages_sum_ms']:.2f} | "
-          f"{m['median_ms'] / m['stages_sum_ms']:.2f} |")
+    w, c = "median_ms", "median_cpu_ms"
+    print(f"| {event} | {j[w]:.2f} ({j[c]:.2f}) ms | {m[w]:.2f} ({m[c]:.2f}) ms | "
+          f"{m[w] / j[w]:.2f} ({m[c] / j[c]:.2f}) | {j[w] / j['stages_sum_ms']:.2f} | "
+          f"{m[w] / m['stages_sum_ms']:.2f} |")
 print()
 print("Peak RSS of the warm process (MiB; ours: VmHWM after the timed invocations; "
       "references: ru_maxrss), largest over the rounds:")

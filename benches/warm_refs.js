@@ -17,7 +17,8 @@
 // usage: node warm_refs.js EVENT.json [--mode json|message] [--iterations N]
 //                                     [--warmup N] [--out FILE]
 // The reference is ../shared/bench/ref_node.js from the repository, or $REF_NODE.
-// Prints one JSON object: median_ms, min_ms, max_ms, iterations, peak_rss_mib.
+// Prints one JSON object: median_ms, median_cpu_ms, min_ms, max_ms, iterations,
+// peak_rss_mib.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -67,21 +68,31 @@ function main() {
   let out = null;
   for (let i = 0; i < args.warmup; i++) out = invoke();
   const times = [];
+  const cpu = [];
   for (let i = 0; i < args.iterations; i++) {
+    const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
     out = invoke();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    // The whole process's user + system time (V8's GC and compiler threads too).
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1e3);
   }
   if (args.out) fs.writeFileSync(args.out, out);
+  const median = (v) => {
+    const s = [...v].sort((x, y) => x - y);
+    const k = s.length;
+    return k % 2 ? s[(k - 1) / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+  };
   const sorted = [...times].sort((x, y) => x - y);
   const n = sorted.length;
-  const median = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   process.stdout.write(`${JSON.stringify({
     impl: 'node',
     reference: path.resolve(refPath),
     mode: args.mode,
     iterations: n,
-    median_ms: median,
+    median_ms: median(times),
+    median_cpu_ms: median(cpu),
     min_ms: sorted[0],
     max_ms: sorted[n - 1],
     // maxRSS is in KiB.

@@ -11,7 +11,8 @@ the reference's main writes) and its UTF-8 encoding.
 usage: warm_refs.py EVENT.json [--mode json|message] [--iterations N] [--warmup N]
                                [--out FILE]
 The reference is ../shared/bench/ref_python.py from the repository, or $REF_PYTHON.
-Prints one JSON object: median_ms, min_ms, max_ms, iterations, peak_rss_mib.
+Prints one JSON object: median_ms, median_cpu_ms, min_ms, max_ms, iterations,
+peak_rss_mib.
 --out writes the last response, to check it against the reference run as a process.
 """
 import argparse
@@ -54,11 +55,13 @@ def main():
     out = b""
     for _ in range(args.warmup):
         out = invoke()
-    times = []
+    times, cpu = [], []
     for _ in range(max(1, args.iterations)):
+        cpu_start = time.process_time()
         start = time.perf_counter()
         out = invoke()
         times.append((time.perf_counter() - start) * 1000.0)
+        cpu.append((time.process_time() - cpu_start) * 1000.0)
     if args.out:
         with open(args.out, "wb") as f:
             f.write(out)
@@ -68,6 +71,8 @@ def main():
         "mode": args.mode,
         "iterations": len(times),
         "median_ms": statistics.median(times),
+        # CPU time of the process (user + system) per invocation.
+        "median_cpu_ms": statistics.median(cpu),
         "min_ms": min(times),
         "max_ms": max(times),
         # ru_maxrss is in KiB on Linux.

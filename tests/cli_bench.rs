@@ -85,6 +85,8 @@ fn json_report_has_the_figures_and_they_agree() {
     let median = num(&r, "median_ms");
     assert!(median > 0.0);
     assert!(num(&r, "min_ms") <= median && median <= num(&r, "max_ms"));
+    // CPU time is read on Linux only; where it is, it is positive.
+    assert!(r["median_cpu_ms"].is_null() || num(&r, "median_cpu_ms") > 0.0);
     let mut sum = 0.0;
     for stage in ["base64_decode", "inflate", "lines", "base64_encode"] {
         let ms = num(&r, &format!("stages_ms.{stage}"));
