@@ -3,6 +3,7 @@
 //! Configuration comes from the same environment variables as the Lambda;
 //! flags override them.
 
+mod bench;
 mod encode;
 mod generate;
 mod replay;
@@ -32,6 +33,8 @@ enum Command {
     Generate(generate::Args),
     /// Replay Firehose processing-failed/ error files: print their lines or a new event.
     Replay(replay::Args),
+    /// Time the warm invocation path on an event: per stage, MB/s, peak RSS, Lambda cost.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Encode(args) => encode::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,7 +15,7 @@ const CLI_REINGEST_TIME: Duration = Duration::from_secs(120);
 #[derive(clap::Args)]
 pub struct Args {
     /// The Firehose event (JSON); `-` reads stdin.
-    event: PathBuf,
+    pub(crate) event: PathBuf,
     /// Print the decoded lines of Ok records (what lands in S3) instead of the response.
     #[arg(long)]
     lines: bool,
@@ -55,7 +55,7 @@ pub struct Args {
 }
 
 impl Args {
-    fn settings(&self) -> Result<Settings, String> {
+    pub(crate) fn settings(&self) -> Result<Settings, String> {
         let mut s = Settings::from_env()?;
         let core = &mut s.core;
         if self.no_budget {

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Instruction counts of whole `cwl-firehose transform --no-reingest` runs on the
+# max event (valgrind cachegrind, `I refs`): the before/after yardstick for
+# changes that must not make the path slower. Unlike times they repeat to a few
+# parts per million on a machine shared with other work.
+#
+# Each configuration runs with the default response budget (most of the max
+# event's records overflow it and, re-ingestion off, fail after being
+# transformed: the normal case on busy streams) and with --no-budget (every
+# record transformed and returned). The response's SHA-256 is printed beside
+# each count, so that a change can show its bytes did not move.
+#
+#   bash benches/instructions.sh
+#
+# Environment: OUT (default benches/out, git-ignored), SEED (default 1),
+# NO_BUILD=1 to reuse what is built, CARGO_TARGET_DIR, BIN (a cwl-firehose
+# binary to measure instead of the release build). Takes about 2 minutes.
+#
+# Counts are what valgrind's virtual CPU executes: on x86_64 it offers up to
+# AVX2 (no AVX-512), so runtime-dispatched code (base64-simd, libdeflate) takes
+# those paths; the process is counted whole (start-up, reading the event,
+# writing the response to /dev/null), the kernel's work is not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+out=${OUT:-$repo/benches/out}
+seed=${SEED:-1}
+mkdir -p "$out"
+command -v valgrind >/dev/null 2>&1 || {
+  echo "valgrind is needed: apt-get install valgrind" >&2
+  exit 1
+}
+
+bin=${BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/cwl-firehose}
+if [ -z "${BIN:-}" ] && [ "${NO_BUILD:-}" != 1 ]; then
+  echo "building cwl-firehose (release: lto, codegen-units = 1)..." >&2
+  cargo build --release --quiet --bin cwl-firehose
+fi
+"$bin" generate --size max --seed "$seed" >"$out/max.json"
+
+# name|environment (space-separated VAR=value, or empty)
+configs=(
+  "default|"
+  "MASK_PAN=true|MASK_PAN=true"
+  "OUTPUT_FORMAT=message|OUTPUT_FORMAT=message"
+  "MERGE_JSON_MESSAGE=true|MERGE_JSON_MESSAGE=true"
+)
+# Nothing from the caller's shell may change the settings.
+unset OUTPUT_FORMAT ADD_TIME MERGE_JSON_MESSAGE MERGE_KEEP_MESSAGE PARTITION_KEYS \
+  MASK_PAN MASK_PAN_KEEP RESPONSE_BUDGET INFLATE_CAP REINGEST
+
+rows=()
+for config in "${configs[@]}"; do
+  name=${config%%|*}
+  vars=${config#*|}
+  for budget in "" "--no-budget"; do
+    echo "cachegrind: $name ${budget:-(budget 6000000)}..." >&2
+    # shellcheck disable=SC2086
+    env $vars valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+      "$bin" transform --no-reingest $budget "$out/max.json" \
+      >"$out/instr.response" 2>"$out/instr.err"
+    ir=$(sed -n 's/^==[0-9]*== I *refs: *//p' "$out/instr.err" | tr -d ,)
+    summary=$(grep '^records ' "$out/instr.err" | awk '{print "ok " $4 ", failed " $8}')
+    sha=$(sha256sum "$out/instr.response" | cut -c1-12)
+    rows+=("| $name | ${budget:-default (6,000,000)} | $(echo "$ir" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') | $summary | $sha |")
+  done
+done
+
+echo
+echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD), $(valgrind --version), seed $seed: \`bash benches/instructions.sh\`"
+echo
+echo "Instructions executed by \`cwl-firehose transform --no-reingest [--no-budget] max.json\` (whole process):"
+echo
+echo "| settings | budget | instructions | records (of 16) | response sha256 |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
