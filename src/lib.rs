@@ -97,6 +97,29 @@ pub mod internals {
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
     pub use crate::partition::sanitize_log_group;
 
+    /// One document's lines as the record path writes them (the fast scan,
+    /// and the reference for what it declines), into cleared buffers:
+    /// `Ok(Some(events))` for lines, `Ok(None)` for a document without any.
+    pub fn read_lines(
+        doc: &[u8],
+        writer: &mut crate::lines::LineWriter,
+        lines: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+        spans: &mut Vec<std::ops::Range<usize>>,
+        limit: usize,
+    ) -> Result<Option<usize>, crate::RecordError> {
+        let mut output = crate::document::Output {
+            lines,
+            ends,
+            spans,
+            limit,
+        };
+        Ok(match crate::document::read(doc, writer, &mut output)? {
+            crate::document::Read::Lines { events, .. } => Some(events),
+            crate::document::Read::Control | crate::document::Read::NoEvents => None,
+        })
+    }
+
     /// The fast reader on its own, into cleared buffers: `Some(events)` when
     /// it answered with lines, `None` when it declined or wrote no lines.
     pub fn scan_lines(

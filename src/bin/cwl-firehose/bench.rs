@@ -13,12 +13,9 @@
 //! few lines only.
 
 use crate::read_input;
-use cwl_firehose::config::Settings;
-use cwl_firehose::cwl::LogsDocument;
-use cwl_firehose::decode::Decoder;
-use cwl_firehose::lines::{LineOptions, LineWriter, OutputFormat};
-use cwl_firehose::scan::{write_lines, Scan};
-use cwl_firehose::{FirehoseEvent, RecordError, Summary, Transformer};
+use cwl_firehose::adapters::settings::Settings;
+use cwl_firehose::internals::{read_lines, Decoder, LineWriter};
+use cwl_firehose::{FirehoseEvent, LineOptions, OutputFormat, RecordError, Summary, Transformer};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -162,11 +159,12 @@ struct Invocation {
 /// off): parse the event, decide every record, write the response.
 fn invoke(transformer: &mut Transformer, input: &[u8]) -> Result<Invocation, String> {
     let event = FirehoseEvent::parse(input).map_err(|e| format!("not a Firehose event: {e}"))?;
-    let (response, summary, failures) = transformer.process(&event, None).finish(&[]);
-    black_box(&response);
+    let response = transformer.process(&event, None).finish();
+    black_box(&response.bytes);
+    let (summary, failures) = (response.summary, response.failures);
     let overflowed = failures
         .iter()
-        .filter(|(_, e)| matches!(e, RecordError::Overflow))
+        .filter(|f| matches!(f.error, RecordError::Overflow))
         .count();
     Ok(Invocation {
         overflowed,
@@ -179,11 +177,10 @@ fn invoke(transformer: &mut Transformer, input: &[u8]) -> Result<Invocation, Str
 struct Stages {
     decoder: Decoder,
     writer: LineWriter,
-    options: LineOptions,
     lines_cap: usize,
     buf: Vec<u8>,
     ends: Vec<usize>,
-    scratch: Vec<u8>,
+    spans: Vec<std::ops::Range<usize>>,
 }
 
 /// Each stage's input: the previous stage's output, per record, for the
@@ -199,11 +196,10 @@ impl Stages {
         Self {
             decoder: Decoder::new(inflate_cap),
             writer: LineWriter::new(options),
-            options,
             lines_cap,
             buf: Vec::new(),
             ends: Vec::new(),
-            scratch: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -261,34 +257,17 @@ impl Stages {
     /// fast scan, and serde's path for what it declines. False when the
     /// document has no lines (control message, no events, an error).
     fn lines_of(&mut self, doc: &[u8]) -> bool {
-        self.buf.clear();
-        self.ends.clear();
-        let scan = write_lines(
-            doc,
-            &self.options,
-            self.lines_cap,
-            &mut self.buf,
-            &mut self.ends,
-            &mut self.scratch,
-        );
-        match scan {
-            Scan::Lines { .. } => true,
-            Scan::Control | Scan::NoEvents => false,
-            Scan::Decline if self.buf.len() > self.lines_cap => false,
-            Scan::Decline => {
-                self.buf.clear();
-                self.ends.clear();
-                match LogsDocument::parse(doc) {
-                    Ok(d) if !d.log_events.is_empty() => self.writer.write_document_within(
-                        &d,
-                        &mut self.buf,
-                        &mut self.ends,
-                        self.lines_cap,
-                    ),
-                    _ => false,
-                }
-            }
-        }
+        matches!(
+            read_lines(
+                doc,
+                &mut self.writer,
+                &mut self.buf,
+                &mut self.ends,
+                &mut self.spans,
+                self.lines_cap,
+            ),
+            Ok(Some(_))
+        )
     }
 }
 
