@@ -62,13 +62,14 @@ fn transform_summary(event: &str, extra: &[&str]) -> Vec<(String, u64)> {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let line = stderr
         .lines()
-        .find(|l| l.starts_with("records "))
+        .find(|l| l.starts_with("records_in="))
         .unwrap()
         .to_string();
-    let words: Vec<&str> = line.split_whitespace().collect();
-    words
-        .chunks(2)
-        .map(|kv| (kv[0].to_string(), kv[1].parse().unwrap()))
+    line.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
         .collect()
 }
 
@@ -100,14 +101,14 @@ fn json_report_has_the_figures_and_they_agree() {
     // The same path and settings as `transform`: the same counts.
     let t = transform_summary(event, &[]);
     for (ours, theirs) in [
-        ("records", "records"),
+        ("records", "records_in"),
         ("ok", "ok"),
         ("dropped", "dropped"),
-        ("processing_failed", "failed"),
-        ("events_out", "events"),
+        ("processing_failed", "processing_failed"),
+        ("events_out", "events_out"),
         ("input_base64_bytes", "bytes_in"),
         ("line_bytes_out", "bytes_out"),
-        ("response_bytes", "response"),
+        ("response_bytes", "response_bytes"),
     ] {
         assert_eq!(num(&r, ours), get(&t, theirs), "{ours}");
     }
