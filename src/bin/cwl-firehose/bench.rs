@@ -24,7 +24,7 @@ use std::time::Instant;
 
 /// Lambda duration price, arm64, US East (N. Virginia), first 7.5 billion
 /// GB-seconds a month: <https://aws.amazon.com/lambda/pricing/>, as listed in
-/// 2025 (not re-checked by this code: pass your region's figures in mind).
+/// 2025 (not re-checked here; other regions and tiers differ).
 pub const LAMBDA_ARM64_USD_PER_GB_SECOND: f64 = 0.000_013_333_4;
 /// Lambda request price, both architectures: USD 0.20 per million requests
 /// (same page, same date).
