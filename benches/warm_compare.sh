@@ -73,7 +73,7 @@ clean["REF_PYTHON"] = f"{shared}/bench/ref_python.py"
 clean["REF_NODE"] = f"{shared}/bench/ref_node.js"
 
 
-def argv(impl, event, mode):
+def argv(event, impl, mode):
     path = f"{out}/{event}.json"
     n = str(iterations)
     if impl == "ours":

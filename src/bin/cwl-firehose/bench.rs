@@ -21,7 +21,7 @@ use std::time::Instant;
 
 /// Lambda duration price, arm64, US East (N. Virginia), first 7.5 billion
 /// GB-seconds a month: <https://aws.amazon.com/lambda/pricing/>, as listed in
-/// 2025 (not re-checked by this code: pass your region's figures in mind).
+/// 2025 (not re-checked here; other regions and tiers differ).
 pub const LAMBDA_ARM64_USD_PER_GB_SECOND: f64 = 0.000_013_333_4;
 /// Lambda request price, both architectures: USD 0.20 per million requests
 /// (same page, same date).
@@ -392,7 +392,9 @@ impl Report {
         bytes as f64 / 1e6 / (self.median_ms / 1e3)
     }
 
-    /// This machine's median, stretched by Lambda's CPU share at the memory
+    /// This machine's median CPU time per invocation (wall time where there
+    /// is no CPU clock: time spent waiting for other work on this machine is
+    /// not the function's), stretched by Lambda's CPU share at the memory
     /// size (the path is single-threaded and CPU-bound), taking one core here
     /// as one Lambda vCPU; priced per GB of lines delivered (the Ok records'
     /// lines, what lands in S3 before any Firehose compression), so that the
@@ -400,7 +402,7 @@ impl Report {
     /// later invocation, counts as cost.
     fn cost(&self) -> Cost {
         let cpu_share = (f64::from(self.memory_mb) / LAMBDA_MB_PER_VCPU).min(1.0);
-        let duration_ms = self.median_ms / cpu_share;
+        let duration_ms = self.median_cpu_ms.unwrap_or(self.median_ms) / cpu_share;
         let billed_ms = (duration_ms / BILLING_MS).ceil() * BILLING_MS;
         let gb_seconds = f64::from(self.memory_mb) / 1024.0 * billed_ms / 1000.0;
         let usd_per_invocation =
@@ -462,6 +464,7 @@ impl Report {
             "lambda_arm64": {
                 "memory_mb": self.memory_mb,
                 "cpu_share": cost.cpu_share,
+                "from": if self.median_cpu_ms.is_some() { "median_cpu_ms" } else { "median_ms" },
                 "estimated_duration_ms": cost.duration_ms,
                 "billed_ms": cost.billed_ms,
                 "usd_per_gb_second": LAMBDA_ARM64_USD_PER_GB_SECOND,
@@ -581,8 +584,10 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "\nLambda arm64 at {} MB ({:.3} vCPU; one core here taken as one vCPU):",
-            self.memory_mb, cost.cpu_share
+            "\nLambda arm64 at {} MB ({:.3} vCPU; from the median {} time, one core here taken as one vCPU):",
+            self.memory_mb,
+            cost.cpu_share,
+            if self.median_cpu_ms.is_some() { "CPU" } else { "wall" }
         );
         let _ = writeln!(
             o,
