@@ -276,6 +276,22 @@ mod tests {
                 }
             }
         }
+        // Dense escapes, across and at the edges of 16-byte blocks.
+        let parts = ["a", "\\\"", "\\\\", "\\n", "\\u00e9", "\\u0041", "é", "bcdefgh", "\\t"];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut body = String::new();
+            for _ in 0..(state % 30) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                body.push_str(parts[(state % parts.len() as u64) as usize]);
+            }
+            let mut out = Vec::new();
+            unescape(body.as_bytes(), &mut out).unwrap();
+            let want: String = serde_json::from_str(&format!("\"{body}\"")).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{body}");
+        }
         let mut out = Vec::new();
         assert!(unescape(b"bad \\x escape", &mut out).is_none());
         assert!(unescape(b"ends in \\", &mut out).is_none());
