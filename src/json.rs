@@ -277,7 +277,9 @@ mod tests {
             }
         }
         // Dense escapes, across and at the edges of 16-byte blocks.
-        let parts = ["a", "\\\"", "\\\\", "\\n", "\\u00e9", "\\u0041", "é", "bcdefgh", "\\t"];
+        let parts = [
+            "a", "\\\"", "\\\\", "\\n", "\\u00e9", "\\u0041", "é", "bcdefgh", "\\t",
+        ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..3000 {
             let mut body = String::new();
