@@ -105,10 +105,10 @@ impl MergeColumns {
     }
 
     /// The type of the column a merged key (folded: lowercase) lands in.
-    pub(crate) fn find(&self, folded_key: &str) -> Option<ColumnType> {
+    pub(crate) fn find(&self, folded_key: &[u8]) -> Option<ColumnType> {
         self.columns
             .iter()
-            .find(|(n, _)| n.len() == folded_key.len() && n == folded_key)
+            .find(|(n, _)| n.as_bytes() == folded_key)
             .map(|(_, t)| *t)
     }
 }
@@ -557,8 +557,8 @@ mod tests {
             c.to_string(),
             "level:string,status:int,duration_ms:double,request_id:string"
         );
-        assert_eq!(c.find("status"), Some(ColumnType::Int));
-        assert_eq!(c.find("Status"), None, "keys are folded before the lookup");
+        assert_eq!(c.find(b"status"), Some(ColumnType::Int));
+        assert_eq!(c.find(b"Status"), None, "keys are folded before the lookup");
         assert!("".parse::<MergeColumns>().unwrap().is_empty());
         assert!("none".parse::<MergeColumns>().unwrap().is_empty());
         for bad in [

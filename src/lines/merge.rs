@@ -57,8 +57,6 @@ pub(crate) struct Merger {
     /// A key with escapes, decoded.
     key_scratch: String,
     key_bytes: Vec<u8>,
-    /// The folded key being decided.
-    folded: String,
     /// A renamed key, and its folded form.
     renamed: String,
     renamed_folded: String,
@@ -129,19 +127,20 @@ impl Merger {
 
     /// Writes one top-level field.
     fn field(&mut self, key: &str, raw: &str) {
-        fold_into(key, &mut self.folded);
-        let top_reserved = |f: &str| LINE_KEYS.contains(&f) || is_hive_internal(f);
-        let collides =
-            key.is_empty() || top_reserved(&self.folded) || self.keys.contains(&self.folded);
-        let final_folded = if collides {
-            self.rename(key, &top_reserved);
+        self.keys.stage(key);
+        let collides = key.is_empty() || self.keys.staged_reserved() || self.keys.staged_taken();
+        if collides {
+            self.begin_rename();
+            self.rename(key, true);
             self.pending_renamed += 1;
-            &self.renamed_folded
         } else {
-            self.keys.insert(&self.folded);
-            &self.folded
+            self.keys.keep_staged();
+        }
+        let column = if self.columns.is_empty() {
+            None
+        } else {
+            self.columns.find(self.keys.last_kept())
         };
-        let column = self.columns.find(final_folded);
         let start = self.fields.len();
         self.fields.push(b',');
         push_str(&mut self.fields, if collides { &self.renamed } else { key });
@@ -159,19 +158,26 @@ impl Merger {
         }
     }
 
-    /// Decides the new name of a colliding `key` (into `renamed`, folded into
-    /// `renamed_folded`) and takes it.
-    fn rename(&mut self, key: &str, reserved: &dyn Fn(&str) -> bool) {
+    /// The staged (folded) key collides: `msg_` and it is the first name to try.
+    fn begin_rename(&mut self) {
+        self.renamed_folded.clear();
+        self.renamed_folded.push_str(MERGE_COLLISION_PREFIX);
+        // Folding is per character, so the prefix and the key fold apart.
+        self.renamed_folded.push_str(self.keys.staged_str());
+        self.keys.drop_staged();
+    }
+
+    /// Decides the new name of a colliding `key` (into `renamed`; its folded
+    /// form, `msg_` and the folded key, is in `renamed_folded`) and takes it.
+    /// `top`: the line's own keys are reserved too.
+    fn rename(&mut self, key: &str, top: bool) {
         let object = self.keys.serial();
         self.renamed.clear();
         self.renamed.push_str(MERGE_COLLISION_PREFIX);
         self.renamed.push_str(key);
-        // Folding is per character, so the prefix folds on its own.
-        self.renamed_folded.clear();
-        self.renamed_folded.push_str(MERGE_COLLISION_PREFIX);
-        self.renamed_folded.push_str(&self.folded);
-        let free = |s: &Self, f: &str| !reserved(f) && !s.keys.contains(f);
-        if !free(self, &self.renamed_folded) {
+        self.keys.stage_folded(&self.renamed_folded);
+        if !self.keys.staged_free(top) {
+            self.keys.drop_staged();
             let base_len = (self.renamed.len(), self.renamed_folded.len());
             let memo = (object, self.renamed_folded.clone());
             let mut n = self.suffixes.get(&memo).copied().unwrap_or(2);
@@ -187,13 +193,15 @@ impl Merger {
                     s.push_str(suffix);
                 }
                 n = n.saturating_add(1);
-                if free(self, &self.renamed_folded) {
+                self.keys.stage_folded(&self.renamed_folded);
+                if self.keys.staged_free(top) {
                     break;
                 }
+                self.keys.drop_staged();
             }
             self.suffixes.insert(memo, n);
         }
-        self.keys.insert(&self.renamed_folded);
+        self.keys.keep_staged();
     }
 
     /// Appends a value that goes to no declared column: as the message holds
@@ -208,7 +216,7 @@ impl Merger {
         }
         self.rewrites.clear();
         self.rewrites_text.clear();
-        let breaks = self.walk(bytes);
+        let breaks = self.walk(raw);
         if self.rewrites.is_empty() && !breaks {
             self.fields.extend_from_slice(bytes);
             return;
@@ -230,7 +238,8 @@ impl Merger {
     /// Walks a nested value (valid JSON: serde_json read it) and notes in
     /// `rewrites` every key to rename; answers whether the value holds a line
     /// break. Iterative: depth costs no stack.
-    fn walk(&mut self, bytes: &[u8]) -> bool {
+    fn walk(&mut self, raw: &str) -> bool {
+        let bytes = raw.as_bytes();
         self.stack.clear();
         let mut breaks = false;
         let mut expect_key = false;
@@ -258,7 +267,7 @@ impl Merger {
                 b'"' => {
                     let end = string_end(bytes, i + 1);
                     if expect_key {
-                        self.nested_key(bytes, i, end);
+                        self.nested_key(raw, i, end);
                     }
                     i = end;
                     expect_key = false;
@@ -278,13 +287,14 @@ impl Merger {
     }
 
     /// Decides the key at `bytes[quote..=end]` (quotes included) of a nested object.
-    fn nested_key(&mut self, bytes: &[u8], quote: usize, end: usize) {
-        let body = bytes.get(quote + 1..end).unwrap_or_default();
-        if !body.contains(&b'\\') {
-            let key = std::str::from_utf8(body).unwrap_or_default();
+    fn nested_key(&mut self, raw: &str, quote: usize, end: usize) {
+        // Quotes are ASCII: the slice lies on character boundaries.
+        let key = raw.get(quote + 1..end).unwrap_or_default();
+        if !key.contains('\\') {
             self.nested_key_text(key, quote, end);
             return;
         }
+        let (bytes, body) = (raw.as_bytes(), key.as_bytes());
         let mut buf = std::mem::take(&mut self.key_bytes);
         buf.clear();
         let decoded = unescape(body, &mut buf).and_then(|()| std::str::from_utf8(&buf).ok());
@@ -303,12 +313,13 @@ impl Merger {
     }
 
     fn nested_key_text(&mut self, key: &str, quote: usize, end: usize) {
-        fold_into(key, &mut self.folded);
-        if !key.is_empty() && !self.keys.contains(&self.folded) {
-            self.keys.insert(&self.folded);
+        self.keys.stage(key);
+        if !key.is_empty() && !self.keys.staged_taken() {
+            self.keys.keep_staged();
             return;
         }
-        self.rename(key, &|_| false);
+        self.begin_rename();
+        self.rename(key, false);
         self.pending_renamed += 1;
         let text_start = self.rewrites_text.len();
         self.rewrites_text.push_str(&self.renamed);
@@ -347,37 +358,91 @@ fn is_hive_internal(folded: &str) -> bool {
         .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Case-folds `key` into `out`: ASCII lowercase, else Unicode lowercase per
-/// character with final sigma as sigma.
-fn fold_into(key: &str, out: &mut String) {
-    out.clear();
-    if key.is_ascii() {
-        out.push_str(key);
-        out.make_ascii_lowercase();
-        return;
+/// Fingerprints a folded key eight bytes at a time, so that most
+/// comparisons are one of two integers (equal fingerprints are then compared
+/// as bytes).
+#[derive(Clone, Copy)]
+struct Fingerprint(u64);
+
+impl Fingerprint {
+    fn new(len: usize) -> Self {
+        Self(len as u64)
     }
-    for c in key.chars() {
-        for l in c.to_lowercase() {
-            out.push(if l == 'ς' { 'σ' } else { l });
+
+    #[inline]
+    fn mix(self, word: u64) -> Self {
+        Self(
+            (self.0 ^ word)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29),
+        )
+    }
+
+    fn finish(self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+
+    /// Of bytes folded already.
+    fn of(bytes: &[u8]) -> u64 {
+        let mut fp = Self::new(bytes.len());
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            fp = fp.mix(word(chunk));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            fp = fp.mix(word(rest));
+        }
+        fp.finish()
     }
 }
 
-/// The folded keys of the open objects, innermost last.
+/// Up to eight bytes as a little-endian word, zero-padded.
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(bytes) {
+        *d = *s;
+    }
+    u64::from_le_bytes(w)
+}
+
+/// ASCII lowercase of eight ASCII bytes at once: `A`-`Z` get 0x20.
+#[inline]
+fn lower_ascii_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Bytes are below 0x80, so neither sum carries into the next byte.
+    let at_least_a = w.wrapping_add(ONES * (0x80 - 0x41));
+    let above_z = w.wrapping_add(ONES * (0x80 - 0x5b));
+    let upper = at_least_a & !above_z & (ONES * 0x80);
+    w | (upper >> 2)
+}
+
+/// The folded keys of the open objects, innermost last. A key is folded
+/// once, onto the end of the arena (staged), compared there, then kept or
+/// dropped: no copy, no allocation once the buffers have grown.
 #[derive(Debug, Default)]
 struct KeySet {
-    arena: String,
+    /// Folded keys (ASCII lowercase, else Unicode lowercase per character
+    /// with final sigma as sigma), as UTF-8.
+    arena: Vec<u8>,
+    /// Fingerprint of every key kept, and where it is in `arena`.
+    fps: Vec<u64>,
     spans: Vec<(usize, usize)>,
     levels: Vec<Level>,
-    /// Per depth, for objects past [`LINEAR_KEYS`]: hash → span index.
+    /// Per depth, for objects past [`LINEAR_KEYS`]: SipHash (random keys)
+    /// → index in `spans`.
     index: Vec<HashMap<u64, usize>>,
     hasher: RandomState,
     serials: u32,
+    /// The staged key is `arena[staged..]`.
+    staged: usize,
+    staged_fp: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Level {
-    first_span: usize,
+    first_key: usize,
     arena_start: usize,
     indexed: bool,
     serial: u32,
@@ -389,7 +454,9 @@ impl KeySet {
             self.close();
         }
         self.arena.clear();
+        self.fps.clear();
         self.spans.clear();
+        self.staged = 0;
         self.serials = 0;
     }
 
@@ -397,7 +464,7 @@ impl KeySet {
         let depth = self.levels.len();
         self.serials = self.serials.wrapping_add(1);
         self.levels.push(Level {
-            first_span: self.spans.len(),
+            first_key: self.spans.len(),
             arena_start: self.arena.len(),
             indexed: false,
             serial: self.serials,
@@ -409,8 +476,10 @@ impl KeySet {
 
     fn close(&mut self) {
         if let Some(level) = self.levels.pop() {
-            self.spans.truncate(level.first_span);
+            self.fps.truncate(level.first_key);
+            self.spans.truncate(level.first_key);
             self.arena.truncate(level.arena_start);
+            self.staged = self.arena.len();
             // Only an index in use is cleared (clearing costs its capacity).
             if level.indexed {
                 if let Some(index) = self.index.get_mut(self.levels.len()) {
@@ -425,63 +494,142 @@ impl KeySet {
         self.levels.last().map_or(0, |l| l.serial)
     }
 
-    fn key(&self, span: usize) -> &str {
+    /// Folds `key` onto the end of the arena.
+    fn stage(&mut self, key: &str) {
+        self.staged = self.arena.len();
+        let bytes = key.as_bytes();
+        if key.is_ascii() {
+            // Folded and fingerprinted in one pass, a word at a time.
+            let mut fp = Fingerprint::new(bytes.len());
+            let mut chunks = bytes.chunks_exact(8);
+            for chunk in &mut chunks {
+                let w = lower_ascii_word(word(chunk));
+                fp = fp.mix(w);
+                self.arena.extend_from_slice(&w.to_le_bytes());
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let w = lower_ascii_word(word(rest));
+                fp = fp.mix(w);
+                self.arena
+                    .extend_from_slice(w.to_le_bytes().get(..rest.len()).unwrap_or_default());
+            }
+            self.staged_fp = fp.finish();
+            return;
+        }
+        let mut utf8 = [0u8; 4];
+        for c in key.chars() {
+            for l in c.to_lowercase() {
+                let l = if l == 'ς' { 'σ' } else { l };
+                self.arena
+                    .extend_from_slice(l.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+        self.staged_fp = Fingerprint::of(self.staged_bytes());
+    }
+
+    /// Stages a key that is folded already.
+    fn stage_folded(&mut self, folded: &str) {
+        self.staged = self.arena.len();
+        self.arena.extend_from_slice(folded.as_bytes());
+        self.staged_fp = Fingerprint::of(folded.as_bytes());
+    }
+
+    fn staged_bytes(&self) -> &[u8] {
+        self.arena.get(self.staged..).unwrap_or_default()
+    }
+
+    /// The staged key as text (folding keeps UTF-8 valid).
+    fn staged_str(&self) -> &str {
+        std::str::from_utf8(self.staged_bytes()).unwrap_or_default()
+    }
+
+    fn drop_staged(&mut self) {
+        self.arena.truncate(self.staged);
+    }
+
+    /// One of the line's own keys, or a Hive internal column name.
+    fn staged_reserved(&self) -> bool {
+        let key = self.staged_bytes();
+        if key.first() == Some(&b'_') {
+            return std::str::from_utf8(key).is_ok_and(is_hive_internal);
+        }
+        // Most keys have none of the line keys' lengths.
+        matches!(key.len(), 2 | 4 | 5 | 7 | 9 | 10 | 16)
+            && LINE_KEYS.iter().any(|k| k.as_bytes() == key)
+    }
+
+    /// Free in the innermost object (and, with `top`, not reserved).
+    fn staged_free(&self, top: bool) -> bool {
+        !((top && self.staged_reserved()) || self.staged_taken())
+    }
+
+    fn text(&self, i: usize) -> &[u8] {
         self.spans
-            .get(span)
+            .get(i)
             .and_then(|&(s, e)| self.arena.get(s..e))
             .unwrap_or_default()
     }
 
-    fn contains(&self, folded: &str) -> bool {
+    /// A key of the innermost object equals the staged one.
+    fn staged_taken(&self) -> bool {
         let Some(level) = self.levels.last() else {
             return false;
         };
+        let staged = self.staged_bytes();
+        let fp = self.staged_fp;
         let linear = || {
-            self.spans
-                .get(level.first_span..)
-                .unwrap_or_default()
-                .iter()
-                .any(|&(s, e)| e - s == folded.len() && self.arena.get(s..e) == Some(folded))
+            let fps = self.fps.get(level.first_key..).unwrap_or_default();
+            let spans = self.spans.get(level.first_key..).unwrap_or_default();
+            fps.iter()
+                .zip(spans)
+                .any(|(&f, &(s, e))| f == fp && self.arena.get(s..e).unwrap_or_default() == staged)
         };
         if !level.indexed {
             return linear();
         }
         let index = self.index.get(self.levels.len() - 1);
-        match index.and_then(|i| i.get(&self.hasher.hash_one(folded))) {
+        match index.and_then(|i| i.get(&self.hasher.hash_one(staged))) {
             None => false,
-            Some(&span) if self.key(span) == folded => true,
-            // Two keys with one 64-bit hash: astronomically rare.
+            Some(&i) if self.text(i) == staged => true,
+            // Two keys with one 64-bit SipHash: astronomically rare.
             Some(_) => linear(),
         }
     }
 
-    fn insert(&mut self, folded: &str) {
-        let start = self.arena.len();
-        self.arena.push_str(folded);
-        self.spans.push((start, self.arena.len()));
+    /// Keeps the staged key in the innermost object.
+    fn keep_staged(&mut self) {
+        let (start, end) = (self.staged, self.arena.len());
+        self.fps.push(self.staged_fp);
+        self.spans.push((start, end));
+        self.staged = end;
         let depth = self.levels.len().saturating_sub(1);
         let Some(level) = self.levels.last_mut() else {
             return;
         };
-        let count = self.spans.len() - level.first_span;
+        let count = self.spans.len() - level.first_key;
+        if count <= LINEAR_KEYS {
+            return;
+        }
         let Some(index) = self.index.get_mut(depth) else {
             return;
         };
+        let text = |(s, e): (usize, usize)| self.arena.get(s..e).unwrap_or_default();
         if level.indexed {
             index
-                .entry(self.hasher.hash_one(folded))
+                .entry(self.hasher.hash_one(text((start, end))))
                 .or_insert(self.spans.len() - 1);
-        } else if count > LINEAR_KEYS {
+        } else {
             level.indexed = true;
-            for span in level.first_span..self.spans.len() {
-                let text = self
-                    .spans
-                    .get(span)
-                    .and_then(|&(s, e)| self.arena.get(s..e))
-                    .unwrap_or_default();
-                index.entry(self.hasher.hash_one(text)).or_insert(span);
+            for (i, &span) in self.spans.iter().enumerate().skip(level.first_key) {
+                index.entry(self.hasher.hash_one(text(span))).or_insert(i);
             }
         }
+    }
+
+    /// The key kept last (folded).
+    fn last_kept(&self) -> &[u8] {
+        self.text(self.spans.len().wrapping_sub(1))
     }
 }
 
@@ -707,6 +855,49 @@ mod tests {
         // out; "LEVEL" collides with "level" and is renamed, not typed.
         assert_eq!(f, r#","level":"{\"a\":1}","msg_LEVEL":"x""#);
         assert_eq!(rejected, 5);
+    }
+
+    #[test]
+    fn every_line_key_is_reserved() {
+        let mut keys = KeySet::default();
+        keys.open();
+        for k in LINE_KEYS {
+            keys.stage(&k.to_uppercase());
+            assert!(keys.staged_reserved(), "{k}");
+            keys.drop_staged();
+        }
+        keys.stage("levels");
+        assert!(!keys.staged_reserved());
+    }
+
+    #[test]
+    fn word_folding_is_ascii_lowercase() {
+        for b in 0u8..0x80 {
+            for at in 0..8 {
+                let mut bytes = *b"aZ_9-Q.x";
+                bytes[at] = b;
+                let lowered: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+                assert_eq!(
+                    lower_ascii_word(u64::from_le_bytes(bytes))
+                        .to_le_bytes()
+                        .to_vec(),
+                    lowered
+                );
+            }
+        }
+        // Folding a key and fingerprinting its folded text agree, whatever
+        // the length, so an ASCII key and a folded one compare.
+        let mut keys = KeySet::default();
+        keys.open();
+        for key in ["", "a", "Level", "REQUESTID_AND_MORE", "msg_Time_2"] {
+            keys.stage(key);
+            assert_eq!(
+                keys.staged_fp,
+                Fingerprint::of(key.to_ascii_lowercase().as_bytes())
+            );
+            assert_eq!(keys.staged_bytes(), key.to_ascii_lowercase().as_bytes());
+            keys.drop_staged();
+        }
     }
 
     #[test]
