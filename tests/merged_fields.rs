@@ -405,7 +405,13 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
     std::fs::write(&glue_path, serde_json::to_vec(&glue).unwrap()).unwrap();
     let out = Command::new(venv_tool("python"))
         .arg(root().join("tests/support/merged_fields_duckdb.py"))
-        .args([&lines_path, &unguarded_path, &glue_path, &dir, &varying_path])
+        .args([
+            &lines_path,
+            &unguarded_path,
+            &glue_path,
+            &dir,
+            &varying_path,
+        ])
         .output()
         .unwrap();
     assert!(
@@ -474,7 +480,10 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
     assert_eq!(value(17, "level"), "a");
     // Merged without MERGE_COLUMNS, the same events do not fit the schema.
     let unguarded_error = result["unguarded_error"].as_str().unwrap_or_default();
-    assert!(unguarded_error.contains("Failed to cast"), "{unguarded_error}");
+    assert!(
+        unguarded_error.contains("Failed to cast"),
+        "{unguarded_error}"
+    );
 
     // Nested keys that vary in case between events: DuckDB's inference
     // refuses them (a limit of DuckDB's schema detection: docs/schema.md);
