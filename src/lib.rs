@@ -79,7 +79,7 @@ pub use firehose::{
     FirehoseEvent, FirehoseRecord, KinesisRecordMetadata, RESULT_DROPPED, RESULT_OK,
     RESULT_PROCESSING_FAILED,
 };
-pub use lines::{LineOptions, OutputFormat};
+pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat};
 pub use mask::Keep;
 pub use pipeline::{Config, Transformer};
 pub use summary::{Field, Summary, Unit, FIELDS};

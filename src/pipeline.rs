@@ -15,7 +15,7 @@ use crate::firehose::{
     RESPONSE_OPEN, RESULT_DROPPED, RESULT_OK, RESULT_PROCESSING_FAILED,
 };
 use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, MAX_PUT_RECORD_BYTES};
-use crate::lines::{LineOptions, LineWriter};
+use crate::lines::{LineOptions, LineWriter, MergeColumns};
 use crate::partition::push_partition_keys_for;
 use crate::split::{split_document, SplitLimits};
 use std::ops::Range;
@@ -40,6 +40,9 @@ pub struct Config {
     pub keep_lines: bool,
     /// How lines are written.
     pub lines: LineOptions,
+    /// Merged fields declared as typed columns (`MERGE_COLUMNS`): every value
+    /// written under one fits its type.
+    pub merge_columns: MergeColumns,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             exclude: ExcludeList::none(),
             keep_lines: false,
             lines: LineOptions::default(),
+            merge_columns: MergeColumns::none(),
         }
     }
 }
@@ -81,7 +85,7 @@ impl Transformer {
     pub fn new(config: Config) -> Self {
         Self {
             decoder: Decoder::new(config.inflate_cap),
-            writer: LineWriter::new(config.lines),
+            writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone()),
             config,
             lines: Vec::new(),
             ends: Vec::new(),
@@ -139,6 +143,9 @@ impl Transformer {
                             used = used - reserved + size;
                             batch.summary.bytes_out += self.lines.len();
                             batch.summary.masked_pans += self.writer.masked();
+                            batch.summary.merged_keys_renamed += self.writer.merged_keys_renamed();
+                            batch.summary.merged_values_rejected +=
+                                self.writer.merged_values_rejected();
                             let entry = batch.push_entry(|out| {
                                 open_entry(out, &record.record_id, RESULT_OK);
                                 push_data(out, &self.lines);

@@ -33,6 +33,12 @@ pub struct Summary {
     pub masked_pans: usize,
     /// Records dropped because their log group is excluded (`EXCLUDE_LOG_GROUPS`).
     pub excluded: usize,
+    /// Merged keys renamed by the key rule (empty, or equal to another key
+    /// ignoring case), in records in the response.
+    pub merged_keys_renamed: usize,
+    /// Merged values left out because they do not fit their declared column
+    /// (`MERGE_COLUMNS`), in records in the response.
+    pub merged_values_rejected: usize,
     /// Re-ingestion API calls made.
     pub reingest_calls: usize,
     /// Parts sent again after a failed attempt.
@@ -108,6 +114,8 @@ fields! {
     parts "PartsReingested" Count,
     masked_pans "MaskedPans" Count,
     excluded "RecordsExcluded" Count,
+    merged_keys_renamed "MergedKeysRenamed" Count,
+    merged_values_rejected "MergedValuesRejected" Count,
     reingest_calls "ReingestCalls" Count,
     reingest_retries "ReingestRetries" Count,
     reingest_failed "ReingestFailed" Count,
@@ -156,15 +164,17 @@ mod tests {
             parts: 11,
             masked_pans: 12,
             excluded: 13,
-            reingest_calls: 14,
-            reingest_retries: 15,
-            reingest_failed: 16,
-            reingest_throttled: 17,
-            reingest_call_errors: 18,
-            duration_ms: 19,
+            merged_keys_renamed: 14,
+            merged_values_rejected: 15,
+            reingest_calls: 16,
+            reingest_retries: 17,
+            reingest_failed: 18,
+            reingest_throttled: 19,
+            reingest_call_errors: 20,
+            duration_ms: 21,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=19).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=21).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();

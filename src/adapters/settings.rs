@@ -4,7 +4,7 @@
 
 use crate::exclude::ExcludeList;
 use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
-use crate::lines::{LineOptions, OutputFormat};
+use crate::lines::{LineOptions, MergeColumns, OutputFormat};
 use crate::mask::Keep;
 use crate::pipeline::Config;
 use std::time::Duration;
@@ -51,6 +51,12 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "MERGE_KEEP_MESSAGE",
         "with MERGE_JSON_MESSAGE, keep `message` too (default true)",
+    ),
+    (
+        "MERGE_COLUMNS",
+        "merged fields typed as the Glue table's columns: name:type,... with types \
+         string|bigint|int|double|boolean|timestamp; a value that does not fit is left out \
+         (default none; turns MERGE_JSON_MESSAGE on unless it is false)",
     ),
     (
         "PARTITION_KEYS",
@@ -126,6 +132,20 @@ impl Settings {
             None => Keep::default(),
         };
         let mask = flag("MASK_PAN", false)?.then_some(keep);
+        let merge_columns = match var("MERGE_COLUMNS") {
+            Some(v) => v
+                .parse::<MergeColumns>()
+                .map_err(|e| format!("MERGE_COLUMNS: {e}"))?,
+            None => MergeColumns::none(),
+        };
+        // Declared columns need merging: on unless it was turned off, and
+        // then the two settings contradict each other.
+        let merge_json_message = flag("MERGE_JSON_MESSAGE", !merge_columns.is_empty())?;
+        if !merge_json_message && !merge_columns.is_empty() {
+            return Err(
+                "MERGE_COLUMNS declares merged fields but MERGE_JSON_MESSAGE is false".to_string(),
+            );
+        }
         // The function's own log group (which Lambda names in
         // AWS_LAMBDA_LOG_GROUP_NAME) is excluded unless the list says otherwise.
         let exclude = match var("EXCLUDE_LOG_GROUPS") {
@@ -144,10 +164,11 @@ impl Settings {
                 lines: LineOptions {
                     format,
                     add_time: flag("ADD_TIME", false)?,
-                    merge_json_message: flag("MERGE_JSON_MESSAGE", false)?,
+                    merge_json_message,
                     keep_message: flag("MERGE_KEEP_MESSAGE", true)?,
                     mask,
                 },
+                merge_columns,
             },
             max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
                 0 => DEFAULT_MAX_ATTEMPTS,
@@ -234,6 +255,43 @@ mod tests {
         assert!(settings(&[("ADD_TIME", "maybe")]).is_err());
         assert!(settings(&[("OUTPUT_FORMAT", "xml")]).is_err());
         assert!(settings(&[("EXCLUDE_LOG_GROUPS", "12:/x")]).is_err());
+    }
+
+    #[test]
+    fn merge_columns() {
+        let s = settings(&[("MERGE_COLUMNS", "level:string, status:int")]).unwrap();
+        assert_eq!(s.core.merge_columns.to_string(), "level:string,status:int");
+        assert!(
+            s.core.lines.merge_json_message,
+            "declared columns turn merging on"
+        );
+        let s = settings(&[
+            ("MERGE_COLUMNS", "level:string"),
+            ("MERGE_JSON_MESSAGE", "true"),
+        ])
+        .unwrap();
+        assert!(s.core.lines.merge_json_message);
+        assert!(settings(&[("MERGE_COLUMNS", "none")])
+            .unwrap()
+            .core
+            .merge_columns
+            .is_empty());
+        for bad in [
+            "level",
+            "level:varchar",
+            "Level:string",
+            "message:string",
+            "a:int,a:int",
+        ] {
+            let e = settings(&[("MERGE_COLUMNS", bad)]).unwrap_err();
+            assert!(e.starts_with("MERGE_COLUMNS: "), "{bad}: {e}");
+        }
+        assert!(settings(&[
+            ("MERGE_COLUMNS", "level:string"),
+            ("MERGE_JSON_MESSAGE", "false"),
+        ])
+        .unwrap_err()
+        .contains("MERGE_JSON_MESSAGE is false"));
     }
 
     #[test]

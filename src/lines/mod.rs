@@ -13,9 +13,11 @@
 //! The record-constant part (group, stream, owner) is decoded, masked and
 //! escaped once per record, not once per event.
 
+pub(crate) mod columns;
 mod merge;
 pub(crate) mod time;
 
+pub use columns::{ColumnType, MergeColumns};
 pub use time::push_iso8601;
 
 use crate::json::{push_int, push_str, JsonStr};
@@ -128,6 +130,8 @@ pub struct LineWriter {
     masked_text: String,
     /// Masked bodies without escapes, and masked `extractedFields`.
     masked_plain: Vec<u8>,
+    /// Merged fields (`MERGE_JSON_MESSAGE`, `MERGE_COLUMNS`).
+    merge: merge::Merger,
 }
 
 impl LineWriter {
@@ -137,6 +141,25 @@ impl LineWriter {
             options,
             ..Self::default()
         }
+    }
+
+    /// A writer for `options` that types the merged fields declared in
+    /// `columns` (`MERGE_COLUMNS`).
+    pub fn with_merge_columns(options: LineOptions, columns: MergeColumns) -> Self {
+        Self {
+            merge: merge::Merger::new(columns),
+            ..Self::new(options)
+        }
+    }
+
+    /// Merged keys renamed in the last record written (the key rule).
+    pub fn merged_keys_renamed(&self) -> usize {
+        self.merge.renamed_keys()
+    }
+
+    /// Merged values left out of their declared column in the last record.
+    pub fn merged_values_rejected(&self) -> usize {
+        self.merge.rejected_values()
     }
 
     /// How lines are written.
@@ -176,6 +199,7 @@ impl LineWriter {
     ) -> Option<()> {
         self.tail.clear();
         self.masked = 0;
+        self.merge.start_record();
         decode_to_string(group, &mut self.group, &mut self.scratch)?;
         decode_to_string(owner, &mut self.owner, &mut self.scratch)?;
         self.group_masked = None;
@@ -229,6 +253,7 @@ impl LineWriter {
             decoded,
             masked_text,
             masked_plain,
+            merge,
             ..
         } = self;
         let opts = *options;
@@ -263,9 +288,9 @@ impl LineWriter {
                 Message::Text(t) => t,
                 Message::Plain(p) => std::str::from_utf8(p).ok()?,
             };
-            merge::json_object_fields(text)
+            merge.merge(text)
         } else {
-            None
+            false
         };
         out.extend_from_slice(b"{\"timestamp\":");
         push_int(out, timestamp);
@@ -274,7 +299,7 @@ impl LineWriter {
             Text::Str(s) => push_str(out, s),
             Text::Json(j) => j.push_json(out, scratch)?,
         }
-        if merged.is_none() || opts.keep_message {
+        if !merged || opts.keep_message {
             out.extend_from_slice(b",\"message\":");
             match message {
                 Message::Body(j) => j.push_json(out, scratch)?,
@@ -310,8 +335,8 @@ impl LineWriter {
                 }
             }
         }
-        for (key, value) in merged.iter().flatten() {
-            merge::push_field(out, key, value);
+        if merged {
+            out.extend_from_slice(&merge.fields);
         }
         out.extend_from_slice(b"}\n");
         Some(())

@@ -48,6 +48,7 @@ FUNCTION_ENV = {
     "REINGEST_MAX_ATTEMPTS",
     "OUTPUT_FORMAT",
     "MERGE_JSON_MESSAGE",
+    "MERGE_COLUMNS",
     "ADD_TIME",
     "PARTITION_KEYS",
     "MASK_PAN",
@@ -62,6 +63,7 @@ EMF_METRICS = {
     "RecordsIn", "RecordsOk", "RecordsDropped", "RecordsProcessingFailed", "RecordsExcluded",
     "EventsOut", "BytesIn", "BytesOut", "ResponseBytes", "RecordsReingested", "RecordsSplit",
     "PartsReingested", "ReingestRetries", "ReingestFailed", "MaskedPans", "Duration",
+    "MergedKeysRenamed", "MergedValuesRejected",
 }
 
 DYNAMIC_PREFIX = (
@@ -165,8 +167,20 @@ def eval_condition(expr, conditions: dict, params: dict) -> bool:
 
 
 def scalar_value(x, params: dict):
+    """A value in a condition: a literal, a Ref, or the string functions CloudFormation allows
+    there (Fn::Sub of parameters, Fn::Split, Fn::Select)."""
     if isinstance(x, dict) and "Ref" in x:
         return params[x["Ref"]]
+    if isinstance(x, dict) and "Fn::Sub" in x:
+        text = x["Fn::Sub"]
+        assert isinstance(text, str), x
+        return re.sub(r"\$\{([^}!]+)\}", lambda m: params[m[1]], text)
+    if isinstance(x, dict) and "Fn::Split" in x:
+        sep, source = x["Fn::Split"]
+        return scalar_value(source, params).split(sep)
+    if isinstance(x, dict) and "Fn::Select" in x:
+        index, items = x["Fn::Select"]
+        return scalar_value(items, params)[int(index)]
     return x
 
 
@@ -721,6 +735,95 @@ def test_glue_columns_equal_line_schema(sc):
     assert cols == LINE_SCHEMA
     partition_cols = {c["Name"] for c in sc.table["PartitionKeys"]}
     assert not partition_cols & {c for c, _ in LINE_SCHEMA}, "partition column repeats a data column"
+
+
+# MERGE_COLUMNS: the same list is the function's setting and the table's extra columns.
+MERGE_COLUMNS_EXAMPLE = (
+    "level:string,status:int,duration_ms:double,request_id:string,ok:boolean,at:timestamp,"
+    "bytes:bigint"
+)
+
+
+def glue_columns(s: Scenario) -> list[tuple[str, str]]:
+    return [(s.eval(c["Name"]), s.eval(c["Type"])) for c in s.table["StorageDescriptor"]["Columns"]]
+
+
+@pytest.mark.parametrize("dynamic", ["false", "true"])
+@pytest.mark.parametrize("layout", ["json", "parquet"])
+def test_glue_table_holds_the_declared_merge_columns(layout, dynamic):
+    s = Scenario({"OutputLayout": layout, "DynamicPartitioning": dynamic,
+                  "MergeJsonMessage": "true", "MergeColumns": MERGE_COLUMNS_EXAMPLE})
+    declared = [tuple(item.split(":")) for item in MERGE_COLUMNS_EXAMPLE.split(",")]
+    assert glue_columns(s) == LINE_SCHEMA + declared
+    partition_cols = {c["Name"] for c in s.table["PartitionKeys"]}
+    assert not partition_cols & {n for n, _ in declared}
+    env = s.only("AWS::Serverless::Function")[1]["Properties"]["Environment"]["Variables"]
+    assert env["MERGE_COLUMNS"] == {"Ref": "MergeColumns"}
+    assert s.eval(env["MERGE_COLUMNS"]) == MERGE_COLUMNS_EXAMPLE
+    if layout == "parquet":
+        # Firehose converts against this very table, with the OpenX deserializer's defaults: keys
+        # matched ignoring case, dots kept (the key rule in docs/schema.md relies on both).
+        conv = s.s3dest["DataFormatConversionConfiguration"]
+        assert conv["SchemaConfiguration"]["TableName"] == {"Ref": "LogEventsTable"}
+        assert conv["InputFormatConfiguration"]["Deserializer"] == {"OpenXJsonSerDe": {}}
+
+
+def test_merge_columns_all_twenty_slots():
+    items = [f"c{i}:{t}" for i, t in zip(range(20), itertools.cycle(
+        ["string", "bigint", "int", "double", "boolean", "timestamp"]))]
+    s = Scenario({"MergeJsonMessage": "true", "MergeColumns": ",".join(items)})
+    assert glue_columns(s) == LINE_SCHEMA + [tuple(i.split(":")) for i in items]
+    assert not allowed(TPL, "MergeColumns", ",".join(items + ["c20:int"]))
+    assert glue_columns(Scenario()) == LINE_SCHEMA
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("", True),
+    ("level:string", True),
+    ("a:int,ab:int", True),
+    ("ab:int,b:int", True),
+    ("_x:timestamp,msg_message:string,time_ms:bigint", True),
+    ("Level:string", False),             # Glue and Athena names are lowercase
+    ("level", False),
+    ("level:varchar", False),
+    ("a.b:int", False),
+    ("1a:int", False),
+    ("a:int,", False),
+    ("a :int", False),
+    ("a:int,a:bigint", False),           # twice
+    ("a:int,b:int,a:int", False),
+    ("message:string", False),           # the table's own columns
+    ("x:int,time:timestamp", False),
+    ("year:int", False),                 # partition columns
+    ("dt:string", False),
+    ("partition_log_group:string", False),
+    ("x" * 255 + ":int", True),
+    ("x" * 256 + ":int", False),
+])
+def test_merge_columns_pattern(value, ok):
+    """What the parameter takes is what the function's MERGE_COLUMNS parser takes
+    (src/lines/columns.rs: the same name rule, reserved names and types)."""
+    assert allowed(TPL, "MergeColumns", value) is ok
+
+
+def test_merge_columns_rule_requires_merging():
+    rule = TPL["Rules"]["MergeColumnsNeedMerging"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "MergeColumns"}, ""]}]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "MergeJsonMessage"}, "true"]}
+
+
+def test_function_environment_fits_lambdas_4_kb():
+    """Lambda's limit is 4 KB for all variables: the largest MergeColumns and ExcludeLogGroups
+    the parameters take, the longest stream name, RUST_LOG of 100 characters."""
+    names = ",".join(("/" + "x" * 180 + str(i)) for i in range(10))
+    columns = ",".join(f"{'c' * 45}{i:02}:timestamp" for i in range(20))[:1000]
+    columns = columns[:columns.rfind(",")]
+    assert allowed(TPL, "MergeColumns", columns) and len(columns) > 900
+    s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64,
+                  "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100})
+    env = s.only("AWS::Serverless::Function")[1]["Properties"]["Environment"]["Variables"]
+    size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
+    assert size < 4096, size
 
 
 def test_glue_serde_per_layout(sc):
