@@ -59,17 +59,10 @@ impl ColumnType {
     ];
 }
 
-/// Names a declared column may not take: the line's own keys (the table has
-/// those columns already) and the partition columns of the template's table.
-pub const RESERVED_COLUMN_NAMES: [&str; 15] = [
-    "timestamp",
-    "id",
-    "message",
-    "log_group",
-    "log_stream",
-    "owner",
-    "time",
-    "extracted_fields",
+/// Names a declared column may not take besides the line's own keys
+/// ([`LINE_KEYS`](super::merge::LINE_KEYS): the table has those columns
+/// already): the partition columns of the template's table.
+pub const PARTITION_COLUMNS: [&str; 7] = [
     "dt",
     "year",
     "month",
@@ -159,10 +152,11 @@ impl FromStr for MergeColumns {
                      `requestid` holds `RequestId`)"
                 ));
             }
-            if RESERVED_COLUMN_NAMES.contains(&name) {
+            let reserved = super::merge::LINE_KEYS.iter().chain(&PARTITION_COLUMNS);
+            if reserved.clone().any(|r| *r == name) {
                 return Err(format!(
                     "column {name:?} is one of the table's own columns ({})",
-                    RESERVED_COLUMN_NAMES.join(", ")
+                    reserved.copied().collect::<Vec<_>>().join(", ")
                 ));
             }
             if columns.iter().any(|(n, _)| n == name) {
