@@ -5,9 +5,10 @@ use super::*;
 use crate::simd::{digit_bits, first_non_digit8};
 
 /// The digit runs that can start a PAN or be a security code, in order, as
-/// `(start, end)`: 3-4 digits (a code, or a PAN's first group of 4), or 13 and more
-/// starting with 2-6 (a PAN printed without separators). Everything else in logs —
-/// times, IP octets, ids, the bits of UUIDs — is passed over with bit operations.
+/// `(start, end)`: 3-4 digits (a code, or a PAN's first group), 5-6 digits starting with
+/// 2-6 and followed by a space or a dash (a PAN's first group), or 13 and more starting
+/// with 2-6 (a PAN printed without separators). Everything else in logs — times, IP
+/// octets, ids, the bits of UUIDs — is passed over with bit operations.
 ///
 /// The text is read in 64-byte windows that advance by [`STEP`]: a run starting in the
 /// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
@@ -19,8 +20,10 @@ pub(super) struct Candidates<'a> {
     pub(super) carry_out: bool,
     /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
     pub(super) pending: u64,
-    /// Bit k: 4 or more digits from `base + k` on.
+    /// Bit k: 4 (5, 6) or more digits from `base + k` on.
     pub(super) four: u64,
+    pub(super) five: u64,
+    pub(super) six: u64,
     /// Bit k: 13 or more digits from `base + k` on.
     pub(super) long: u64,
     /// A start inside a run, after [`Candidates::skip_to`].
@@ -38,6 +41,8 @@ impl<'a> Candidates<'a> {
             carry_out: false,
             pending: 0,
             four: 0,
+            five: 0,
+            six: 0,
             long: 0,
             forced: None,
         }
@@ -56,7 +61,7 @@ impl<'a> Candidates<'a> {
     pub(super) fn next(&mut self) -> Option<(usize, usize)> {
         if let Some(s) = self.forced.take() {
             let e = run_end(self.b, s);
-            if matches!(e - s, 3 | 4) || self.is_long_start(s, e) {
+            if self.is_short_start(s, e) || self.is_long_start(s, e) {
                 return Some((s, e));
             }
         }
@@ -67,7 +72,12 @@ impl<'a> Candidates<'a> {
                 let base = self.base.unwrap_or_default();
                 let s = base + k as usize;
                 if self.long >> k & 1 == 0 {
-                    return Some((s, s + 3 + (self.four >> k & 1) as usize));
+                    let bits = (self.four >> k & 1) + (self.five >> k & 1) + (self.six >> k & 1);
+                    let e = s + 3 + bits as usize;
+                    if bits < 2 || self.is_short_start(s, e) {
+                        return Some((s, e));
+                    }
+                    continue;
                 }
                 let e = run_end(self.b, s);
                 if self.is_long_start(s, e) {
@@ -80,6 +90,19 @@ impl<'a> Candidates<'a> {
                 return None;
             }
             self.load(next, self.carry_out);
+        }
+    }
+
+    /// 3-4 digits, or 5-6 that may be a PAN's first group.
+    #[inline(always)]
+    pub(super) fn is_short_start(&self, s: usize, e: usize) -> bool {
+        match e - s {
+            3 | 4 => true,
+            5 | 6 => {
+                matches!(self.b.get(s), Some(b'2'..=b'6'))
+                    && matches!(self.b.get(e), Some(b' ' | b'-'))
+            }
+            _ => false,
         }
     }
 
@@ -97,12 +120,16 @@ impl<'a> Candidates<'a> {
         let at_least3 = at_least2 & (d >> 2);
         let at_least4 = at_least2 & (at_least2 >> 2);
         let at_least5 = at_least4 & (d >> 4);
+        let at_least6 = at_least4 & (at_least2 >> 4);
+        let at_least7 = at_least4 & (at_least3 >> 4);
         let at_least8 = at_least4 & (at_least4 >> 4);
         let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
         let first_step = (1u64 << STEP) - 1;
-        self.pending = ((at_least3 & !at_least5) | at_least13) & starts & first_step;
+        self.pending = ((at_least3 & !at_least7) | at_least13) & starts & first_step;
         self.carry_out = d >> (STEP - 1) & 1 == 1;
         self.four = at_least4;
+        self.five = at_least5;
+        self.six = at_least6;
         self.long = at_least13;
         self.base = Some(base);
     }
