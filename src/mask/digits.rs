@@ -20,12 +20,11 @@ pub(super) struct Candidates<'a> {
     pub(super) carry_out: bool,
     /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
     pub(super) pending: u64,
-    /// Bit k: 4 (5, 6) or more digits from `base + k` on.
+    /// Bit k: 4 or more digits from `base + k` on.
     pub(super) four: u64,
-    pub(super) five: u64,
-    pub(super) six: u64,
-    /// Bit k: 13 or more digits from `base + k` on.
-    pub(super) long: u64,
+    /// Bit k: 13 or more digits from `base + k` on, or 5-6 followed by a byte and a
+    /// digit (few of either in logs: they take the slower path in `next`).
+    pub(super) rare: u64,
     /// A start inside a run, after [`Candidates::skip_to`].
     pub(super) forced: Option<usize>,
 }
@@ -41,9 +40,7 @@ impl<'a> Candidates<'a> {
             carry_out: false,
             pending: 0,
             four: 0,
-            five: 0,
-            six: 0,
-            long: 0,
+            rare: 0,
             forced: None,
         }
     }
@@ -71,16 +68,15 @@ impl<'a> Candidates<'a> {
                 self.pending &= self.pending - 1;
                 let base = self.base.unwrap_or_default();
                 let s = base + k as usize;
-                if self.long >> k & 1 == 0 {
-                    let bits = (self.four >> k & 1) + (self.five >> k & 1) + (self.six >> k & 1);
-                    let e = s + 3 + bits as usize;
-                    if bits < 2 || self.is_short_start(s, e) {
-                        return Some((s, e));
-                    }
+                if self.rare >> k & 1 == 0 {
+                    return Some((s, s + 3 + (self.four >> k & 1) as usize));
+                }
+                // 13 or more digits, or 5-6 and a gap: both start with 2-6.
+                if !matches!(self.b.get(s), Some(b'2'..=b'6')) {
                     continue;
                 }
                 let e = run_end(self.b, s);
-                if self.is_long_start(s, e) {
+                if self.is_short_start(s, e) || self.is_long_start(s, e) {
                     return Some((s, e));
                 }
                 continue;
@@ -101,6 +97,7 @@ impl<'a> Candidates<'a> {
             5 | 6 => {
                 matches!(self.b.get(s), Some(b'2'..=b'6'))
                     && matches!(self.b.get(e), Some(b' ' | b'-'))
+                    && digit_at(self.b, e.checked_add(1))
             }
             _ => false,
         }
@@ -120,17 +117,18 @@ impl<'a> Candidates<'a> {
         let at_least3 = at_least2 & (d >> 2);
         let at_least4 = at_least2 & (at_least2 >> 2);
         let at_least5 = at_least4 & (d >> 4);
-        let at_least6 = at_least4 & (at_least2 >> 4);
-        let at_least7 = at_least4 & (at_least3 >> 4);
         let at_least8 = at_least4 & (at_least4 >> 4);
         let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
+        // Bit k: a byte that is not a digit, then a digit.
+        let gap = !d & (d >> 1);
+        // 5 or 6 digits, then such a gap: the first group of a grouped PAN may be that
+        // (the rest is checked in `next`).
+        let grouped = at_least5 & ((gap | (gap >> 1)) >> 5);
         let first_step = (1u64 << STEP) - 1;
-        self.pending = ((at_least3 & !at_least7) | at_least13) & starts & first_step;
-        self.carry_out = d >> (STEP - 1) & 1 == 1;
+        self.rare = grouped | at_least13;
+        self.pending = ((at_least3 & !at_least5) | self.rare) & starts & first_step;
         self.four = at_least4;
-        self.five = at_least5;
-        self.six = at_least6;
-        self.long = at_least13;
+        self.carry_out = d >> (STEP - 1) & 1 == 1;
         self.base = Some(base);
     }
 }

@@ -48,16 +48,28 @@ pub(super) fn find_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax)
         return None;
     }
     let first = e - s;
-    if (MIN_LEN..=MAX_LEN).contains(&first) {
-        return contiguous_pan(b, s, e, left, syntax);
+    if first > MAX_GROUP {
+        return if (MIN_LEN..=MAX_LEN).contains(&first) {
+            contiguous_pan(b, s, e, left, syntax)
+        } else {
+            None
+        };
     }
-    if (MIN_GROUP..=MAX_GROUP).contains(&first)
-        && matches!(b.get(e), Some(b' ' | b'-'))
-        && (MIN_GROUP..=MAX_GROUP).contains(&(run_end(b, e + 1) - (e + 1)))
+    // A second group of 3 or more digits ("2025-11-28" stops here) and a third group
+    // (`" 200 512 "` in access logs stops here); the gathering checks the rest.
+    let sep = match b.get(e) {
+        Some(&c @ (b' ' | b'-')) if first >= MIN_GROUP => c,
+        _ => return None,
+    };
+    if !matches!(b.get(e + 1..e + 4), Some([x, y, z]) if x.is_ascii_digit() && y.is_ascii_digit() && z.is_ascii_digit())
     {
-        return grouped_pan(b, s, e, left, syntax);
+        return None;
     }
-    None
+    let e2 = run_end(b, e + 4);
+    if b.get(e2) != Some(&sep) || !digit_at(b, e2.checked_add(1)) {
+        return None;
+    }
+    grouped_pan(b, s, e, left, syntax)
 }
 
 /// A PAN printed without separators: the run `s..e` of 13-19 digits, with its track data.

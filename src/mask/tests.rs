@@ -768,7 +768,7 @@ pub(super) fn swar_scans_match_plain_loops() {
                 .map(|s| (s, s + run(s)))
                 .filter(|&(s, e)| {
                     let first_ok = (b'2'..=b'6').contains(&bytes[s]);
-                    let sep_after = matches!(bytes.get(e), Some(b' ' | b'-'));
+                    let sep_after = matches!(bytes.get(e), Some(b' ' | b'-')) && is_digit(e + 1);
                     matches!(e - s, 3 | 4)
                         || (matches!(e - s, 5 | 6) && first_ok && sep_after)
                         || (e - s >= 13 && first_ok)
