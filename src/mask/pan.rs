@@ -37,13 +37,13 @@ pub(super) struct Pan {
 }
 
 /// The PAN starting at the digit run `s..e`, if there is one. In a JSON body (a yes or
-/// no for [`json_body_may_mask`]) IBANs are not ruled out, and a group at either end of a
-/// run may always be left out.
+/// no for [`json_body_may_mask`]) IBANs are not ruled out, and an escape next to a run of
+/// groups may join its end group to another number.
 #[inline(always)]
 pub(super) fn find_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
     // Cheap rejections first: every brand starts with 2-6, and a PAN is a single run of
-    // 13-19 digits or starts with two groups of 3-6. Most digit runs in logs (years,
-    // ports, status codes, "2025-11-28") stop here.
+    // 13-19 digits or three groups or more, the first two of 3-6 digits. Most digit runs
+    // in logs (years, ports, status codes, "2025-11-28") stop here.
     if !matches!(b.get(s), Some(b'2'..=b'6')) {
         return None;
     }
@@ -88,7 +88,7 @@ fn contiguous_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> O
 }
 
 /// A PAN printed in groups, starting at the group `s..e` (3-6 digits followed by a
-/// separator and another group of 3-6).
+/// separator, another group of 3 or more and the same separator again).
 ///
 /// The run of groups joined by that one separator is judged as a whole: the PAN is all of
 /// it, or all of it but a group at an end that belongs to something else — glued to a
@@ -98,7 +98,6 @@ fn contiguous_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> O
 /// is one 19-digit number, not a 15-digit card and a 4-digit one.
 #[inline(never)]
 fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
-    let json = syntax == Syntax::JsonBody;
     let sep = *b.get(e)?;
     let g0 = if b.get(s.wrapping_sub(1)) == Some(&sep) {
         group_before(b, s - 1)
@@ -111,7 +110,7 @@ fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Opti
         if b.get(p.wrapping_sub(1)) == Some(&sep) && group_before(b, p - 1).is_some() {
             return None;
         }
-        if !json && !taken_left(b, p, sep) {
+        if !taken_left(b, p, sep, syntax) {
             return None;
         }
     } else if left != Left::Plain {
@@ -153,8 +152,7 @@ fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Opti
             return Some(pan);
         }
     }
-    if (json || taken_right(b, end, sep)) && lens.get(..n - 1).is_some_and(|g| is_grouping(g, sep))
-    {
+    if taken_right(b, end, sep, syntax) && lens.get(..n - 1).is_some_and(|g| is_grouping(g, sep)) {
         return checked_pan(b, s, *ends.get(n - 2)?, syntax);
     }
     None
@@ -162,12 +160,20 @@ fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Opti
 
 /// Whether the group starting at `p` (the first of a run joined by `sep`) belongs to what
 /// is before it: a letter touches it, or a character other than `sep` joins it to more
-/// digits (`11-28 4111`, `0.5 4111`).
-fn taken_left(b: &[u8], p: usize, sep: u8) -> bool {
-    match p.checked_sub(1).and_then(|i| b.get(i)) {
+/// digits (`11-28 4111`, `0.5 4111`). In a JSON body that character may be an escape
+/// (`12\t4111`, `12\"4111`): a digit before it counts too.
+fn taken_left(b: &[u8], p: usize, sep: u8, syntax: Syntax) -> bool {
+    let Some(at) = p.checked_sub(1) else {
+        return false;
+    };
+    match b.get(at) {
         None => false,
-        Some(c) if c.is_ascii_alphanumeric() => true,
-        Some(&c) => c != sep && digit_at(b, p.checked_sub(2)),
+        Some(&c) if c == sep => false,
+        Some(c) if syntax == Syntax::Text => {
+            c.is_ascii_alphanumeric() || digit_at(b, at.checked_sub(1))
+        }
+        Some(c) if c.is_ascii_alphanumeric() && !escaped(b, at) => true,
+        Some(_) => digit_at(b, at.checked_sub(1)) || digit_at(b, at.checked_sub(2)),
     }
 }
 
@@ -185,11 +191,13 @@ fn group_before(b: &[u8], e: usize) -> Option<usize> {
 
 /// Whether the group ending at `q` (the last of a run joined by `sep`) belongs to what
 /// follows it: a letter touches it, or a character other than `sep` joins it to more digits
-/// (`1111 12/27`, `1111 2025-11-28`, `1111 100.00`).
-fn taken_right(b: &[u8], q: usize, sep: u8) -> bool {
+/// (`1111 12/27`, `1111 2025-11-28`, `1111 100.00`). In a JSON body that character may be
+/// an escape (`1111\t2025`).
+fn taken_right(b: &[u8], q: usize, sep: u8, syntax: Syntax) -> bool {
     match b.get(q) {
         None => false,
         Some(c) if c.is_ascii_alphanumeric() => true,
+        Some(b'\\') if syntax == Syntax::JsonBody => digit_at(b, q.checked_add(2)),
         Some(&c) => c != sep && digit_at(b, q.checked_add(1)),
     }
 }

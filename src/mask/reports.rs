@@ -626,6 +626,9 @@ fn pan_masked(text: &str, f: &str, scratch: &mut String) -> bool {
         && scratch.contains(&expected(f, Keep::First6Last4))
 }
 
+/// Generates the groups of a run and their separator.
+type RunOfGroups = fn(&mut Rng) -> (Vec<String>, char);
+
 #[test]
 #[ignore = "report: run with --release --ignored --nocapture"]
 fn report_neighbours() {
@@ -692,7 +695,7 @@ fn report_neighbours() {
         "| run of groups (sample of {RUNS}) | masked: one number (chosen) | ends | anywhere |"
     );
     println!("|---|---:|---:|---:|");
-    let kinds: [(&str, fn(&mut Rng) -> (Vec<String>, char)); 6] = [
+    let kinds: [(&str, RunOfGroups); 6] = [
         (
             "PAN, then a year with its own separator (detection)",
             |rng| {
