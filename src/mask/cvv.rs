@@ -36,6 +36,12 @@ pub(super) const CVV_KEY_TAILS: [[u8; 2]; 10] = [
 
 /// Whether the key ending at `key_end` ends like one of [`CVV_KEYS`] (`_`/`-` ignored).
 pub(super) fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
+    // Most keys end in two letters: no `_` or `-` to skip.
+    if let Some([x, y]) = key_end.checked_sub(2).and_then(|i| b.get(i..key_end)) {
+        if !matches!(x, b'_' | b'-') && !matches!(y, b'_' | b'-') {
+            return CVV_KEY_TAILS.contains(&[x.to_ascii_lowercase(), y.to_ascii_lowercase()]);
+        }
+    }
     let mut letters = b
         .get(..key_end)
         .unwrap_or_default()
@@ -120,14 +126,14 @@ pub(super) fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
 }
 
 /// Moves `p` left over at most `max` bytes matching `pred`.
-pub(super) fn skip_back(b: &[u8], mut p: usize, max: usize, pred: impl Fn(u8) -> bool) -> usize {
-    for _ in 0..max {
-        match p.checked_sub(1).and_then(|i| b.get(i)) {
-            Some(&c) if pred(c) => p -= 1,
-            _ => break,
-        }
-    }
-    p
+pub(super) fn skip_back(b: &[u8], p: usize, max: usize, pred: impl Fn(u8) -> bool) -> usize {
+    let before = b.get(..p).unwrap_or_default();
+    p - before
+        .iter()
+        .rev()
+        .take(max)
+        .take_while(|&&c| pred(c))
+        .count()
 }
 
 /// Whether the key's last words (snake, kebab or camel case) spell a [`CVV_KEYS`] entry.

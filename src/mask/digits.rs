@@ -5,9 +5,10 @@ use super::*;
 use crate::simd::{digit_bits, first_non_digit8};
 
 /// The digit runs that can start a PAN or be a security code, in order, as
-/// `(start, end)`: 3-4 digits (a code, or a PAN's first group of 4), or 13 and more
-/// starting with 2-6 (a PAN printed without separators). Everything else in logs —
-/// times, IP octets, ids, the bits of UUIDs — is passed over with bit operations.
+/// `(start, end)`: 3-4 digits (a code, or a PAN's first group), 5-6 digits starting with
+/// 2-6 and followed by a space or a dash (a PAN's first group), or 13 and more starting
+/// with 2-6 (a PAN printed without separators). Everything else in logs — times, IP
+/// octets, ids, the bits of UUIDs — is passed over with bit operations.
 ///
 /// The text is read in 64-byte windows that advance by [`STEP`]: a run starting in the
 /// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
@@ -21,8 +22,9 @@ pub(super) struct Candidates<'a> {
     pub(super) pending: u64,
     /// Bit k: 4 or more digits from `base + k` on.
     pub(super) four: u64,
-    /// Bit k: 13 or more digits from `base + k` on.
-    pub(super) long: u64,
+    /// Bit k: 13 or more digits from `base + k` on, or 5-6 followed by a byte and a
+    /// digit (few of either in logs: they take the slower path in `next`).
+    pub(super) rare: u64,
     /// A start inside a run, after [`Candidates::skip_to`].
     pub(super) forced: Option<usize>,
 }
@@ -38,7 +40,7 @@ impl<'a> Candidates<'a> {
             carry_out: false,
             pending: 0,
             four: 0,
-            long: 0,
+            rare: 0,
             forced: None,
         }
     }
@@ -56,7 +58,7 @@ impl<'a> Candidates<'a> {
     pub(super) fn next(&mut self) -> Option<(usize, usize)> {
         if let Some(s) = self.forced.take() {
             let e = run_end(self.b, s);
-            if matches!(e - s, 3 | 4) || self.is_long_start(s, e) {
+            if self.is_short_start(s, e) || self.is_long_start(s, e) {
                 return Some((s, e));
             }
         }
@@ -66,11 +68,15 @@ impl<'a> Candidates<'a> {
                 self.pending &= self.pending - 1;
                 let base = self.base.unwrap_or_default();
                 let s = base + k as usize;
-                if self.long >> k & 1 == 0 {
+                if self.rare >> k & 1 == 0 {
                     return Some((s, s + 3 + (self.four >> k & 1) as usize));
                 }
+                // 13 or more digits, or 5-6 and a gap: both start with 2-6.
+                if !matches!(self.b.get(s), Some(b'2'..=b'6')) {
+                    continue;
+                }
                 let e = run_end(self.b, s);
-                if self.is_long_start(s, e) {
+                if self.is_short_start(s, e) || self.is_long_start(s, e) {
                     return Some((s, e));
                 }
                 continue;
@@ -80,6 +86,20 @@ impl<'a> Candidates<'a> {
                 return None;
             }
             self.load(next, self.carry_out);
+        }
+    }
+
+    /// 3-4 digits, or 5-6 that may be a PAN's first group.
+    #[inline(always)]
+    pub(super) fn is_short_start(&self, s: usize, e: usize) -> bool {
+        match e - s {
+            3 | 4 => true,
+            5 | 6 => {
+                matches!(self.b.get(s), Some(b'2'..=b'6'))
+                    && matches!(self.b.get(e), Some(b' ' | b'-'))
+                    && digit_at(self.b, e.checked_add(1))
+            }
+            _ => false,
         }
     }
 
@@ -99,11 +119,16 @@ impl<'a> Candidates<'a> {
         let at_least5 = at_least4 & (d >> 4);
         let at_least8 = at_least4 & (at_least4 >> 4);
         let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
+        // Bit k: a byte that is not a digit, then a digit.
+        let gap = !d & (d >> 1);
+        // 5 or 6 digits, then such a gap: the first group of a grouped PAN may be that
+        // (the rest is checked in `next`).
+        let grouped = at_least5 & ((gap | (gap >> 1)) >> 5);
         let first_step = (1u64 << STEP) - 1;
-        self.pending = ((at_least3 & !at_least5) | at_least13) & starts & first_step;
-        self.carry_out = d >> (STEP - 1) & 1 == 1;
+        self.rare = grouped | at_least13;
+        self.pending = ((at_least3 & !at_least5) | self.rare) & starts & first_step;
         self.four = at_least4;
-        self.long = at_least13;
+        self.carry_out = d >> (STEP - 1) & 1 == 1;
         self.base = Some(base);
     }
 }

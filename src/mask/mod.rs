@@ -6,20 +6,27 @@
 //!   CVV-like fields and the data after the PAN in magnetic-stripe tracks are hidden whole.
 //!
 //! # What counts as a PAN
-//! 13-19 digits, contiguous or in the groups cards are printed in, joined throughout by one
-//! single space or one single dash: 4-4-4-4 (16), 4-6-5 (15), 4-6-4 (14), 4-4-4-1 and
-//! 4-3-3-3 (13), 4-4-4-2 (14), 4-4-4-3 (15), 4-4-4-4-1/-2/-3 (17/18/19).
+//! 13-19 digits, contiguous or in groups joined throughout by one single space or one
+//! single dash: any split into groups of 3 to 6 digits (4-4-4-4, 4-6-5, 4-4-5, 5-5-5,
+//! 6-4-6, 3-4-4-4-4, …), or groups of 4 ending in a shorter one (4-4-4-1, 4-4-4-2,
+//! 4-4-4-4-1, 4-4-4-4-2). Groups of three joined by spaces are left out: that is how numbers
+//! are written with a thousands separator. A tab or two spaces separate columns, not groups.
 //! - No ASCII letter or digit may touch it (`x4111…`, `…1111x` and the 17-digit
 //!   `41111111111111111` stay whole); anything else is a boundary, `_` included. Nor may
 //!   it be a side of a decimal number (`0.5555555555555556`, `4111111111111111.25`).
-//! - A separator followed by more digits is a boundary: in `1234 4111 1111 1111 1111` the
-//!   last four groups are a PAN. Every group is tried as a start; when two candidates
-//!   overlap, the union of what they hide is hidden, so neither shows more than allowed.
+//! - A run of groups joined by the same separator is one number, judged as a whole, as a
+//!   run of contiguous digits is: `6011 862876 53141 7556` is not masked although
+//!   `6011 862876 53141` would be, nor is `4111 1111 1111 1111 2025`. A group at either end
+//!   may be left out only when it belongs to something else: a letter touches it, or
+//!   another character joins it to more digits (`2025-11-28 4111 1111 1111 1111`,
+//!   `… 1111 12/27`, `… 1111 100.00`). Groups have at most 6 digits: a longer run of digits
+//!   is a number of its own (`12345678 4111 1111 1111 1111` is masked).
 //! - It must pass the Luhn check, and its prefix and length must fit a brand: Visa,
-//!   Mastercard, Amex, JCB, Discover, Diners, UnionPay, Mir, Maestro (see `brand`). From
-//!   one start, the longest valid layout wins.
+//!   Mastercard, Amex, JCB, Discover, Diners, UnionPay, Mir, Maestro (see `brand`).
 //! - It must not lie inside an IBAN printed in groups of four with valid check digits
-//!   (`FR76 3000 6000 0112 3456 7890 189`): one IBAN in ten would pass otherwise.
+//!   (`GB41 NWBK 6501 8614 4270 31`): one IBAN in ten would pass otherwise.
+//! - When two candidates overlap (a run with both end groups left out in turn), the union
+//!   of what they hide is hidden, so neither shows more than allowed.
 //!
 //! # What counts as a security code
 //! A 3-4 digit value of a key whose last words are `cvv`, `cvv2`, `cvc`, `cvc2`, `csc`,
@@ -38,12 +45,14 @@
 //!
 //! # Cost
 //! One forward pass: digit runs are found and sorted 64 bytes at a time (SSE2 on x86_64,
-//! SWAR elsewhere), and only runs of 3-4 or 13+ digits reach the rules, whose work per run
-//! is bounded (at most 19 digits, 5 groups, a 40-byte key or a 34-character IBAN are
-//! looked at), so time is linear in the text. [`json_body_may_mask`] runs the same rules,
-//! loosened, on a message still JSON-escaped, so the line writer decodes only the rare
-//! message that may hold something to mask. All the syntax looked at is ASCII, so offsets are
-//! char boundaries and masking (digit -> `*`) keeps the text valid UTF-8 and its length.
+//! SWAR elsewhere), and only runs of 3-4 digits, 5-6 followed by one byte and a digit, or
+//! 13+ reach the rules, whose work per run is bounded (at most 19 digits, 7 groups and the
+//! group before, a 40-byte key or a 34-character IBAN are looked at; only the first two
+//! groups of a run start the gathering), so time is linear in the text.
+//! [`json_body_may_mask`] runs the same rules, loosened, on a message still JSON-escaped, so
+//! the line writer decodes only the rare message that may hold something to mask. All the
+//! syntax looked at is ASCII, so offsets are char boundaries and masking (digit -> `*`)
+//! keeps the text valid UTF-8 and its length.
 //! Nothing is allocated or written until the first match.
 #![deny(
     clippy::unwrap_used,
@@ -208,7 +217,9 @@ pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usiz
 /// letter or digit. The rules of [`mask`] are applied with that in mind, each loosened so
 /// that it can only say yes more often: a letter after a backslash counts as a boundary,
 /// the gaps around a security code's key may be twice as long (escapes take two bytes),
-/// and IBANs are not ruled out. `\u` escapes could spell digits, letters or separators,
+/// IBANs are not ruled out, and an escape next to the end group of a run of card-number
+/// groups counts as a character that may join it to another number (`12\t5555 4111 …`).
+/// `\u` escapes could spell digits, letters or separators,
 /// so bodies with them must be decoded (the caller knows: it checked every escape).
 pub fn json_body_may_mask(raw: &[u8]) -> bool {
     let b = raw;

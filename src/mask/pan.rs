@@ -1,23 +1,30 @@
-//! Card numbers: the groupings they are printed in, and the track data that follows
-//! them on a magnetic stripe.
+//! Card numbers: contiguous or printed in groups, judged as a whole run, and the track
+//! data that follows them on a magnetic stripe.
 
 use super::*;
 
 pub(super) const MIN_LEN: usize = 13;
 pub(super) const MAX_LEN: usize = 19;
-/// The most groups a layout has (4-4-4-4-3).
-pub(super) const MAX_GROUPS: usize = 5;
+/// Digits in a printed group.
+pub(super) const MIN_GROUP: usize = 3;
+pub(super) const MAX_GROUP: usize = 6;
+/// Groups gathered from a start: a PAN has at most 6 (3-3-3-3-3-4), and one more may be
+/// left out at the end (it belongs to the next number). A run with more is no PAN.
+pub(super) const MAX_GATHER: usize = 7;
 
-/// Group lengths of the ways card numbers are printed.
-pub(super) fn is_layout(groups: &[usize]) -> bool {
-    match *groups {
-        [n] => (MIN_LEN..=MAX_LEN).contains(&n),
-        // Amex 4-6-5, Diners 4-6-4, old 13-digit Visa 4-3-3-3.
-        [4, 6, 5] | [4, 6, 4] | [4, 3, 3, 3] => true,
-        [4, 4, 4, last] => (1..=4).contains(&last),
-        [4, 4, 4, 4, last] => (1..=3).contains(&last),
-        _ => false,
+/// Whether `lens` (two groups or more, joined by `sep`) is a way a card number may be
+/// printed: groups of 3 to 6 digits, 13 to 19 in all; or groups of 4 ending in a short
+/// one (4-4-4-1, 4-4-4-2, 4-4-4-4-1, 4-4-4-4-2). Groups of three joined by spaces are
+/// not: that is how numbers are written with a thousands separator (`123 456 789 012 345`).
+pub(super) fn is_grouping(lens: &[usize], sep: u8) -> bool {
+    let n: usize = lens.iter().sum();
+    if lens.len() < 2 || !(MIN_LEN..=MAX_LEN).contains(&n) {
+        return false;
     }
+    if lens.iter().all(|l| (MIN_GROUP..=MAX_GROUP).contains(l)) {
+        return !(sep == b' ' && lens.iter().all(|&l| l == 3));
+    }
+    matches!(lens, [4, 4, 4, 1 | 2] | [4, 4, 4, 4, 1 | 2])
 }
 
 /// A PAN found by [`find_pan`].
@@ -30,104 +37,194 @@ pub(super) struct Pan {
 }
 
 /// The PAN starting at the digit run `s..e`, if there is one. In a JSON body (a yes or
-/// no for [`json_body_may_mask`]) IBANs are not ruled out.
+/// no for [`json_body_may_mask`]) IBANs are not ruled out, and an escape next to a run of
+/// groups may join its end group to another number.
 #[inline(always)]
 pub(super) fn find_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
-    // Cheap rejections first: every brand starts with 2-6, and every layout starts with a
-    // group of 4 followed by one of 3, 4 or 6, or is a single run of 13-19 digits. Most
-    // digit runs in logs (years, ports, status codes) stop here.
+    // Cheap rejections first: every brand starts with 2-6, and a PAN is a single run of
+    // 13-19 digits or three groups or more, the first two of 3-6 digits. Most digit runs
+    // in logs (years, ports, status codes, "2025-11-28") stop here.
     if !matches!(b.get(s), Some(b'2'..=b'6')) {
         return None;
     }
     let first = e - s;
-    let grouped = first == 4
-        && matches!(b.get(e), Some(b' ' | b'-'))
-        && matches!(run_end(b, e + 1) - (e + 1), 3 | 4 | 6);
-    if !grouped && !(MIN_LEN..=MAX_LEN).contains(&first) {
+    if first > MAX_GROUP {
+        return if (MIN_LEN..=MAX_LEN).contains(&first) {
+            contiguous_pan(b, s, e, left, syntax)
+        } else {
+            None
+        };
+    }
+    // A second group of 3 or more digits ("2025-11-28" stops here) and a third group
+    // (`" 200 512 "` in access logs stops here); the gathering checks the rest.
+    let sep = match b.get(e) {
+        Some(&c @ (b' ' | b'-')) if first >= MIN_GROUP => c,
+        _ => return None,
+    };
+    if !matches!(b.get(e + 1..e + 4), Some([x, y, z]) if x.is_ascii_digit() && y.is_ascii_digit() && z.is_ascii_digit())
+    {
         return None;
     }
-    gather_pan(b, s, e, left, syntax)
+    let e2 = run_end(b, e + 4);
+    if b.get(e2) != Some(&sep) || !digit_at(b, e2.checked_add(1)) {
+        return None;
+    }
+    grouped_pan(b, s, e, left, syntax)
 }
 
-/// [`find_pan`] past its cheap rejections (kept out of line: its frame is large).
+/// A PAN printed without separators: the run `s..e` of 13-19 digits, with its track data.
 #[inline(never)]
-pub(super) fn gather_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
-    // Gather up to MAX_GROUPS groups (at most MAX_LEN digits) joined by one separator.
-    let mut lens = [0usize; MAX_GROUPS];
-    let mut ends = [0usize; MAX_GROUPS];
-    let (mut n_digits, mut n_groups) = (0, 0);
-    let mut sep = None;
-    let (mut gs, mut ge) = (s, e);
-    loop {
-        let len = ge - gs;
-        // After a first group of 4 only 3, 4 or 6 digits make a layout ("2025-11-28" stops
-        // here).
-        if n_digits + len > MAX_LEN || (n_groups == 1 && !matches!(len, 3 | 4 | 6)) {
-            break;
+fn contiguous_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
+    if !right_ok(b, e) {
+        return None;
+    }
+    let track = match left {
+        Left::Track1 if b.get(e) == Some(&b'^') => track1_tail(b, e),
+        Left::Track1 => return None,
+        Left::Plain => track2_tail(b, e),
+    };
+    let pan = checked_pan(b, s, e, syntax)?;
+    Some(Pan { track, ..pan })
+}
+
+/// A PAN printed in groups, starting at the group `s..e` (3-6 digits followed by a
+/// separator, another group of 3 or more and the same separator again).
+///
+/// The run of groups joined by that one separator is judged as a whole: the PAN is all of
+/// it, or all of it but a group at an end that belongs to something else — glued to a
+/// letter, the side of a decimal point, or joined to more digits by another character
+/// (`2025-11-28 4111 1111 1111 1111`, `… 1111 12/27`). Nothing else is cut out of a run,
+/// as nothing is cut out of a longer run of contiguous digits: `6011 862876 53141 7556`
+/// is one 19-digit number, not a 15-digit card and a 4-digit one.
+#[inline(never)]
+fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
+    let sep = *b.get(e)?;
+    let g0 = if b.get(s.wrapping_sub(1)) == Some(&sep) {
+        group_before(b, s - 1)
+    } else {
+        None
+    };
+    if let Some(p) = g0 {
+        // `s` is the run's second group (or later): a PAN starts here only if the first
+        // is left out.
+        if b.get(p.wrapping_sub(1)) == Some(&sep) && group_before(b, p - 1).is_some() {
+            return None;
         }
-        n_digits += len;
-        match (lens.get_mut(n_groups), ends.get_mut(n_groups)) {
-            (Some(l), Some(x)) => (*l, *x) = (len, ge),
-            _ => break,
+        if !taken_left(b, p, sep, syntax) {
+            return None;
         }
-        n_groups += 1;
-        if n_groups == MAX_GROUPS {
-            break;
-        }
-        // Mixed separators ("+1 415-555-0100") are not a card layout.
-        let c = match b.get(ge) {
-            Some(&c @ (b' ' | b'-')) if sep.is_none_or(|x| x == c) => c,
-            _ => break,
-        };
-        if !digit_at(b, ge.checked_add(1)) {
-            break;
-        }
-        sep = Some(c);
-        gs = ge + 1;
-        ge = run_end(b, gs);
+    } else if left != Left::Plain {
+        // Glued to a `B`: not track 1 (that is a contiguous PAN), a word.
+        return None;
     }
 
-    // Longest first: "4111 1111 1111 1111 110" is one 19-digit PAN, not 16 plus 3.
-    for k in (1..=n_groups).rev() {
-        let Some(layout) = lens.get(..k) else {
-            continue;
+    let mut lens = [0usize; MAX_GATHER];
+    let mut ends = [0usize; MAX_GATHER];
+    let mut n = 0;
+    let mut digits = 0;
+    let (mut gs, mut ge) = (s, e);
+    loop {
+        let (Some(l), Some(x)) = (lens.get_mut(n), ends.get_mut(n)) else {
+            return None;
         };
-        let Some(&end) = ends.get(k - 1) else {
-            continue;
-        };
-        if !is_layout(layout) || !right_ok(b, end) {
-            continue;
+        (*l, *x) = (ge - gs, ge);
+        n += 1;
+        digits += ge - gs;
+        if b.get(ge) != Some(&sep) || !digit_at(b, ge.checked_add(1)) {
+            break;
         }
-        let mut digits = [0u8; MAX_LEN];
-        let mut digits_len = 0;
-        let candidate = b.get(s..end).unwrap_or_default();
-        for (slot, c) in digits
-            .iter_mut()
-            .zip(candidate.iter().filter(|c| c.is_ascii_digit()))
-        {
-            *slot = c - b'0';
-            digits_len += 1;
+        // The run goes on past any PAN, even with its last group left out.
+        if n == MAX_GATHER || digits > MAX_LEN {
+            return None;
         }
-        let Some(d) = digits.get(..digits_len) else {
-            continue;
-        };
-        if brand(d).is_none() || !luhn(d) || (syntax == Syntax::Text && inside_iban(b, s, end)) {
-            continue;
+        let next_end = run_end(b, ge + 1);
+        // More than 6 digits are a number of their own, not a group: they end the run.
+        if next_end - (ge + 1) > MAX_GROUP {
+            break;
         }
-        let track = match left {
-            Left::Track1 if k == 1 && b.get(end) == Some(&b'^') => track1_tail(b, end),
-            Left::Track1 => continue,
-            Left::Plain if k == 1 => track2_tail(b, end),
-            Left::Plain => None,
-        };
-        return Some(Pan {
-            start: s,
-            end,
-            digits: digits_len,
-            track,
-        });
+        (gs, ge) = (ge + 1, next_end);
+    }
+
+    let end = *ends.get(n - 1)?;
+    // The whole run first; then without its last group, if that belongs to the next number.
+    if right_ok(b, end) && lens.get(..n).is_some_and(|g| is_grouping(g, sep)) {
+        if let Some(pan) = checked_pan(b, s, end, syntax) {
+            return Some(pan);
+        }
+    }
+    if taken_right(b, end, sep, syntax) && lens.get(..n - 1).is_some_and(|g| is_grouping(g, sep)) {
+        return checked_pan(b, s, *ends.get(n - 2)?, syntax);
     }
     None
+}
+
+/// Whether the group starting at `p` (the first of a run joined by `sep`) belongs to what
+/// is before it: a letter touches it, or a character other than `sep` joins it to more
+/// digits (`11-28 4111`, `0.5 4111`). In a JSON body that character may be an escape
+/// (`12\t4111`, `12\"4111`): a digit before it counts too.
+fn taken_left(b: &[u8], p: usize, sep: u8, syntax: Syntax) -> bool {
+    let Some(at) = p.checked_sub(1) else {
+        return false;
+    };
+    match b.get(at) {
+        None => false,
+        Some(&c) if c == sep => false,
+        Some(c) if syntax == Syntax::Text => {
+            c.is_ascii_alphanumeric() || digit_at(b, at.checked_sub(1))
+        }
+        Some(c) if c.is_ascii_alphanumeric() && !escaped(b, at) => true,
+        Some(_) => digit_at(b, at.checked_sub(1)) || digit_at(b, at.checked_sub(2)),
+    }
+}
+
+/// Start of the group (1 to 6 digits) ending at `e`, if there is one there.
+fn group_before(b: &[u8], e: usize) -> Option<usize> {
+    let before = b.get(..e).unwrap_or_default();
+    let n = before
+        .iter()
+        .rev()
+        .take(MAX_GROUP + 1)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (1..=MAX_GROUP).contains(&n).then(|| e - n)
+}
+
+/// Whether the group ending at `q` (the last of a run joined by `sep`) belongs to what
+/// follows it: a letter touches it, or a character other than `sep` joins it to more digits
+/// (`1111 12/27`, `1111 2025-11-28`, `1111 100.00`). In a JSON body that character may be
+/// an escape (`1111\t2025`).
+fn taken_right(b: &[u8], q: usize, sep: u8, syntax: Syntax) -> bool {
+    match b.get(q) {
+        None => false,
+        Some(c) if c.is_ascii_alphanumeric() => true,
+        Some(b'\\') if syntax == Syntax::JsonBody => digit_at(b, q.checked_add(2)),
+        Some(&c) => c != sep && digit_at(b, q.checked_add(1)),
+    }
+}
+
+/// The candidate `s..end` as a PAN, if its digits pass Luhn and fit a brand (and, in
+/// text, it is not part of an IBAN).
+fn checked_pan(b: &[u8], s: usize, end: usize, syntax: Syntax) -> Option<Pan> {
+    let mut digits = [0u8; MAX_LEN];
+    let mut n = 0;
+    let candidate = b.get(s..end).unwrap_or_default();
+    for (slot, c) in digits
+        .iter_mut()
+        .zip(candidate.iter().filter(|c| c.is_ascii_digit()))
+    {
+        *slot = c - b'0';
+        n += 1;
+    }
+    let d = digits.get(..n)?;
+    if brand(d).is_none() || !luhn(d) || (syntax == Syntax::Text && inside_iban(b, s, end)) {
+        return None;
+    }
+    Some(Pan {
+        start: s,
+        end,
+        digits: n,
+        track: None,
+    })
 }
 
 /// Track data: expiry YYMM plus service code make at least 7 digits after the separator.
