@@ -97,6 +97,20 @@ pub mod internals {
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
     pub use crate::partition::sanitize_log_group;
 
+    fn output<'o>(
+        lines: &'o mut Vec<u8>,
+        ends: &'o mut Vec<usize>,
+        spans: &'o mut Vec<std::ops::Range<usize>>,
+        limit: usize,
+    ) -> crate::document::Output<'o> {
+        crate::document::Output {
+            lines,
+            ends,
+            spans,
+            limit,
+        }
+    }
+
     /// One document's lines as the record path writes them (the fast scan,
     /// and the reference for what it declines), into cleared buffers:
     /// `Ok(Some(events))` for lines, `Ok(None)` for a document without any.
@@ -108,12 +122,7 @@ pub mod internals {
         spans: &mut Vec<std::ops::Range<usize>>,
         limit: usize,
     ) -> Result<Option<usize>, crate::RecordError> {
-        let mut output = crate::document::Output {
-            lines,
-            ends,
-            spans,
-            limit,
-        };
+        let mut output = output(lines, ends, spans, limit);
         Ok(match crate::document::read(doc, writer, &mut output)? {
             crate::document::Read::Lines { events, .. } => Some(events),
             crate::document::Read::Control | crate::document::Read::NoEvents => None,
@@ -130,12 +139,7 @@ pub mod internals {
         spans: &mut Vec<std::ops::Range<usize>>,
         limit: usize,
     ) -> Option<usize> {
-        let mut output = crate::document::Output {
-            lines,
-            ends,
-            spans,
-            limit,
-        };
+        let mut output = output(lines, ends, spans, limit);
         output.clear();
         match crate::document::scan::scan(doc, writer, &mut output) {
             crate::document::scan::Scan::Lines { events, .. } => Some(events),
