@@ -2,6 +2,11 @@
 //! checks the document and hands each event to the line writer as it goes,
 //! string bodies as the document holds them (so a message whose escapes are
 //! the ones the writer would write is copied, not decoded and escaped again).
+//! When the writer says a line is the bare message
+//! ([`LineWriter::line_is_bare_message`]: message mode, unmasked), the
+//! message is decoded onto the lines in the same pass that checks it, and
+//! the writer ends the line; an event declined after that is cut off the
+//! lines again.
 //!
 //! It only ever answers for documents that the reference reader
 //! ([`super::reference`], serde) accepts, and then the writer gets the same
@@ -13,10 +18,10 @@
 //! The byte-class kernels it runs on are in [`crate::simd`].
 
 use super::{Output, CONTROL_MESSAGE, DATA_MESSAGE};
-use crate::json::{hex4, JsonStr};
+use crate::json::{hex4, push_char, short_escape, JsonStr};
 use crate::limits::MAX_EVENTS;
 use crate::lines::{LineWriter, Text};
-use crate::simd::SpecialSearch;
+use crate::simd::{json_specials16, SpecialSearch};
 
 /// What the fast path made of a document.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,8 +36,8 @@ pub(crate) enum Scan {
     Control,
     /// A valid DATA_MESSAGE without events.
     NoEvents,
-    /// Not decided here: take the reference path. The output may hold
-    /// partial lines.
+    /// Not decided here: take the reference path. The output holds whole
+    /// lines only (those of the events before the one declined, if any).
     Decline,
 }
 
@@ -158,6 +163,62 @@ impl<'a> Cursor<'a> {
             canonical,
             unicode,
         })
+    }
+
+    /// A string whose value is decoded onto the end of `out` as it is
+    /// read: what [`Self::string`] accepts, in one pass that checks and
+    /// decodes (message mode writes the decoded message, so copying it as
+    /// the document holds it would leave a second pass to do).
+    ///
+    /// 16 bytes at a time: each block is copied to `out` whole and the copy
+    /// cut back to the block's first special byte, which is then decoded.
+    /// JSON inside a message escapes every few bytes, so an escape costs one
+    /// block test and one fixed-size copy. `out` may hold part of the value
+    /// after `None`.
+    fn string_decoded(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        self.eat(b'"')?;
+        let mut i = self.i;
+        loop {
+            let block = block16(self.b, i);
+            let hits = json_specials16(&block);
+            let base = out.len();
+            out.extend_from_slice(&block);
+            if hits == 0 {
+                i += 16;
+                continue;
+            }
+            let n = hits.trailing_zeros() as usize;
+            let at = i + n;
+            // A zero past the end of the document reads as a control byte.
+            match block.get(n)? {
+                b'"' => {
+                    out.truncate(base + n);
+                    self.i = at + 1;
+                    return Some(());
+                }
+                b'\\' => {}
+                // A raw control character: not JSON.
+                _ => return None,
+            }
+            match *self.b.get(at + 1)? {
+                b'u' => {
+                    out.truncate(base + n);
+                    let v = hex4(self.b.get(at + 2..at + 6)?)?;
+                    // Surrogates are the reference's (as in `string`).
+                    if (0xd800..0xe000).contains(&v) {
+                        return None;
+                    }
+                    push_char(out, v)?;
+                    i = at + 6;
+                }
+                letter => {
+                    let byte = short_escape(letter)?;
+                    *out.get_mut(base + n)? = byte;
+                    out.truncate(base + n + 1);
+                    i = at + 2;
+                }
+            }
+        }
     }
 
     /// An integer that serde reads as an `i64`: `-?(0|[1-9][0-9]*)`, at most
@@ -360,38 +421,17 @@ impl<'a> Cursor<'a> {
             self.i += 1;
             return Some((0, 0));
         }
+        // Asked once per record: the writer decides what a line is.
+        let bare = w.line_is_bare_message();
         loop {
-            let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
-            let start = self.i;
-            self.eat(b'{')?;
-            self.ws();
-            loop {
-                match self.key()? {
-                    b"id" => set_once(&mut id, self.string()?)?,
-                    b"timestamp" => set_once(&mut timestamp, self.int()?)?,
-                    b"message" => set_once(&mut message, self.string()?)?,
-                    b"extractedFields" => {
-                        let start = self.i;
-                        self.skip_value(3)?;
-                        // serde reads `null` as no field at all.
-                        let raw = self.b.get(start..self.i)?;
-                        set_once(&mut extracted, (raw != b"null").then_some(raw))?;
-                    }
-                    _ => self.skip_value(3)?,
-                }
-                if !self.next_or_close(b'}')? {
-                    break;
-                }
-            }
-            let timestamp = timestamp?;
-            out.spans.push(start..self.i);
-            w.event(
-                out.lines,
-                Text::Json(id?),
-                timestamp,
-                Text::Json(message?),
-                extracted.flatten(),
-            )?;
+            let line_start = out.lines.len();
+            let Some(timestamp) = self.event(w, out, bare) else {
+                // No part of a line that was not finished stays behind (the
+                // message may already be there): what the caller sees past
+                // the limit is only ever whole lines.
+                out.lines.truncate(line_start);
+                return None;
+            };
             out.ends.push(out.lines.len());
             if count == 0 {
                 first = timestamp;
@@ -406,6 +446,53 @@ impl<'a> Cursor<'a> {
             }
         }
     }
+
+    /// One event and its line: its timestamp. With `bare` lines the message
+    /// is decoded straight onto the end of the lines while it is read (it is
+    /// the line), else the writer gets it as the document holds it. `None`
+    /// may leave part of a line behind.
+    fn event(&mut self, w: &mut LineWriter, out: &mut Output<'_>, bare: bool) -> Option<i64> {
+        let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
+        let start = self.i;
+        self.eat(b'{')?;
+        self.ws();
+        loop {
+            match self.key()? {
+                b"id" => set_once(&mut id, self.string()?)?,
+                b"timestamp" => set_once(&mut timestamp, self.int()?)?,
+                b"message" if bare => {
+                    self.string_decoded(out.lines)?;
+                    set_once(&mut message, None)?;
+                }
+                b"message" => set_once(&mut message, Some(self.string()?))?,
+                b"extractedFields" => {
+                    let start = self.i;
+                    self.skip_value(3)?;
+                    // serde reads `null` as no field at all.
+                    let raw = self.b.get(start..self.i)?;
+                    set_once(&mut extracted, (raw != b"null").then_some(raw))?;
+                }
+                _ => self.skip_value(3)?,
+            }
+            if !self.next_or_close(b'}')? {
+                break;
+            }
+        }
+        let (id, timestamp, message) = (id?, timestamp?, message?);
+        out.spans.push(start..self.i);
+        match message {
+            // The message is on the lines already.
+            None => w.end_bare_message_line(out.lines),
+            Some(message) => w.event(
+                out.lines,
+                Text::Json(id),
+                timestamp,
+                Text::Json(message),
+                extracted.flatten(),
+            )?,
+        }
+        Some(timestamp)
+    }
 }
 
 /// Sets a field seen for the first time; `None` for a duplicate (serde refuses those).
@@ -415,6 +502,21 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
         None => {
             *slot = Some(value);
             Some(())
+        }
+    }
+}
+
+/// The 16 bytes of `b` from `at`, zeros past its end.
+#[inline(always)]
+fn block16(b: &[u8], at: usize) -> [u8; 16] {
+    match b.get(at..at + 16).map(<[u8; 16]>::try_from) {
+        Some(Ok(block)) => block,
+        _ => {
+            let mut block = [0u8; 16];
+            for (to, from) in block.iter_mut().zip(b.get(at..).unwrap_or_default()) {
+                *to = *from;
+            }
+            block
         }
     }
 }
@@ -512,7 +614,9 @@ mod tests {
                 masked,
             } = fast(doc, options);
             match scan {
-                Scan::Decline => {}
+                // Never part of a line, even where the scan wrote the
+                // message while reading it.
+                Scan::Decline => assert_eq!(ends.last().copied().unwrap_or(0), out.len(), "{doc}"),
                 Scan::Lines { events, .. } => {
                     let (expected, n, masked_there) =
                         reference(doc, options).expect("serde accepts");
