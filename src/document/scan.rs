@@ -884,6 +884,206 @@ mod tests {
         assert_eq!(masked.masked, 3);
     }
 
+    /// Message mode, unmasked: the line writer says a line is the bare
+    /// message, and the scan decodes it while it reads it.
+    fn bare() -> LineOptions {
+        let options = LineOptions {
+            format: OutputFormat::Message,
+            ..LineOptions::default()
+        };
+        assert!(LineWriter::new(options).line_is_bare_message());
+        options
+    }
+
+    /// Both readers through [`crate::document::read`], as the pipeline
+    /// calls them: the lines, or the error's wording.
+    fn read_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
+        let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = Output {
+            lines: &mut lines,
+            ends: &mut ends,
+            spans: &mut spans,
+            limit,
+        };
+        match crate::document::read(doc, &mut LineWriter::new(options), &mut out) {
+            Ok(_) => Ok(lines),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// What the reference alone makes of `doc`.
+    fn reference_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
+        let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = Output {
+            lines: &mut lines,
+            ends: &mut ends,
+            spans: &mut spans,
+            limit,
+        };
+        match crate::document::reference::read(doc, &mut LineWriter::new(options), &mut out) {
+            Ok(_) => Ok(lines),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn only_message_mode_without_masking_is_bare() {
+        for (options, is_bare) in [
+            (LineOptions::default(), false),
+            (bare(), true),
+            (
+                LineOptions {
+                    mask: Some(Keep::Last4),
+                    ..bare()
+                },
+                false,
+            ),
+            (
+                LineOptions {
+                    add_time: true,
+                    merge_json_message: true,
+                    ..bare()
+                },
+                true,
+            ),
+        ] {
+            assert_eq!(
+                LineWriter::new(options).line_is_bare_message(),
+                is_bare,
+                "{options:?}"
+            );
+        }
+    }
+
+    /// Every kind of escape the scan decodes, at every offset of a 16-byte
+    /// block, with the message first or last in its event and the last
+    /// event's message ending a few bytes before the document does (where
+    /// the last block runs past the end).
+    #[test]
+    fn bare_messages_are_decoded_while_read_and_agree() {
+        let escapes = [
+            "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0000", "\\u001f",
+            "\\u001F", "\\u0041", "\\u007f", "\\u00e9", "\\u00E9", "\\u07ff", "\\u0800", "\\u20ac",
+            "\\uD7FF", "\\ue000", "\\uffff",
+        ];
+        let plain = ["a", "é", "日本", "😀", " ", "{"];
+        let mut checked = 0;
+        for (k, esc) in escapes.iter().enumerate() {
+            for pos in 0..40 {
+                let p = plain[(k + pos) % plain.len()];
+                let message = format!("{}{esc}{}{esc}{esc}", "x".repeat(pos), p.repeat(pos % 5));
+                let events = [
+                    format!(r#"{{"id":"1","timestamp":1,"message":"{message}"}}"#),
+                    format!(r#"{{"message":"{message}","id":"2","timestamp":2}}"#),
+                ];
+                // First event only, second only, both: the last message sits
+                // right before `"}]}` or before the other fields.
+                for d in [doc(&events[0]), doc(&events[1]), doc(&events.join(","))] {
+                    let f = fast(&d, bare());
+                    assert!(matches!(f.scan, Scan::Lines { .. }), "{d}");
+                    let (expected, _, _) = reference(&d, bare()).unwrap();
+                    assert_eq!(f.out, expected, "{d}");
+                    assert_eq!(f.ends.last(), Some(&f.out.len()));
+                    assert!(agrees(&d), "{d}");
+                    checked += 1;
+                }
+            }
+        }
+        // JSON inside a message, escapes every few bytes; an empty message.
+        let d = doc(
+            r#"{"id":"1","timestamp":1,"message":"{\"level\":\"info\",\"msg\":\"a\\tb\",\"path\":\"C:\\\\x\\/y\",\"n\":[1,2]}\n"},{"id":"2","timestamp":2,"message":""}"#,
+        );
+        let f = fast(&d, bare());
+        assert!(matches!(f.scan, Scan::Lines { events: 2, .. }));
+        assert_eq!(
+            String::from_utf8(f.out).unwrap(),
+            "{\"level\":\"info\",\"msg\":\"a\\tb\",\"path\":\"C:\\\\x\\/y\",\"n\":[1,2]}\n\n\n"
+        );
+        assert!(checked > 2000);
+    }
+
+    /// What the scan leaves to the reference in a bare message, or finds
+    /// wrong after the message is already on the lines: declined, nothing of
+    /// the unfinished line left, and the whole path answers as the
+    /// reference does (its lines, or its error's wording).
+    #[test]
+    fn bare_messages_declined_after_writing_leave_no_partial_line() {
+        let good = r#"{"id":"0","timestamp":0,"message":"first \"line\""}"#;
+        let bad_events = [
+            // Surrogates, a pair or alone: the reference's to decode or refuse.
+            r#"{"id":"1","timestamp":1,"message":"pair \ud83d\ude00 after"}"#,
+            r#"{"id":"1","timestamp":1,"message":"lone \ud800 after"}"#,
+            r#"{"id":"1","timestamp":1,"message":"low \udc00"}"#,
+            // Not JSON.
+            "{\"id\":\"1\",\"timestamp\":1,\"message\":\"raw\ttab\"}",
+            "{\"id\":\"1\",\"timestamp\":1,\"message\":\"raw \u{1} control\"}",
+            r#"{"id":"1","timestamp":1,"message":"bad \x escape"}"#,
+            r#"{"id":"1","timestamp":1,"message":"bad \u12g4 hex"}"#,
+            r#"{"id":"1","timestamp":1,"message":"short \u12"}"#,
+            // Wrong after the message was written.
+            r#"{"id":"1","message":"written \n first","timestamp":1.5}"#,
+            r#"{"message":"written \n first","timestamp":1}"#,
+            r#"{"id":"1","message":"written","message":"twice","timestamp":1}"#,
+            r#"{"id":"1","timestamp":1,"message":"written","extractedFields":{"a":01}}"#,
+            r#"{"id":2,"timestamp":1,"message":"written"}"#,
+        ];
+        for bad in bad_events {
+            for events in [bad.to_string(), format!("{good},{bad}")] {
+                let d = doc(&events);
+                let f = fast(&d, bare());
+                assert_eq!(f.scan, Scan::Decline, "{d}");
+                let whole: &[u8] = if events.starts_with(good) {
+                    b"first \"line\"\n"
+                } else {
+                    b""
+                };
+                assert_eq!(f.out, whole, "{d}");
+                assert_eq!(f.ends.len(), usize::from(!whole.is_empty()));
+                let (limit, d) = (usize::MAX, d.as_bytes());
+                assert_eq!(
+                    read_within(d, bare(), limit),
+                    reference_within(d, bare(), limit)
+                );
+            }
+        }
+        // The message is read, the document is not right afterwards.
+        let m = r#"{"id":"1","timestamp":1,"message":"m\tm"}"#;
+        for d in [
+            format!("{} x", doc(m)),
+            doc(&format!("{m},")),
+            r#"{"messageType":"OTHER","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"m\tm"}]}"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"m\tm"}],"owner":"p"}"#.to_string(),
+        ] {
+            let f = fast(&d, bare());
+            assert_eq!(f.scan, Scan::Decline, "{d}");
+            assert_eq!(f.out, b"m\tm\n", "{d}");
+            let d = d.as_bytes();
+            assert_eq!(read_within(d, bare(), usize::MAX), reference_within(d, bare(), usize::MAX));
+        }
+    }
+
+    /// A message that passes the lines' cap while it is written, then turns
+    /// out not to be JSON: the error is the reference's (invalid JSON), not
+    /// the cap, exactly as when the scan decoded nothing before the writer.
+    #[test]
+    fn a_bare_message_past_the_cap_then_invalid_is_the_references_error() {
+        let long = "a\\n".repeat(100);
+        let d = doc(&format!(
+            r#"{{"id":"0","timestamp":0,"message":"ok"}},{{"id":"1","timestamp":1,"message":"{long} \x"}}"#
+        ));
+        let f = fast_within(d.as_bytes(), bare(), 50);
+        assert_eq!(f.scan, Scan::Decline);
+        assert_eq!(f.out, b"ok\n");
+        let answer = read_within(d.as_bytes(), bare(), 50);
+        assert_eq!(answer, reference_within(d.as_bytes(), bare(), 50));
+        assert!(!answer.unwrap_err().contains("exceed the cap"));
+        // Valid, the same message is past the cap: the cap's error.
+        let d = doc(&format!(r#"{{"id":"1","timestamp":1,"message":"{long}"}}"#));
+        let answer = read_within(d.as_bytes(), bare(), 50);
+        assert_eq!(answer, reference_within(d.as_bytes(), bare(), 50));
+        assert!(answer.unwrap_err().contains("exceed the cap"));
+    }
+
     #[test]
     fn lines_past_the_limit_are_declined() {
         let d = doc(
