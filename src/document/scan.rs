@@ -189,8 +189,8 @@ impl<'a> Cursor<'a> {
             }
             let n = hits.trailing_zeros() as usize;
             let at = i + n;
-            // A zero past the end of the document reads as a control byte.
-            match block.get(n)? {
+            // Past the end of the document (the zeros block16 added): None.
+            match self.b.get(at)? {
                 b'"' => {
                     out.truncate(base + n);
                     self.i = at + 1;
