@@ -226,6 +226,33 @@ pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
     }
 }
 
+/// The byte that the short escape `\` + `letter` stands for (`\"`, `\\`,
+/// `\/`, `\b`, `\f`, `\n`, `\r`, `\t`); `None` for anything else.
+#[inline(always)]
+pub(crate) fn short_escape(letter: u8) -> Option<u8> {
+    Some(match letter {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
+}
+
+/// Appends the UTF-8 of the code point of a `\u` escape; `None` for a
+/// surrogate (readers decline or pair those before).
+#[inline(always)]
+pub(crate) fn push_char(out: &mut Vec<u8>, code: u32) -> Option<()> {
+    let c = char::from_u32(code)?;
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    Some(())
+}
+
 /// Appends an integer in decimal.
 #[inline]
 pub fn push_int(out: &mut Vec<u8>, n: i64) {

@@ -2,6 +2,11 @@
 //! checks the document and hands each event to the line writer as it goes,
 //! string bodies as the document holds them (so a message whose escapes are
 //! the ones the writer would write is copied, not decoded and escaped again).
+//! When the writer says a line is the bare message
+//! ([`LineWriter::line_is_bare_message`]: message mode, unmasked), the
+//! message is decoded onto the lines in the same pass that checks it, and
+//! the writer ends the line; an event declined after that is cut off the
+//! lines again.
 //!
 //! It only ever answers for documents that the reference reader
 //! ([`super::reference`], serde) accepts, and then the writer gets the same
@@ -13,10 +18,10 @@
 //! The byte-class kernels it runs on are in [`crate::simd`].
 
 use super::{Output, CONTROL_MESSAGE, DATA_MESSAGE};
-use crate::json::{hex4, JsonStr};
+use crate::json::{hex4, push_char, short_escape, JsonStr};
 use crate::limits::MAX_EVENTS;
 use crate::lines::{LineWriter, Text};
-use crate::simd::SpecialSearch;
+use crate::simd::{json_specials16, SpecialSearch};
 
 /// What the fast path made of a document.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,8 +36,8 @@ pub(crate) enum Scan {
     Control,
     /// A valid DATA_MESSAGE without events.
     NoEvents,
-    /// Not decided here: take the reference path. The output may hold
-    /// partial lines.
+    /// Not decided here: take the reference path. The output holds whole
+    /// lines only (those of the events before the one declined, if any).
     Decline,
 }
 
@@ -158,6 +163,62 @@ impl<'a> Cursor<'a> {
             canonical,
             unicode,
         })
+    }
+
+    /// A string whose value is decoded onto the end of `out` as it is
+    /// read: what [`Self::string`] accepts, in one pass that checks and
+    /// decodes (message mode writes the decoded message, so copying it as
+    /// the document holds it would leave a second pass to do).
+    ///
+    /// 16 bytes at a time: each block is copied to `out` whole and the copy
+    /// cut back to the block's first special byte, which is then decoded.
+    /// JSON inside a message escapes every few bytes, so an escape costs one
+    /// block test and one fixed-size copy. `out` may hold part of the value
+    /// after `None`.
+    fn string_decoded(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        self.eat(b'"')?;
+        let mut i = self.i;
+        loop {
+            let block = block16(self.b, i);
+            let hits = json_specials16(&block);
+            let base = out.len();
+            out.extend_from_slice(&block);
+            if hits == 0 {
+                i += 16;
+                continue;
+            }
+            let n = hits.trailing_zeros() as usize;
+            let at = i + n;
+            // Past the end of the document (the zeros block16 added): None.
+            match self.b.get(at)? {
+                b'"' => {
+                    out.truncate(base + n);
+                    self.i = at + 1;
+                    return Some(());
+                }
+                b'\\' => {}
+                // A raw control character: not JSON.
+                _ => return None,
+            }
+            match *self.b.get(at + 1)? {
+                b'u' => {
+                    out.truncate(base + n);
+                    let v = hex4(self.b.get(at + 2..at + 6)?)?;
+                    // Surrogates are the reference's (as in `string`).
+                    if (0xd800..0xe000).contains(&v) {
+                        return None;
+                    }
+                    push_char(out, v)?;
+                    i = at + 6;
+                }
+                letter => {
+                    let byte = short_escape(letter)?;
+                    *out.get_mut(base + n)? = byte;
+                    out.truncate(base + n + 1);
+                    i = at + 2;
+                }
+            }
+        }
     }
 
     /// An integer that serde reads as an `i64`: `-?(0|[1-9][0-9]*)`, at most
@@ -360,38 +421,17 @@ impl<'a> Cursor<'a> {
             self.i += 1;
             return Some((0, 0));
         }
+        // Asked once per record: the writer decides what a line is.
+        let bare = w.line_is_bare_message();
         loop {
-            let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
-            let start = self.i;
-            self.eat(b'{')?;
-            self.ws();
-            loop {
-                match self.key()? {
-                    b"id" => set_once(&mut id, self.string()?)?,
-                    b"timestamp" => set_once(&mut timestamp, self.int()?)?,
-                    b"message" => set_once(&mut message, self.string()?)?,
-                    b"extractedFields" => {
-                        let start = self.i;
-                        self.skip_value(3)?;
-                        // serde reads `null` as no field at all.
-                        let raw = self.b.get(start..self.i)?;
-                        set_once(&mut extracted, (raw != b"null").then_some(raw))?;
-                    }
-                    _ => self.skip_value(3)?,
-                }
-                if !self.next_or_close(b'}')? {
-                    break;
-                }
-            }
-            let timestamp = timestamp?;
-            out.spans.push(start..self.i);
-            w.event(
-                out.lines,
-                Text::Json(id?),
-                timestamp,
-                Text::Json(message?),
-                extracted.flatten(),
-            )?;
+            let line_start = out.lines.len();
+            let Some(timestamp) = self.event(w, out, bare) else {
+                // No part of a line that was not finished stays behind (the
+                // message may already be there): what the caller sees past
+                // the limit is only ever whole lines.
+                out.lines.truncate(line_start);
+                return None;
+            };
             out.ends.push(out.lines.len());
             if count == 0 {
                 first = timestamp;
@@ -406,6 +446,53 @@ impl<'a> Cursor<'a> {
             }
         }
     }
+
+    /// One event and its line: its timestamp. With `bare` lines the message
+    /// is decoded straight onto the end of the lines while it is read (it is
+    /// the line), else the writer gets it as the document holds it. `None`
+    /// may leave part of a line behind.
+    fn event(&mut self, w: &mut LineWriter, out: &mut Output<'_>, bare: bool) -> Option<i64> {
+        let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
+        let start = self.i;
+        self.eat(b'{')?;
+        self.ws();
+        loop {
+            match self.key()? {
+                b"id" => set_once(&mut id, self.string()?)?,
+                b"timestamp" => set_once(&mut timestamp, self.int()?)?,
+                b"message" if bare => {
+                    self.string_decoded(out.lines)?;
+                    set_once(&mut message, None)?;
+                }
+                b"message" => set_once(&mut message, Some(self.string()?))?,
+                b"extractedFields" => {
+                    let start = self.i;
+                    self.skip_value(3)?;
+                    // serde reads `null` as no field at all.
+                    let raw = self.b.get(start..self.i)?;
+                    set_once(&mut extracted, (raw != b"null").then_some(raw))?;
+                }
+                _ => self.skip_value(3)?,
+            }
+            if !self.next_or_close(b'}')? {
+                break;
+            }
+        }
+        let (id, timestamp, message) = (id?, timestamp?, message?);
+        out.spans.push(start..self.i);
+        match message {
+            // The message is on the lines already.
+            None => w.end_bare_message_line(out.lines),
+            Some(message) => w.event(
+                out.lines,
+                Text::Json(id),
+                timestamp,
+                Text::Json(message),
+                extracted.flatten(),
+            )?,
+        }
+        Some(timestamp)
+    }
 }
 
 /// Sets a field seen for the first time; `None` for a duplicate (serde refuses those).
@@ -415,6 +502,21 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
         None => {
             *slot = Some(value);
             Some(())
+        }
+    }
+}
+
+/// The 16 bytes of `b` from `at`, zeros past its end.
+#[inline(always)]
+fn block16(b: &[u8], at: usize) -> [u8; 16] {
+    match b.get(at..at + 16).map(<[u8; 16]>::try_from) {
+        Some(Ok(block)) => block,
+        _ => {
+            let mut block = [0u8; 16];
+            for (to, from) in block.iter_mut().zip(b.get(at..).unwrap_or_default()) {
+                *to = *from;
+            }
+            block
         }
     }
 }
@@ -512,7 +614,9 @@ mod tests {
                 masked,
             } = fast(doc, options);
             match scan {
-                Scan::Decline => {}
+                // Never part of a line, even where the scan wrote the
+                // message while reading it.
+                Scan::Decline => assert_eq!(ends.last().copied().unwrap_or(0), out.len(), "{doc}"),
                 Scan::Lines { events, .. } => {
                     let (expected, n, masked_there) =
                         reference(doc, options).expect("serde accepts");
@@ -778,6 +882,206 @@ mod tests {
         assert!(fields.contains(r#""card":"555555******4444""#), "{fields}");
         assert!(fields.contains(r#""n":411111******1111"#), "{fields}");
         assert_eq!(masked.masked, 3);
+    }
+
+    /// Message mode, unmasked: the line writer says a line is the bare
+    /// message, and the scan decodes it while it reads it.
+    fn bare() -> LineOptions {
+        let options = LineOptions {
+            format: OutputFormat::Message,
+            ..LineOptions::default()
+        };
+        assert!(LineWriter::new(options).line_is_bare_message());
+        options
+    }
+
+    /// Both readers through [`crate::document::read`], as the pipeline
+    /// calls them: the lines, or the error's wording.
+    fn read_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
+        let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = Output {
+            lines: &mut lines,
+            ends: &mut ends,
+            spans: &mut spans,
+            limit,
+        };
+        match crate::document::read(doc, &mut LineWriter::new(options), &mut out) {
+            Ok(_) => Ok(lines),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// What the reference alone makes of `doc`.
+    fn reference_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
+        let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = Output {
+            lines: &mut lines,
+            ends: &mut ends,
+            spans: &mut spans,
+            limit,
+        };
+        match crate::document::reference::read(doc, &mut LineWriter::new(options), &mut out) {
+            Ok(_) => Ok(lines),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn only_message_mode_without_masking_is_bare() {
+        for (options, is_bare) in [
+            (LineOptions::default(), false),
+            (bare(), true),
+            (
+                LineOptions {
+                    mask: Some(Keep::Last4),
+                    ..bare()
+                },
+                false,
+            ),
+            (
+                LineOptions {
+                    add_time: true,
+                    merge_json_message: true,
+                    ..bare()
+                },
+                true,
+            ),
+        ] {
+            assert_eq!(
+                LineWriter::new(options).line_is_bare_message(),
+                is_bare,
+                "{options:?}"
+            );
+        }
+    }
+
+    /// Every kind of escape the scan decodes, at every offset of a 16-byte
+    /// block, with the message first or last in its event and the last
+    /// event's message ending a few bytes before the document does (where
+    /// the last block runs past the end).
+    #[test]
+    fn bare_messages_are_decoded_while_read_and_agree() {
+        let escapes = [
+            "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0000", "\\u001f",
+            "\\u001F", "\\u0041", "\\u007f", "\\u00e9", "\\u00E9", "\\u07ff", "\\u0800", "\\u20ac",
+            "\\uD7FF", "\\ue000", "\\uffff",
+        ];
+        let plain = ["a", "é", "日本", "😀", " ", "{"];
+        let mut checked = 0;
+        for (k, esc) in escapes.iter().enumerate() {
+            for pos in 0..40 {
+                let p = plain[(k + pos) % plain.len()];
+                let message = format!("{}{esc}{}{esc}{esc}", "x".repeat(pos), p.repeat(pos % 5));
+                let events = [
+                    format!(r#"{{"id":"1","timestamp":1,"message":"{message}"}}"#),
+                    format!(r#"{{"message":"{message}","id":"2","timestamp":2}}"#),
+                ];
+                // First event only, second only, both: the last message sits
+                // right before `"}]}` or before the other fields.
+                for d in [doc(&events[0]), doc(&events[1]), doc(&events.join(","))] {
+                    let f = fast(&d, bare());
+                    assert!(matches!(f.scan, Scan::Lines { .. }), "{d}");
+                    let (expected, _, _) = reference(&d, bare()).unwrap();
+                    assert_eq!(f.out, expected, "{d}");
+                    assert_eq!(f.ends.last(), Some(&f.out.len()));
+                    assert!(agrees(&d), "{d}");
+                    checked += 1;
+                }
+            }
+        }
+        // JSON inside a message, escapes every few bytes; an empty message.
+        let d = doc(
+            r#"{"id":"1","timestamp":1,"message":"{\"level\":\"info\",\"msg\":\"a\\tb\",\"path\":\"C:\\\\x\\/y\",\"n\":[1,2]}\n"},{"id":"2","timestamp":2,"message":""}"#,
+        );
+        let f = fast(&d, bare());
+        assert!(matches!(f.scan, Scan::Lines { events: 2, .. }));
+        assert_eq!(
+            String::from_utf8(f.out).unwrap(),
+            "{\"level\":\"info\",\"msg\":\"a\\tb\",\"path\":\"C:\\\\x\\/y\",\"n\":[1,2]}\n\n\n"
+        );
+        assert!(checked > 2000);
+    }
+
+    /// What the scan leaves to the reference in a bare message, or finds
+    /// wrong after the message is already on the lines: declined, nothing of
+    /// the unfinished line left, and the whole path answers as the
+    /// reference does (its lines, or its error's wording).
+    #[test]
+    fn bare_messages_declined_after_writing_leave_no_partial_line() {
+        let good = r#"{"id":"0","timestamp":0,"message":"first \"line\""}"#;
+        let bad_events = [
+            // Surrogates, a pair or alone: the reference's to decode or refuse.
+            r#"{"id":"1","timestamp":1,"message":"pair \ud83d\ude00 after"}"#,
+            r#"{"id":"1","timestamp":1,"message":"lone \ud800 after"}"#,
+            r#"{"id":"1","timestamp":1,"message":"low \udc00"}"#,
+            // Not JSON.
+            "{\"id\":\"1\",\"timestamp\":1,\"message\":\"raw\ttab\"}",
+            "{\"id\":\"1\",\"timestamp\":1,\"message\":\"raw \u{1} control\"}",
+            r#"{"id":"1","timestamp":1,"message":"bad \x escape"}"#,
+            r#"{"id":"1","timestamp":1,"message":"bad \u12g4 hex"}"#,
+            r#"{"id":"1","timestamp":1,"message":"short \u12"}"#,
+            // Wrong after the message was written.
+            r#"{"id":"1","message":"written \n first","timestamp":1.5}"#,
+            r#"{"message":"written \n first","timestamp":1}"#,
+            r#"{"id":"1","message":"written","message":"twice","timestamp":1}"#,
+            r#"{"id":"1","timestamp":1,"message":"written","extractedFields":{"a":01}}"#,
+            r#"{"id":2,"timestamp":1,"message":"written"}"#,
+        ];
+        for bad in bad_events {
+            for events in [bad.to_string(), format!("{good},{bad}")] {
+                let d = doc(&events);
+                let f = fast(&d, bare());
+                assert_eq!(f.scan, Scan::Decline, "{d}");
+                let whole: &[u8] = if events.starts_with(good) {
+                    b"first \"line\"\n"
+                } else {
+                    b""
+                };
+                assert_eq!(f.out, whole, "{d}");
+                assert_eq!(f.ends.len(), usize::from(!whole.is_empty()));
+                let (limit, d) = (usize::MAX, d.as_bytes());
+                assert_eq!(
+                    read_within(d, bare(), limit),
+                    reference_within(d, bare(), limit)
+                );
+            }
+        }
+        // The message is read, the document is not right afterwards.
+        let m = r#"{"id":"1","timestamp":1,"message":"m\tm"}"#;
+        for d in [
+            format!("{} x", doc(m)),
+            doc(&format!("{m},")),
+            r#"{"messageType":"OTHER","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"m\tm"}]}"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"m\tm"}],"owner":"p"}"#.to_string(),
+        ] {
+            let f = fast(&d, bare());
+            assert_eq!(f.scan, Scan::Decline, "{d}");
+            assert_eq!(f.out, b"m\tm\n", "{d}");
+            let d = d.as_bytes();
+            assert_eq!(read_within(d, bare(), usize::MAX), reference_within(d, bare(), usize::MAX));
+        }
+    }
+
+    /// A message that passes the lines' cap while it is written, then turns
+    /// out not to be JSON: the error is the reference's (invalid JSON), not
+    /// the cap, exactly as when the scan decoded nothing before the writer.
+    #[test]
+    fn a_bare_message_past_the_cap_then_invalid_is_the_references_error() {
+        let long = "a\\n".repeat(100);
+        let d = doc(&format!(
+            r#"{{"id":"0","timestamp":0,"message":"ok"}},{{"id":"1","timestamp":1,"message":"{long} \x"}}"#
+        ));
+        let f = fast_within(d.as_bytes(), bare(), 50);
+        assert_eq!(f.scan, Scan::Decline);
+        assert_eq!(f.out, b"ok\n");
+        let answer = read_within(d.as_bytes(), bare(), 50);
+        assert_eq!(answer, reference_within(d.as_bytes(), bare(), 50));
+        assert!(!answer.unwrap_err().contains("exceed the cap"));
+        // Valid, the same message is past the cap: the cap's error.
+        let d = doc(&format!(r#"{{"id":"1","timestamp":1,"message":"{long}"}}"#));
+        let answer = read_within(d.as_bytes(), bare(), 50);
+        assert_eq!(answer, reference_within(d.as_bytes(), bare(), 50));
+        assert!(answer.unwrap_err().contains("exceed the cap"));
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! field and the message mode are decided here, whichever reader of the
 //! CloudWatch Logs document feeds it: the fast scan hands over string bodies
 //! as the document holds them ([`Text::Json`]), the serde reference decoded
-//! text ([`Text::Str`]); both end in the same bytes.
+//! text ([`Text::Str`]); both end in the same bytes. Where a line is the bare
+//! message (message mode, unmasked: [`LineWriter::line_is_bare_message`]),
+//! the scan may decode the message onto the lines itself as it reads it, and
+//! the writer ends the line.
 //!
 //! The record-constant part (group, stream, owner) is decoded, masked and
 //! escaped once per record, not once per event.
@@ -234,6 +237,23 @@ impl LineWriter {
         Some(())
     }
 
+    /// Whether a line is the decoded message and `\n`, nothing else:
+    /// message mode without masking. A reader may then decode each message
+    /// straight onto the end of the lines while it reads it and end the line
+    /// with [`Self::end_bare_message_line`], instead of handing the message
+    /// to [`Self::event`]; the bytes are the same (`document::scan` tests
+    /// check it).
+    pub(crate) fn line_is_bare_message(&self) -> bool {
+        self.options.format == OutputFormat::Message && self.options.mask.is_none()
+    }
+
+    /// Ends a line whose message a reader decoded onto the end of `out`
+    /// (only when [`Self::line_is_bare_message`]).
+    pub(crate) fn end_bare_message_line(&self, out: &mut Vec<u8>) {
+        debug_assert!(self.line_is_bare_message());
+        end_message_line(out);
+    }
+
     /// Appends one event's line to `out`. `extracted` is the event's
     /// `extractedFields` as raw JSON (not `null`). `None` only for a body
     /// that does not decode (the fast reader then declines).
@@ -273,7 +293,7 @@ impl LineWriter {
                 Message::Text(t) => out.extend_from_slice(t.as_bytes()),
                 Message::Plain(p) => out.extend_from_slice(p),
             }
-            out.push(b'\n');
+            end_message_line(out);
             return Some(());
         }
 
@@ -386,6 +406,12 @@ fn mask_message<'s, 'a: 's>(
             }
         }
     })
+}
+
+/// What follows the message in message mode.
+#[inline(always)]
+fn end_message_line(out: &mut Vec<u8>) {
+    out.push(b'\n');
 }
 
 /// Decodes `text` into `out` (cleared first).
