@@ -60,7 +60,8 @@ for config in "${configs[@]}"; do
       "$bin" transform --no-reingest $budget "$out/max.json" \
       >"$out/instr.response" 2>"$out/instr.err"
     ir=$(sed -n 's/^==[0-9]*== I *refs: *//p' "$out/instr.err" | tr -d ,)
-    summary=$(grep '^records ' "$out/instr.err" | awk '{print "ok " $4 ", failed " $8}')
+    # The CLI's summary line: `records_in=16 ok=3 dropped=1 processing_failed=12 …`.
+    summary=$(sed -n 's/^records_in=.* ok=\([0-9]*\) .* processing_failed=\([0-9]*\) .*/ok \1, failed \2/p' "$out/instr.err")
     sha=$(sha256sum "$out/instr.response" | cut -c1-12)
     rows+=("| $name | ${budget:-default (6,000,000)} | $(echo "$ir" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') | $summary | $sha |")
   done

@@ -203,26 +203,16 @@ pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
                 }
             }
         };
-        let byte = match raw.get(at + 1)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
+        match raw.get(at + 1)? {
             b'u' => {
-                let c = char::from_u32(hex4(raw.get(at + 2..at + 6)?)?)?;
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                push_char(out, hex4(raw.get(at + 2..at + 6)?)?)?;
                 i = at + 6;
-                continue;
             }
-            _ => return None,
-        };
-        out.push(byte);
-        i = at + 2;
+            &letter => {
+                out.push(short_escape(letter)?);
+                i = at + 2;
+            }
+        }
     }
 }
 
