@@ -132,8 +132,11 @@ impl Response<'_> {
 }
 
 impl<'e> Batch<'e> {
-    pub(crate) fn new(event: &'e FirehoseEvent<'e>, records: usize) -> Self {
-        let mut entries = Vec::new();
+    /// A batch for `records` records, writing its response into `buffer`
+    /// (cleared; its capacity kept).
+    pub(crate) fn new(event: &'e FirehoseEvent<'e>, records: usize, buffer: Vec<u8>) -> Self {
+        let mut entries = buffer;
+        entries.clear();
         entries.extend_from_slice(RESPONSE_OPEN);
         Self {
             event,

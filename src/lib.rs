@@ -130,7 +130,8 @@ pub mod internals {
     }
 
     /// The fast reader on its own, into cleared buffers: `Some(events)` when
-    /// it answered with lines, `None` when it declined or wrote no lines.
+    /// it decided (0 for a CONTROL_MESSAGE or a document without events),
+    /// `None` when it declined (the reference would decide).
     pub fn scan_lines(
         doc: &[u8],
         writer: &mut crate::lines::LineWriter,
@@ -143,7 +144,8 @@ pub mod internals {
         output.clear();
         match crate::document::scan::scan(doc, writer, &mut output) {
             crate::document::scan::Scan::Lines { events, .. } => Some(events),
-            _ => None,
+            crate::document::scan::Scan::Control | crate::document::scan::Scan::NoEvents => Some(0),
+            crate::document::scan::Scan::Decline => None,
         }
     }
 }
