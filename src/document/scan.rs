@@ -525,6 +525,8 @@ fn block16(b: &[u8], at: usize) -> [u8; 16] {
 mod tests {
     use super::*;
     use crate::document::reference::{event_spans, write_document, LogsDocument};
+    use crate::document::Read;
+    use crate::error::RecordError;
     use crate::lines::{LineOptions, OutputFormat};
     use crate::mask::Keep;
 
@@ -895,9 +897,13 @@ mod tests {
         options
     }
 
-    /// Both readers through [`crate::document::read`], as the pipeline
-    /// calls them: the lines, or the error's wording.
-    fn read_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
+    /// What `reader` makes of `doc`: the lines, or the error's wording.
+    fn lines_of(
+        reader: fn(&[u8], &mut LineWriter, &mut Output<'_>) -> Result<Read, RecordError>,
+        doc: &[u8],
+        options: LineOptions,
+        limit: usize,
+    ) -> Result<Vec<u8>, String> {
         let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
         let mut out = Output {
             lines: &mut lines,
@@ -905,25 +911,21 @@ mod tests {
             spans: &mut spans,
             limit,
         };
-        match crate::document::read(doc, &mut LineWriter::new(options), &mut out) {
+        match reader(doc, &mut LineWriter::new(options), &mut out) {
             Ok(_) => Ok(lines),
             Err(e) => Err(e.to_string()),
         }
     }
 
+    /// Both readers through [`crate::document::read`], as the pipeline
+    /// calls them.
+    fn read_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
+        lines_of(crate::document::read, doc, options, limit)
+    }
+
     /// What the reference alone makes of `doc`.
     fn reference_within(doc: &[u8], options: LineOptions, limit: usize) -> Result<Vec<u8>, String> {
-        let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
-        let mut out = Output {
-            lines: &mut lines,
-            ends: &mut ends,
-            spans: &mut spans,
-            limit,
-        };
-        match crate::document::reference::read(doc, &mut LineWriter::new(options), &mut out) {
-            Ok(_) => Ok(lines),
-            Err(e) => Err(e.to_string()),
-        }
+        lines_of(crate::document::reference::read, doc, options, limit)
     }
 
     #[test]
