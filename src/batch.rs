@@ -132,11 +132,8 @@ impl Response<'_> {
 }
 
 impl<'e> Batch<'e> {
-    /// A batch for `records` records, writing its response into `buffer`
-    /// (cleared; its capacity kept).
-    pub(crate) fn new(event: &'e FirehoseEvent<'e>, records: usize, buffer: Vec<u8>) -> Self {
-        let mut entries = buffer;
-        entries.clear();
+    pub(crate) fn new(event: &'e FirehoseEvent<'e>, records: usize) -> Self {
+        let mut entries = Vec::new();
         entries.extend_from_slice(RESPONSE_OPEN);
         Self {
             event,

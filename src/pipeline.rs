@@ -72,11 +72,6 @@ pub struct Transformer {
     spans: Vec<Range<usize>>,
     /// Partition keys of the record being decided.
     keys: Vec<u8>,
-    /// A response buffer handed back with [`Transformer::recycle`]: the next
-    /// response is written into it, memory already mapped, instead of into
-    /// fresh pages (up to 6 MB, or the whole of a larger one without a
-    /// budget, faulted in on every invocation).
-    spare: Vec<u8>,
 }
 
 /// What one record became before the budget was applied.
@@ -96,17 +91,6 @@ impl Transformer {
             ends: Vec::new(),
             spans: Vec::new(),
             keys: Vec::new(),
-            spare: Vec::new(),
-        }
-    }
-
-    /// Hands back the bytes of a [`Response`](crate::Response) once they are
-    /// sent, so that the next response is written into them: what the Lambda
-    /// handler does when the runtime is done with its response. The largest
-    /// buffer handed back is kept.
-    pub fn recycle(&mut self, bytes: Vec<u8>) {
-        if bytes.capacity() > self.spare.capacity() {
-            self.spare = bytes;
         }
     }
 
@@ -125,7 +109,7 @@ impl Transformer {
     ) -> Batch<'e> {
         let n = event.records.len();
         let id_lens: Vec<usize> = event.records.iter().map(|r| id_len(&r.record_id)).collect();
-        let mut batch = Batch::new(event, n, std::mem::take(&mut self.spare));
+        let mut batch = Batch::new(event, n);
         // Budget: start as if every record failed (the largest entry without
         // data) and move towards the real response as records are decided, so
         // any prefix of decisions leaves room for the rest.

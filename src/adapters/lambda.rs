@@ -11,7 +11,6 @@ use crate::pipeline::Transformer;
 use lambda_runtime::tower::{Layer, Service};
 use lambda_runtime::{Error, LambdaEvent, LambdaInvocation};
 use serde_json::value::RawValue;
-use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
@@ -27,9 +26,6 @@ const TRANSFORM_SHARE: f64 = 0.6;
 #[derive(Debug)]
 pub struct Function {
     inner: Mutex<(Transformer, Reingester)>,
-    /// Where the last response's buffer comes back once the runtime has sent
-    /// it (see [`JsonResponse`]), for the next response to be written into.
-    spare: Arc<StdMutex<Vec<u8>>>,
 }
 
 impl Function {
@@ -42,41 +38,18 @@ impl Function {
                 Reingester::new(settings.max_attempts)
                     .with_call_timeout(settings.reingest_call_timeout),
             )),
-            spare: Arc::default(),
         }
     }
 }
 
 /// The response, handed to the runtime as the JSON bytes the core wrote.
-/// When the runtime drops it (it has been serialized for sending), its buffer
-/// goes back to the [`Function`], so a warm function writes each response
-/// into memory it already has.
-pub struct JsonResponse {
-    text: String,
-    home: Arc<StdMutex<Vec<u8>>>,
-}
+#[derive(Debug)]
+pub struct JsonResponse(String);
 
 impl JsonResponse {
     /// The response text.
     pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl std::fmt::Debug for JsonResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonResponse")
-            .field("bytes", &self.text.len())
-            .finish()
-    }
-}
-
-impl Drop for JsonResponse {
-    fn drop(&mut self) {
-        // A poisoned slot only costs the reuse.
-        if let Ok(mut slot) = self.home.lock() {
-            *slot = std::mem::take(&mut self.text).into_bytes();
-        }
+        &self.0
     }
 }
 
@@ -92,7 +65,7 @@ impl serde::Serialize for JsonResponse {
         use serde::ser::SerializeStruct;
         const RAW_VALUE: &str = "$serde_json::private::RawValue";
         let mut s = serializer.serialize_struct(RAW_VALUE, 1)?;
-        s.serialize_field(RAW_VALUE, &self.text)?;
+        s.serialize_field(RAW_VALUE, &self.0)?;
         s.end()
     }
 }
@@ -140,9 +113,6 @@ pub async fn handle(
 
     let mut guard = function.inner.lock().await;
     let (transformer, reingester) = &mut *guard;
-    if let Ok(mut slot) = function.spare.lock() {
-        transformer.recycle(std::mem::take(&mut *slot));
-    }
     let response = invoke(transformer, reingester, &event, deadlines, started).await;
     for failure in &response.failures {
         tracing::warn!(record_id = %failure.record_id, reason = %failure.error, "record failed");
@@ -165,10 +135,7 @@ pub async fn handle(
     );
     let text =
         String::from_utf8(response.bytes).map_err(|e| format!("response is not UTF-8: {e}"))?;
-    Ok(JsonResponse {
-        text,
-        home: Arc::clone(&function.spare),
-    })
+    Ok(JsonResponse(text))
 }
 
 /// The context's deadline (epoch milliseconds) as an `Instant`, or `None`
@@ -229,59 +196,5 @@ impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for RejectByteOrder
             invocation.body = marker.to_string().into_bytes().into();
         }
         self.inner.call(invocation)
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-    use base64::Engine;
-    use std::io::Write;
-
-    fn event(messages: usize) -> Box<RawValue> {
-        let events: Vec<serde_json::Value> = (0..messages)
-            .map(|i| serde_json::json!({"id": format!("{i:056}"), "timestamp": 1_764_300_000_000i64 + i as i64, "message": format!("line {i}")}))
-            .collect();
-        let doc = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
-            "logGroup": "/g", "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events});
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&serde_json::to_vec(&doc).unwrap()).unwrap();
-        let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-        let event = serde_json::json!({"invocationId": "i",
-            "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
-            "region": "us-east-1",
-            "records": [{"recordId": "r", "approximateArrivalTimestamp": 1, "data": data}]});
-        RawValue::from_string(event.to_string()).unwrap()
-    }
-
-    fn invoke_once(function: &Function, messages: usize) -> JsonResponse {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let context = lambda_runtime::Context::default();
-        rt.block_on(handle(function, LambdaEvent::new(event(messages), context)))
-            .unwrap()
-    }
-
-    #[test]
-    fn a_dropped_response_gives_its_buffer_to_the_next() {
-        let function = Function::new(&Settings::default());
-        let first = invoke_once(&function, 500);
-        let ptr = first.as_str().as_ptr();
-        let text = first.as_str().to_owned();
-        // What the runtime does once it has serialized the response.
-        drop(first);
-        assert_eq!(function.spare.lock().unwrap().as_ptr(), ptr);
-        let second = invoke_once(&function, 500);
-        assert_eq!(second.as_str(), text);
-        assert_eq!(second.as_str().as_ptr(), ptr);
-        // Serialized as the bytes the core wrote.
-        assert_eq!(serde_json::to_string(&second).unwrap(), text);
-        assert_eq!(
-            format!("{second:?}"),
-            format!("JsonResponse {{ bytes: {} }}", text.len())
-        );
     }
 }
