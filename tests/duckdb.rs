@@ -6,22 +6,9 @@ mod common;
 use common::*;
 use std::process::Command;
 
-fn duckdb(sql_file_rows: &str) -> String {
-    let python = venv_tool("python");
-    let out = Command::new(python)
-        .args([
-            "-c",
-            "import duckdb, sys; print(duckdb.sql(sys.argv[1]).fetchall())",
-            sql_file_rows,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+/// One query's rows.
+fn query(sql: &str) -> String {
+    duckdb(&[sql.to_string()])
 }
 
 #[test]
@@ -41,28 +28,28 @@ fn one_row_per_event_with_values_in_columns() {
     // 3 events from the good DATA record + 5 from the unicode one; the
     // multi-line stack trace is still one row.
     assert_eq!(
-        duckdb(&format!("select count(*) from read_ndjson('{file}')")),
+        query(&format!("select count(*) from read_ndjson('{file}')")),
         "[(8,)]"
     );
     assert_eq!(
-        duckdb(&format!(
+        query(&format!(
             "select log_group, count(*), min(timestamp), typeof(min(timestamp)) from read_ndjson('{file}') group by 1 order by 1"
         )),
         "[('/aws/lambda/ledger', 5, 1764300002000, 'BIGINT'), ('/ecs/api', 3, 1764300000123, 'BIGINT')]"
     );
-    let trace = duckdb(&format!(
+    let trace = query(&format!(
         "select message like 'ERROR Unhandled%' and message like '%ValueError: balance < 0\n' \
          from read_ndjson('{file}') where id = '37410584574183921230437362510734123457201093650436898900'"
     ));
     assert_eq!(trace, "[(True,)]");
     assert_eq!(
-        duckdb(&format!(
+        query(&format!(
             "select message from read_ndjson('{file}') where id = '37410584574183921230437362510734123457201093650436898901'"
         )),
         "[('Zahlung über 12,50 € für Müller – 東京 – emoji 😀 – RTL שלום',)]"
     );
     assert_eq!(
-        duckdb(&format!("select extracted_fields.verb from read_ndjson('{file}') where extracted_fields is not null")),
+        query(&format!("select extracted_fields.verb from read_ndjson('{file}') where extracted_fields is not null")),
         "[('SELECT',)]"
     );
 }

@@ -71,24 +71,6 @@ fn sim(args: &[&str]) -> Value {
     })
 }
 
-/// Runs the statements in one DuckDB session; prints the last one's rows.
-fn duckdb(statements: &[String]) -> String {
-    let out = Command::new(venv_tool("python"))
-        .args([
-            "-c",
-            "import duckdb, sys\nc = duckdb.connect()\nfor s in sys.argv[1:-1]: c.execute(s)\nprint(c.execute(sys.argv[-1]).fetchall())",
-        ])
-        .args(statements)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 fn read_lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()

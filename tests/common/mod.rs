@@ -361,3 +361,22 @@ impl Drop for FaultProxy {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `statements` in one DuckDB connection (the pinned Python package);
+/// the last one's rows, as Python prints them.
+pub fn duckdb(statements: &[String]) -> String {
+    let out = std::process::Command::new(venv_tool("python"))
+        .args([
+            "-c",
+            "import duckdb, sys\nc = duckdb.connect()\nfor s in sys.argv[1:-1]: c.execute(s)\nprint(c.execute(sys.argv[-1]).fetchall())",
+        ])
+        .args(statements)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
