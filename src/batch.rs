@@ -132,8 +132,10 @@ impl Response<'_> {
 }
 
 impl<'e> Batch<'e> {
-    pub(crate) fn new(event: &'e FirehoseEvent<'e>, records: usize) -> Self {
-        let mut entries = Vec::new();
+    /// A batch for `records` records whose response is expected to take
+    /// `response_len` bytes (reserved up front; more is grown as needed).
+    pub(crate) fn new(event: &'e FirehoseEvent<'e>, records: usize, response_len: usize) -> Self {
+        let mut entries = Vec::with_capacity(response_len);
         entries.extend_from_slice(RESPONSE_OPEN);
         Self {
             event,

@@ -5,7 +5,8 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::{gzip, limits::DEFAULT_INFLATE_CAP};
+use cwl_firehose::gzip;
+use cwl_firehose::limits::{DEFAULT_INFLATE_CAP, LAMBDA_PAYLOAD_LIMIT};
 use cwl_firehose::{Config, FirehoseEvent, PartOutcome, RecordError, Transformer};
 use serde_json::{json, Value};
 
@@ -395,4 +396,41 @@ fn more_than_100_000_events_fail_the_record() {
         let e = o.error.unwrap().to_string();
         assert!(e.contains("more than 100000 log events"), "{e}");
     }
+}
+
+/// Without a budget a response can be far larger than any Lambda may return
+/// (the CLI, `bench`). A warm transformer starts the next such response at
+/// the last one's length, so it is sized once, not grown by doubling; its
+/// bytes are unchanged. A response a Lambda could return sizes nothing.
+#[test]
+fn a_warm_transformer_sizes_a_response_past_the_lambda_limit_once() {
+    let message = "x".repeat(1000);
+    let event = |records: usize, events: usize| {
+        let data = gz64(&doc("/g", &vec![message.as_str(); events]));
+        let records: Vec<Value> = (0..records)
+            .map(|i| json!({"recordId": format!("r{i}"), "data": data}))
+            .collect();
+        serde_json::to_vec(&json!({ "records": records })).unwrap()
+    };
+    let (large, small) = (event(3, 10_000), event(1, 1_000));
+    let (large, small) = (
+        FirehoseEvent::parse(&large).unwrap(),
+        FirehoseEvent::parse(&small).unwrap(),
+    );
+    let mut warm = Transformer::new(no_budget());
+    let first = warm.process(&large, None).finish().bytes;
+    assert!(first.len() > 32 << 20, "{} bytes", first.len());
+    assert!(
+        first.capacity() > first.len(),
+        "the first grows by doubling"
+    );
+    let second = warm.process(&large, None).finish().bytes;
+    assert!(second == first, "the same event gives the same bytes");
+    assert_eq!(second.capacity(), second.len(), "reserved at its length");
+    // A response under the limit in between: the next one grows again.
+    let one = warm.process(&small, None).finish().bytes;
+    assert!(one.len() < LAMBDA_PAYLOAD_LIMIT, "{} bytes", one.len());
+    let third = warm.process(&large, None).finish().bytes;
+    assert!(third == first);
+    assert!(third.capacity() > third.len(), "grown by doubling");
 }
