@@ -4,7 +4,8 @@
 //! Two questions are asked of bytes on the hot path, many times per log event:
 //! - which bytes end a plain JSON string run (`"`, `\` or a control character
 //!   below 0x20), asked by the document scan and by the JSON string writer;
-//! - which bytes are ASCII digits, asked by the card-number masker.
+//! - which bytes are ASCII digits, and which letters, asked by the card-number
+//!   masker.
 //!
 //! Each has an SSE2 kernel on x86_64 (SSE2 is in that architecture's baseline,
 //! so no runtime detection is needed) and a portable SWAR one (arm64, where the
@@ -172,41 +173,49 @@ fn json_specials8(chunk: &[u8]) -> u32 {
 
 // ----------------------------------------------------------------- digits
 
-/// One bit per ASCII digit of a 64-byte block (SSE2, which every x86_64 has).
+/// Bit k of `digits` (of `letters`): byte k of a 64-byte block is an ASCII
+/// digit (an ASCII letter). SSE2, which every x86_64 has.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-pub(crate) fn digit_bits(block: &[u8; 64]) -> u64 {
+pub(crate) fn digit_letter_bits(block: &[u8; 64]) -> (u64, u64) {
     use std::arch::x86_64::{
-        __m128i, _mm_add_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        __m128i, _mm_add_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
     };
-    let mut bits = 0u64;
+    let (mut digits, mut letters) = (0u64, 0u64);
     for (n, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is in the x86_64 baseline, and `chunk` has 16 readable bytes
         // (`chunks_exact`); the load is unaligned.
-        let m = unsafe {
+        let (d, l) = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
             // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
             let shifted = _mm_add_epi8(v, _mm_set1_epi8(0x50));
-            _mm_movemask_epi8(_mm_cmplt_epi8(shifted, _mm_set1_epi8(-118)))
+            let d = _mm_movemask_epi8(_mm_cmplt_epi8(shifted, _mm_set1_epi8(-118)));
+            // With bit 5 set, 'A'..='Z' are 'a'..='z', which land on -128..=-103.
+            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let shifted = _mm_add_epi8(lower, _mm_set1_epi8(0x1f));
+            let l = _mm_movemask_epi8(_mm_cmplt_epi8(shifted, _mm_set1_epi8(-102)));
+            (d, l)
         };
-        bits |= u64::from(m as u16) << (16 * n);
+        digits |= u64::from(d as u16) << (16 * n);
+        letters |= u64::from(l as u16) << (16 * n);
     }
-    bits
+    (digits, letters)
 }
 
-/// One bit per ASCII digit of a 64-byte block, portably: arm64 (Graviton, where the
-/// Lambda runs) and everything but x86_64.
+/// [`digit_letter_bits`] portably: arm64 (Graviton, where the Lambda runs) and
+/// everything but x86_64.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-pub(crate) fn digit_bits(block: &[u8; 64]) -> u64 {
-    digit_bits_swar(block)
+pub(crate) fn digit_letter_bits(block: &[u8; 64]) -> (u64, u64) {
+    digit_letter_bits_swar(block)
 }
 
-/// [`digit_bits`] eight bytes at a time, exact at every position.
+/// [`digit_letter_bits`] eight bytes at a time, exact at every position.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline]
-pub(crate) fn digit_bits_swar(block: &[u8; 64]) -> u64 {
-    let mut bits = 0u64;
+pub(crate) fn digit_letter_bits_swar(block: &[u8; 64]) -> (u64, u64) {
+    let (mut digits, mut letters) = (0u64, 0u64);
     for (n, chunk) in block.chunks_exact(8).enumerate() {
         let Some(w) = word(chunk) else {
             continue;
@@ -216,10 +225,15 @@ pub(crate) fn digit_bits_swar(block: &[u8; 64]) -> u64 {
         let x = w ^ splat(b'0');
         let y = (x & !HI) + splat(118);
         let flags = !(x | y) & HI;
-        let byte = (flags >> 7).wrapping_mul(GATHER) >> 56;
-        bits |= byte << (8 * n);
+        digits |= ((flags >> 7).wrapping_mul(GATHER) >> 56) << (8 * n);
+        // With bit 5 set, letters are 0x61..=0x7a: ASCII, at least 0x61 (plus 0x1f
+        // reaches bit 7) and not 0x7b or more (plus 5 does not).
+        let x = w | splat(0x20);
+        let low = x & LOW7;
+        let flags = (low + splat(0x1f)) & !(low + splat(0x05)) & !x & HI;
+        letters |= ((flags >> 7).wrapping_mul(GATHER) >> 56) << (8 * n);
     }
-    bits
+    (digits, letters)
 }
 
 /// The index of the first byte of `chunk` (8 bytes) that is not an ASCII
@@ -301,7 +315,8 @@ mod tests {
     #[test]
     fn digit_kernels_match_plain_loops() {
         let bytes = [
-            b'0', b'5', b'9', b'/', b':', b' ', b'a', 0x80, 0xb0, 0xb9, 0xff, 0,
+            b'0', b'5', b'9', b'/', b':', b' ', b'a', 0x80, 0xb0, 0xb9, 0xff, 0, b'A', b'Z', b'z',
+            b'@', b'[', b'`', b'{', 0xc1, 0xe1, 0xfa, 0xa1, 0x7f,
         ];
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..20_000 {
@@ -309,13 +324,14 @@ mod tests {
             for b in &mut block {
                 *b = bytes[(xorshift(&mut state) % bytes.len() as u64) as usize];
             }
-            let want = block
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.is_ascii_digit())
-                .fold(0u64, |m, (i, _)| m | 1 << i);
-            assert_eq!(digit_bits(&block), want, "{block:?}");
-            assert_eq!(digit_bits_swar(&block), want, "{block:?}");
+            let bits = |class: fn(&u8) -> bool| {
+                (block.iter().enumerate())
+                    .filter(|(_, c)| class(c))
+                    .fold(0u64, |m, (i, _)| m | 1 << i)
+            };
+            let want = (bits(u8::is_ascii_digit), bits(u8::is_ascii_alphabetic));
+            assert_eq!(digit_letter_bits(&block), want, "{block:?}");
+            assert_eq!(digit_letter_bits_swar(&block), want, "{block:?}");
             for chunk in block.chunks_exact(8) {
                 let first = chunk.iter().position(|c| !c.is_ascii_digit());
                 assert_eq!(first_non_digit8(chunk), first, "{chunk:?}");

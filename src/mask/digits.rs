@@ -2,10 +2,11 @@
 //! a time (the kernels are in `crate::simd`).
 
 use super::*;
-use crate::simd::{digit_bits, first_non_digit8};
+use crate::simd::{digit_letter_bits, first_non_digit8};
 
 /// The digit runs that can start a PAN or be a security code, in order, as
-/// `(start, end)`: 3-4 digits (a code, or a PAN's first group), 5-6 digits starting with
+/// `(start, end)`: 3-4 digits not glued to a letter after them (a code, or a PAN's first
+/// group: a letter there refuses both, see `right_ok`), 5-6 digits starting with
 /// 2-6 and followed by a space or a dash (a PAN's first group), or 13 and more starting
 /// with 2-6 (a PAN printed without separators). Everything else in logs — times, IP
 /// octets, ids, the bits of UUIDs — is passed over with bit operations.
@@ -93,7 +94,7 @@ impl<'a> Candidates<'a> {
     #[inline(always)]
     pub(super) fn is_short_start(&self, s: usize, e: usize) -> bool {
         match e - s {
-            3 | 4 => true,
+            3 | 4 => !letter_at(self.b, e),
             5 | 6 => {
                 matches!(self.b.get(s), Some(b'2'..=b'6'))
                     && matches!(self.b.get(e), Some(b' ' | b'-'))
@@ -110,7 +111,7 @@ impl<'a> Candidates<'a> {
     /// Reads the window at `base`; `carry`: whether `b[base - 1]` is a digit.
     #[inline]
     pub(super) fn load(&mut self, base: usize, carry: bool) {
-        let d = bits_at(self.b, base);
+        let (d, letters) = bits_at(self.b, base);
         let starts = d & !((d << 1) | u64::from(carry));
         // Bit k of `at_least_n`: n digits from k on (exact for k < STEP).
         let at_least2 = d & (d >> 1);
@@ -124,28 +125,31 @@ impl<'a> Candidates<'a> {
         // 5 or 6 digits, then such a gap: the first group of a grouped PAN may be that
         // (the rest is checked in `next`).
         let grouped = at_least5 & ((gap | (gap >> 1)) >> 5);
+        // 3 or 4 digits, then a letter: a third of the short runs in JSON logs (hex
+        // ids, `12ms`), refused here rather than one by one by the rules.
+        let glued = (letters >> 3 & !at_least4) | (letters >> 4 & at_least4);
         let first_step = (1u64 << STEP) - 1;
         self.rare = grouped | at_least13;
-        self.pending = ((at_least3 & !at_least5) | self.rare) & starts & first_step;
+        self.pending = ((at_least3 & !at_least5 & !glued) | self.rare) & starts & first_step;
         self.four = at_least4;
         self.carry_out = d >> (STEP - 1) & 1 == 1;
         self.base = Some(base);
     }
 }
 
-/// [`digit_bits`](crate::simd::digit_bits) of the 64 bytes from `at`, past the end padded with bytes that are not
-/// digits.
-pub(super) fn bits_at(b: &[u8], at: usize) -> u64 {
+/// [`digit_letter_bits`](crate::simd::digit_letter_bits) of the 64 bytes from `at`, past
+/// the end padded with bytes that are neither.
+pub(super) fn bits_at(b: &[u8], at: usize) -> (u64, u64) {
     let rest = b.get(at..).unwrap_or_default();
     match rest.get(..64).map(<&[u8; 64]>::try_from) {
-        Some(Ok(block)) => digit_bits(block),
-        _ if rest.is_empty() => 0,
+        Some(Ok(block)) => digit_letter_bits(block),
+        _ if rest.is_empty() => (0, 0),
         _ => {
             let mut block = [0u8; 64];
             if let Some(head) = block.get_mut(..rest.len()) {
                 head.copy_from_slice(rest);
             }
-            digit_bits(&block)
+            digit_letter_bits(&block)
         }
     }
 }
@@ -166,6 +170,10 @@ pub(super) fn run_end(b: &[u8], s: usize) -> usize {
         + rest
             .get(skipped..)
             .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+fn letter_at(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_alphabetic)
 }
 
 pub(super) fn digit_at(b: &[u8], i: Option<usize>) -> bool {
