@@ -144,6 +144,19 @@ pub(super) fn bits_at(b: &[u8], at: usize) -> (u64, u64) {
     match rest.get(..64).map(<&[u8; 64]>::try_from) {
         Some(Ok(block)) => digit_letter_bits(block),
         _ if rest.is_empty() => (0, 0),
+        // The text's last 64 bytes, shifted so that bit 0 is `at` (what lies past the end
+        // reads as zeros): no copy.
+        _ if b.len() >= 64 => {
+            let start = b.len() - 64;
+            match b.get(start..).map(<&[u8; 64]>::try_from) {
+                Some(Ok(block)) => {
+                    let (digits, letters) = digit_letter_bits(block);
+                    let shift = at - start;
+                    (digits >> shift, letters >> shift)
+                }
+                _ => (0, 0),
+            }
+        }
         _ => {
             let mut block = [0u8; 64];
             if let Some(head) = block.get_mut(..rest.len()) {
