@@ -4,8 +4,8 @@
 //! Two questions are asked of bytes on the hot path, many times per log event:
 //! - which bytes end a plain JSON string run (`"`, `\` or a control character
 //!   below 0x20), asked by the document scan and by the JSON string writer;
-//! - which bytes are ASCII digits, and which letters, asked by the card-number
-//!   masker.
+//! - which bytes are ASCII digits (and, on x86_64, which are letters), asked by
+//!   the card-number masker.
 //!
 //! Each has an SSE2 kernel on x86_64 (SSE2 is in that architecture's baseline,
 //! so no runtime detection is needed) and a portable SWAR one (arm64, where the
@@ -174,7 +174,8 @@ fn json_specials8(chunk: &[u8]) -> u32 {
 // ----------------------------------------------------------------- digits
 
 /// Bit k of `digits` (of `letters`): byte k of a 64-byte block is an ASCII
-/// digit (an ASCII letter). SSE2, which every x86_64 has.
+/// digit (an ASCII letter). SSE2, which every x86_64 has; see [`digit_bits_swar`]
+/// for every other target.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn digit_letter_bits(block: &[u8; 64]) -> (u64, u64) {
@@ -203,19 +204,14 @@ pub(crate) fn digit_letter_bits(block: &[u8; 64]) -> (u64, u64) {
     (digits, letters)
 }
 
-/// [`digit_letter_bits`] portably: arm64 (Graviton, where the Lambda runs) and
-/// everything but x86_64.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-pub(crate) fn digit_letter_bits(block: &[u8; 64]) -> (u64, u64) {
-    digit_letter_bits_swar(block)
-}
-
-/// [`digit_letter_bits`] eight bytes at a time, exact at every position.
+/// One bit per ASCII digit of a 64-byte block, eight bytes at a time, exact at every
+/// position: arm64 (Graviton, where the Lambda runs) and everything but x86_64. Letters
+/// are not classified here: in SWAR they would cost more than the masker saves with them
+/// (see `mask::digits`).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline]
-pub(crate) fn digit_letter_bits_swar(block: &[u8; 64]) -> (u64, u64) {
-    let (mut digits, mut letters) = (0u64, 0u64);
+pub(crate) fn digit_bits_swar(block: &[u8; 64]) -> u64 {
+    let mut bits = 0u64;
     for (n, chunk) in block.chunks_exact(8).enumerate() {
         let Some(w) = word(chunk) else {
             continue;
@@ -225,15 +221,9 @@ pub(crate) fn digit_letter_bits_swar(block: &[u8; 64]) -> (u64, u64) {
         let x = w ^ splat(b'0');
         let y = (x & !HI) + splat(118);
         let flags = !(x | y) & HI;
-        digits |= ((flags >> 7).wrapping_mul(GATHER) >> 56) << (8 * n);
-        // With bit 5 set, letters are 0x61..=0x7a: ASCII, at least 0x61 (plus 0x1f
-        // reaches bit 7) and not 0x7b or more (plus 5 does not).
-        let x = w | splat(0x20);
-        let low = x & LOW7;
-        let flags = (low + splat(0x1f)) & !(low + splat(0x05)) & !x & HI;
-        letters |= ((flags >> 7).wrapping_mul(GATHER) >> 56) << (8 * n);
+        bits |= ((flags >> 7).wrapping_mul(GATHER) >> 56) << (8 * n);
     }
-    (digits, letters)
+    bits
 }
 
 /// The index of the first byte of `chunk` (8 bytes) that is not an ASCII
@@ -330,8 +320,9 @@ mod tests {
                     .fold(0u64, |m, (i, _)| m | 1 << i)
             };
             let want = (bits(u8::is_ascii_digit), bits(u8::is_ascii_alphabetic));
+            #[cfg(target_arch = "x86_64")]
             assert_eq!(digit_letter_bits(&block), want, "{block:?}");
-            assert_eq!(digit_letter_bits_swar(&block), want, "{block:?}");
+            assert_eq!(digit_bits_swar(&block), want.0, "{block:?}");
             for chunk in block.chunks_exact(8) {
                 let first = chunk.iter().position(|c| !c.is_ascii_digit());
                 assert_eq!(first_non_digit8(chunk), first, "{chunk:?}");

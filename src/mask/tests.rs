@@ -1,7 +1,9 @@
 //! Unit and property tests of masking (generators shared with `reports`).
 
 use super::*;
-use crate::simd::{digit_letter_bits, digit_letter_bits_swar};
+use crate::simd::digit_bits_swar;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::digit_letter_bits;
 use proptest::prelude::*;
 
 /// The masked text (or the text itself when nothing was found) and the count.
@@ -817,8 +819,9 @@ pub(super) fn swar_scans_match_plain_loops() {
             (0..64).fold(0u64, |acc, i| acc | u64::from(class(&padded[i])) << i)
         };
         let want = (bits(u8::is_ascii_digit), bits(u8::is_ascii_alphabetic));
+        #[cfg(target_arch = "x86_64")]
         assert_eq!(digit_letter_bits(&padded), want, "{padded:?}");
-        assert_eq!(digit_letter_bits_swar(&padded), want, "{padded:?}");
+        assert_eq!(digit_bits_swar(&padded), want.0, "{padded:?}");
     }
 }
 
