@@ -64,23 +64,11 @@ fn merged_fields_are_columns_for_duckdb() {
 
     let file = dir.join("merged.ndjson");
     std::fs::write(&file, &lines).unwrap();
-    let out = Command::new(venv_tool("python"))
-        .args(["-c", "import duckdb, sys; print(duckdb.sql(sys.argv[1]).fetchall())"])
-        .arg(format!(
-            "select level, count(*) from read_ndjson('{}') where level is not null group by level order by level",
-            file.display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "[('error', 10), ('info', 10), ('warn', 10)]"
-    );
+    let rows = duckdb(&[format!(
+        "select level, count(*) from read_ndjson('{}') where level is not null group by level order by level",
+        file.display()
+    )]);
+    assert_eq!(rows, "[('error', 10), ('info', 10), ('warn', 10)]");
 }
 
 #[test]
