@@ -64,11 +64,17 @@ pub(super) fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
 pub(super) fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
     // Most 3-4 digit runs in logs follow a `-`, `/`, `,` or nothing: no field to read.
     match s.checked_sub(1).and_then(|p| b.get(p)) {
-        Some(&c) if is_quote(c) || is_space(c, syntax) || matches!(c, b':' | b'=' | b'>') => {
-            cvv_field_before(b, s, syntax)
-        }
+        Some(&c) if is_code_prev(c, syntax) => cvv_field_before(b, s, syntax),
         _ => false,
     }
+}
+
+/// What stands right before a security code's value: its quote, a space, or the field's
+/// separator (`:`, `=`, the `>` of an XML tag). On AVX2 the digit-run finder already passes
+/// over runs after anything else (`crate::simd::may_precede_code`, which must hold every
+/// byte this does).
+pub(super) fn is_code_prev(c: u8, syntax: Syntax) -> bool {
+    is_quote(c) || is_space(c, syntax) || matches!(c, b':' | b'=' | b'>')
 }
 
 /// A quote around a field's key or value (`\` too: escaped JSON inside a message).

@@ -4,9 +4,9 @@
 use super::*;
 #[cfg(not(target_arch = "x86_64"))]
 use crate::simd::digit_bits_swar;
-#[cfg(target_arch = "x86_64")]
-use crate::simd::digit_letter_bits;
 use crate::simd::first_non_digit8;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{digit_letter_bits, may_precede_code, Avx2};
 
 /// Whether a window's letters come with its digits. SSE2 classifies them in four more
 /// instructions a 16-byte block, cheaper than the rules refusing their runs one by one;
@@ -25,12 +25,15 @@ const WINDOW_LETTERS: bool = cfg!(target_arch = "x86_64");
 ///
 /// The text is read in 64-byte windows that advance by [`STEP`]: a run starting in the
 /// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
-pub(super) struct Candidates<'a> {
+/// The [`Kernel`] classifies each window's bytes: the baseline one of the target, or
+/// AVX2 where the CPU has it, which also passes over short runs that cannot be a code.
+pub(super) struct Candidates<'a, K: Kernel = Baseline> {
     pub(super) b: &'a [u8],
+    pub(super) kernel: K,
     /// Offset of the window; `None` before the first.
     pub(super) base: Option<usize>,
-    /// Whether `b[base + STEP - 1]`, the byte before the next window, is a digit.
-    pub(super) carry_out: bool,
+    /// The byte before the next window, `b[base + STEP - 1]`, as [`Before`] bits.
+    pub(super) carry_out: Before,
     /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
     pub(super) pending: u64,
     /// Bit k: 4 or more digits from `base + k` on.
@@ -45,12 +48,14 @@ pub(super) struct Candidates<'a> {
 /// How far the window moves: 64 bits minus the 12 that a 13-digit run needs past its start.
 pub(super) const STEP: usize = 52;
 
-impl<'a> Candidates<'a> {
-    pub(super) fn new(b: &'a [u8]) -> Self {
+impl<'a, K: Kernel> Candidates<'a, K> {
+    #[inline(always)]
+    pub(super) fn with_kernel(b: &'a [u8], kernel: K) -> Self {
         Candidates {
             b,
+            kernel,
             base: None,
-            carry_out: false,
+            carry_out: Before::START,
             pending: 0,
             four: 0,
             rare: 0,
@@ -60,9 +65,9 @@ impl<'a> Candidates<'a> {
 
     /// Goes on from `at` (past track data): a digit there counts as a run's start.
     pub(super) fn skip_to(&mut self, at: usize) {
-        let carry = digit_at(self.b, at.checked_sub(1));
+        let carry = Before::of(self.b, at, self.kernel);
         self.load(at, carry);
-        if carry && digit_at(self.b, Some(at)) {
+        if carry.digit() && digit_at(self.b, Some(at)) {
             self.forced = Some(at);
         }
     }
@@ -124,11 +129,11 @@ impl<'a> Candidates<'a> {
         e - s >= MIN_LEN && matches!(self.b.get(s), Some(b'2'..=b'6'))
     }
 
-    /// Reads the window at `base`; `carry`: whether `b[base - 1]` is a digit.
-    #[inline]
-    pub(super) fn load(&mut self, base: usize, carry: bool) {
-        let (d, letters) = bits_at(self.b, base);
-        let starts = d & !((d << 1) | u64::from(carry));
+    /// Reads the window at `base`; `carry`: the byte before it.
+    #[inline(always)]
+    pub(super) fn load(&mut self, base: usize, carry: Before) {
+        let (d, letters, code) = bits_at(self.b, base, self.kernel);
+        let starts = d & !((d << 1) | u64::from(carry.digit()));
         // Bit k of `at_least_n`: n digits from k on (exact for k < STEP).
         let at_least2 = d & (d >> 1);
         let at_least3 = at_least2 & (d >> 2);
@@ -144,33 +149,44 @@ impl<'a> Candidates<'a> {
         // 3 or 4 digits, then a letter: a third of the short runs in JSON logs (hex
         // ids, `12ms`), refused here rather than one by one by the rules.
         let glued = (letters >> 3 & !at_least4) | (letters >> 4 & at_least4);
+        // 3 or 4 digits can be a security code only after a byte that may precede one,
+        // and a PAN's first group only before a separator and 3 digits: half of the
+        // short runs left in the max event's messages (decimals, IP octets, `-x-123-`)
+        // are neither, refused here. Only a kernel that classifies those bytes tells
+        // (`code`; all ones otherwise).
+        let gap3 = !d & (d >> 1) & (d >> 2) & (d >> 3);
+        let group = (gap3 >> 3 & !at_least4) | (gap3 >> 4 & at_least4);
+        let after_code = code << 1 | carry.code();
         let first_step = (1u64 << STEP) - 1;
         self.rare = grouped | at_least13;
-        self.pending = ((at_least3 & !at_least5 & !glued) | self.rare) & starts & first_step;
+        self.pending = ((at_least3 & !at_least5 & !glued & (after_code | group)) | self.rare)
+            & starts
+            & first_step;
         self.four = at_least4;
-        self.carry_out = d >> (STEP - 1) & 1 == 1;
+        self.carry_out = Before((d >> (STEP - 1) & 1) | (code >> (STEP - 1) & 1) << 1);
         self.base = Some(base);
     }
 }
 
 /// The digits and letters (see [`WINDOW_LETTERS`]; none elsewhere) of the 64 bytes from
 /// `at`, past the end padded with bytes that are neither.
-pub(super) fn bits_at(b: &[u8], at: usize) -> (u64, u64) {
+#[inline(always)]
+pub(super) fn bits_at(b: &[u8], at: usize, kernel: impl Kernel) -> (u64, u64, u64) {
     let rest = b.get(at..).unwrap_or_default();
     match rest.get(..64).map(<&[u8; 64]>::try_from) {
-        Some(Ok(block)) => classify(block),
-        _ if rest.is_empty() => (0, 0),
+        Some(Ok(block)) => kernel.classify(block),
+        _ if rest.is_empty() => (0, 0, 0),
         // The text's last 64 bytes, shifted so that bit 0 is `at` (what lies past the end
         // reads as zeros): no copy.
         _ if b.len() >= 64 => {
             let start = b.len() - 64;
             match b.get(start..).map(<&[u8; 64]>::try_from) {
                 Some(Ok(block)) => {
-                    let (digits, letters) = classify(block);
+                    let (digits, letters, code) = kernel.classify(block);
                     let shift = at - start;
-                    (digits >> shift, letters >> shift)
+                    (digits >> shift, letters >> shift, code >> shift)
                 }
-                _ => (0, 0),
+                _ => (0, 0, 0),
             }
         }
         _ => {
@@ -178,8 +194,75 @@ pub(super) fn bits_at(b: &[u8], at: usize) -> (u64, u64) {
             if let Some(head) = block.get_mut(..rest.len()) {
                 head.copy_from_slice(rest);
             }
-            classify(&block)
+            kernel.classify(&block)
         }
+    }
+}
+
+/// How a window's bytes are classified: digits, letters (see [`WINDOW_LETTERS`]), and
+/// the bytes that may precede a security code (all of them, for a kernel that does not
+/// tell).
+pub(super) trait Kernel: Copy {
+    fn classify(self, block: &[u8; 64]) -> (u64, u64, u64);
+    /// The third class, of one byte.
+    fn may_precede_code(self, c: u8) -> bool;
+}
+
+/// What every CPU of the target has: SSE2 on x86_64, SWAR elsewhere. Neither tells
+/// which bytes may precede a code: in SSE2 or SWAR that costs more than it saves.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Baseline;
+
+impl Kernel for Baseline {
+    #[inline(always)]
+    fn classify(self, block: &[u8; 64]) -> (u64, u64, u64) {
+        let (digits, letters) = classify(block);
+        (digits, letters, u64::MAX)
+    }
+
+    fn may_precede_code(self, _: u8) -> bool {
+        true
+    }
+}
+
+/// AVX2, where the CPU has it (see `crate::simd::Avx2`).
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx2 {
+    #[inline(always)]
+    fn classify(self, block: &[u8; 64]) -> (u64, u64, u64) {
+        self.classes(block)
+    }
+
+    fn may_precede_code(self, c: u8) -> bool {
+        may_precede_code(c)
+    }
+}
+
+/// The byte before a window, as bits: 0, it is a digit; 1, it may precede a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Before(u64);
+
+impl Before {
+    /// Of the byte before `at` in `b`.
+    fn of(b: &[u8], at: usize, kernel: impl Kernel) -> Self {
+        match at.checked_sub(1).and_then(|i| b.get(i)) {
+            Some(&c) => {
+                Before(u64::from(c.is_ascii_digit()) | u64::from(kernel.may_precede_code(c)) << 1)
+            }
+            None => Before::START,
+        }
+    }
+
+    /// Before the text: no digit, and (simpler, as no kernel can tell) maybe a code's
+    /// separator; the rules refuse a code there.
+    const START: Before = Before(0b10);
+
+    fn digit(self) -> bool {
+        self.0 & 1 == 1
+    }
+
+    fn code(self) -> u64 {
+        self.0 >> 1 & 1
     }
 }
 

@@ -68,6 +68,8 @@ mod digits;
 mod iban;
 mod pan;
 
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{Avx2, WithAvx2};
 use bounds::*;
 use brand::*;
 use cvv::*;
@@ -166,6 +168,42 @@ pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
 /// (a JSON string body without escapes is its own text). Bytes other than the hidden
 /// ASCII digits are copied unchanged.
 pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = Avx2::detect() {
+        return avx2.run(MaskBytes {
+            text,
+            keep,
+            scratch,
+        });
+    }
+    mask_bytes_with(text, keep, scratch, Baseline)
+}
+
+/// [`mask_bytes`] for [`Avx2::run`].
+#[cfg(target_arch = "x86_64")]
+struct MaskBytes<'a> {
+    text: &'a [u8],
+    keep: Keep,
+    scratch: &'a mut Vec<u8>,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl WithAvx2 for MaskBytes<'_> {
+    type Output = Option<usize>;
+    #[inline(always)]
+    fn run(self, avx2: Avx2) -> Option<usize> {
+        mask_bytes_with(self.text, self.keep, self.scratch, avx2)
+    }
+}
+
+/// [`mask_bytes`] with the byte kernel `kernel`.
+#[inline(always)]
+fn mask_bytes_with(
+    text: &[u8],
+    keep: Keep,
+    scratch: &mut Vec<u8>,
+    kernel: impl Kernel,
+) -> Option<usize> {
     let mut out = Writer {
         text,
         out: scratch,
@@ -175,7 +213,7 @@ pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usiz
     };
     // End of the last PAN found.
     let mut pan_end = 0;
-    let mut runs = Candidates::new(text);
+    let mut runs = Candidates::with_kernel(text, kernel);
     while let Some((s, e)) = runs.next() {
         let b = text;
         let len = e - s;
@@ -222,8 +260,31 @@ pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usiz
 /// `\u` escapes could spell digits, letters or separators,
 /// so bodies with them must be decoded (the caller knows: it checked every escape).
 pub fn json_body_may_mask(raw: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = Avx2::detect() {
+        return avx2.run(MayMask(raw));
+    }
+    json_body_may_mask_with(raw, Baseline)
+}
+
+/// [`json_body_may_mask`] for [`Avx2::run`].
+#[cfg(target_arch = "x86_64")]
+struct MayMask<'a>(&'a [u8]);
+
+#[cfg(target_arch = "x86_64")]
+impl WithAvx2 for MayMask<'_> {
+    type Output = bool;
+    #[inline(always)]
+    fn run(self, avx2: Avx2) -> bool {
+        json_body_may_mask_with(self.0, avx2)
+    }
+}
+
+/// [`json_body_may_mask`] with the byte kernel `kernel`.
+#[inline(always)]
+fn json_body_may_mask_with(raw: &[u8], kernel: impl Kernel) -> bool {
     let b = raw;
-    let mut runs = Candidates::new(b);
+    let mut runs = Candidates::with_kernel(b, kernel);
     while let Some((s, e)) = runs.next() {
         if !loose_left_ok(b, s) {
             continue;

@@ -750,10 +750,24 @@ pub(super) fn keep_parses_and_displays() {
     }
 }
 
+/// The finder's AVX2 filter passes over a short run only after a byte that cannot
+/// precede a security code.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn code_separators_are_inside_the_kernels_class() {
+    for c in 0..=255u8 {
+        for syntax in [Syntax::Text, Syntax::JsonBody] {
+            if is_code_prev(c, syntax) {
+                assert!(crate::simd::may_precede_code(c), "{c:#x}");
+            }
+        }
+    }
+}
+
 #[test]
 pub(super) fn swar_scans_match_plain_loops() {
     let mut rng = Rng(7);
-    let alphabet = b"ab/:0123456789 - \xff\x80\x39\x3a\x2f\x30";
+    let alphabet = b"ab/:0123456789 - \xff\x80\x39\x3a\x2f\x30=\\t\".,";
     for _ in 0..20_000 {
         // Past 200 bytes, so runs cross the 64-byte blocks.
         let long = rng.below(4) == 0;
@@ -769,6 +783,19 @@ pub(super) fn swar_scans_match_plain_loops() {
                 }
             })
             .collect();
+        candidates_match_plain_loops(&bytes, Baseline, |_| true);
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = crate::simd::Avx2::detect() {
+            candidates_match_plain_loops(&bytes, avx2, crate::simd::may_precede_code);
+        }
+    }
+}
+
+/// The candidates `kernel` gives on `bytes`, from its start and from anywhere
+/// (`skip_to`), against plain loops; `code`: the bytes it lets a security code follow.
+fn candidates_match_plain_loops(bytes: &[u8], kernel: impl Kernel, code: fn(u8) -> bool) {
+    let len = bytes.len();
+    {
         let is_digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
         let run = |s: usize| (s..).take_while(|&i| is_digit(i)).count();
         // The candidates from `from` on, `from` counting as a start.
@@ -780,19 +807,23 @@ pub(super) fn swar_scans_match_plain_loops() {
                     let first_ok = (b'2'..=b'6').contains(&bytes[s]);
                     let sep_after = matches!(bytes.get(e), Some(b' ' | b'-')) && is_digit(e + 1);
                     let glued = bytes.get(e).is_some_and(u8::is_ascii_alphabetic);
-                    (matches!(e - s, 3 | 4) && !glued)
+                    // Before the text counts as a code's separator (`Before::START`).
+                    // A start forced by `skip_to` is one too.
+                    let after_code = s == 0 || is_digit(s - 1) || code(bytes[s - 1]);
+                    let group = !is_digit(e) && (e + 1..e + 4).all(is_digit);
+                    (matches!(e - s, 3 | 4) && !glued && (after_code || group))
                         || (matches!(e - s, 5 | 6) && first_ok && sep_after)
                         || (e - s >= 13 && first_ok)
                 })
                 .collect()
         };
-        let mut it = Candidates::new(&bytes);
+        let mut it = Candidates::with_kernel(bytes, kernel);
         let got: Vec<_> = std::iter::from_fn(|| it.next()).collect();
         assert_eq!(got, want_from(0), "{bytes:?}");
         // Track data makes the search jump on from a candidate's end or past it.
         for (i, &(_, e)) in got.iter().enumerate() {
             let to = e + i * 7 % 70;
-            let mut it = Candidates::new(&bytes);
+            let mut it = Candidates::with_kernel(bytes, kernel);
             for _ in 0..=i {
                 it.next();
             }
@@ -801,7 +832,7 @@ pub(super) fn swar_scans_match_plain_loops() {
             assert_eq!(rest, want_from(to), "{bytes:?} to {to}");
         }
         for from in 0..=len + 1 {
-            let mut it = Candidates::new(&bytes);
+            let mut it = Candidates::with_kernel(bytes, kernel);
             it.skip_to(from);
             let got: Vec<_> = std::iter::from_fn(|| it.next()).collect();
             assert_eq!(got, want_from(from), "{bytes:?} from {from}");
@@ -809,10 +840,10 @@ pub(super) fn swar_scans_match_plain_loops() {
                 + bytes
                     .get(from..)
                     .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-            assert_eq!(run_end(&bytes, from), end, "{bytes:?} from {from}");
+            assert_eq!(run_end(bytes, from), end, "{bytes:?} from {from}");
         }
         let mut padded = [0u8; 64];
-        for (slot, &c) in padded.iter_mut().zip(&bytes) {
+        for (slot, &c) in padded.iter_mut().zip(bytes) {
             *slot = c;
         }
         let bits = |class: fn(&u8) -> bool| {
@@ -1265,6 +1296,34 @@ proptest! {
         tokens in prop::collection::vec(model_token(), 1..12),
     ) {
         json_body_check_finds_what_mask_finds(&tokens.concat())?;
+    }
+
+    /// Both byte kernels of this CPU give the same masking and the same checks: the
+    /// one that also tells which bytes may precede a code only passes over runs sooner.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn kernels_agree(
+        a in prop::collection::vec(masking_token(), 0..8),
+        b in prop::collection::vec(model_token(), 0..8),
+        last4 in any::<bool>(),
+    ) {
+        let Some(avx2) = crate::simd::Avx2::detect() else {
+            return Ok(());
+        };
+        let keep = if last4 { Keep::Last4 } else { Keep::First6Last4 };
+        for text in [a.concat(), b.concat()] {
+            let (mut base, mut fast) = (Vec::new(), Vec::new());
+            let want = mask_bytes_with(text.as_bytes(), keep, &mut base, Baseline);
+            let got = mask_bytes_with(text.as_bytes(), keep, &mut fast, avx2);
+            prop_assert_eq!((got, &fast), (want, &base), "{:?}", text);
+            let escaped = serde_json::to_string(&text).unwrap();
+            let raw = &escaped.as_bytes()[1..escaped.len() - 1];
+            prop_assert_eq!(
+                json_body_may_mask_with(raw, avx2),
+                json_body_may_mask_with(raw, Baseline),
+                "{:?}", text
+            );
+        }
     }
 
     /// Whatever the input: no panic, same length, only ASCII digits change (to `*`).
