@@ -253,9 +253,9 @@ impl Before {
         }
     }
 
-    /// Before the text: no digit, and (simpler, as no kernel can tell) maybe a code's
-    /// separator; the rules refuse a code there.
-    const START: Before = Before(0b10);
+    /// Before the text: no digit, nor anything a code needs before it (`is_cvv_value`
+    /// refuses a code at the text's start), whatever the kernel.
+    const START: Before = Before(0);
 
     fn digit(self) -> bool {
         self.0 & 1 == 1

@@ -807,9 +807,9 @@ fn candidates_match_plain_loops(bytes: &[u8], kernel: impl Kernel, code: fn(u8) 
                     let first_ok = (b'2'..=b'6').contains(&bytes[s]);
                     let sep_after = matches!(bytes.get(e), Some(b' ' | b'-')) && is_digit(e + 1);
                     let glued = bytes.get(e).is_some_and(u8::is_ascii_alphabetic);
-                    // Before the text counts as a code's separator (`Before::START`).
-                    // A start forced by `skip_to` is one too.
-                    let after_code = s == 0 || is_digit(s - 1) || code(bytes[s - 1]);
+                    // No code starts the text (`Before::START`); a start forced by
+                    // `skip_to` counts as one after a code's separator.
+                    let after_code = s > 0 && (is_digit(s - 1) || code(bytes[s - 1]));
                     let group = !is_digit(e) && (e + 1..e + 4).all(is_digit);
                     (matches!(e - s, 3 | 4) && !glued && (after_code || group))
                         || (matches!(e - s, 5 | 6) && first_ok && sep_after)
