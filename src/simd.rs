@@ -205,7 +205,7 @@ pub(crate) fn digit_letter_bits(block: &[u8; 64]) -> (u64, u64) {
     (digits, letters)
 }
 
-/// Proof that this CPU has AVX2: the only way to reach [`digit_letter_bits_avx2`].
+/// Proof that this CPU has AVX2: the only way to reach its kernel (`classes_avx2`).
 /// Every x86_64 that AWS Lambda runs on has it; SSE2 is what x86_64 guarantees.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
