@@ -21,8 +21,9 @@
 //!   same settings and every re-ingested record accepted (which passes the
 //!   Firehose contract check: every recordId once, in order, valid results);
 //! - RSS after warm-up stays flat: sampled at the end of every cycle, the
-//!   median of the last tenth of the samples is at most 10% above the median
-//!   of the tenth right after warm-up;
+//!   lowest sample of the second half is at most 10% above the lowest of the
+//!   first half (a leak raises the floor; what the allocator keeps between
+//!   cycles only moves samples above it);
 //! - peak RSS (VmHWM) under 128 MiB, the smallest Lambda memory size;
 //! - time per max event: reported; the only bound is loose (the median of
 //!   the last quarter of max events at most 4x that of the first quarter).
@@ -329,17 +330,16 @@ fn one_warm_function_answers_many_mixed_invocations() {
     assert_eq!(api.init_error(), None);
 
     let done = cycles * kinds.len();
-    // RSS at the end of a cycle wobbles by a few MiB (what the allocator
-    // keeps of the last max event): growth is the median of the last tenth
-    // of cycle ends against the median of the tenth right after warm-up.
-    let window = (cycles / 10).max(2);
-    let median_rss = |samples: &[u64]| {
-        let mut s = samples.to_vec();
-        s.sort_unstable();
-        s[s.len() / 2]
-    };
-    let warm = median_rss(&cycle_rss[warm_cycles..(warm_cycles + window).min(cycles)]);
-    let end = median_rss(&cycle_rss[cycles - window..]);
+    // RSS at a cycle's end is in one of a few states, whatever the code:
+    // glibc keeps or returns the last max event's buffers (seen on one build:
+    // 21.4 or 37.3 MiB; on another 23.0, 38.9 or 51.7 MiB), and a run can stay
+    // in a high state for many cycles, so medians of a few samples flip. A
+    // leak raises the lowest state: growth is the lowest cycle end of the
+    // second half after warm-up against the lowest of the first half.
+    let after_warm = &cycle_rss[warm_cycles..];
+    let (first_half, second_half) = after_warm.split_at(after_warm.len() / 2);
+    let warm = *first_half.iter().min().unwrap();
+    let end = *second_half.iter().min().unwrap();
     let highest = *cycle_rss[warm_cycles..].iter().max().unwrap();
     let quarter = (max_ms.len() / 4).max(1);
     let first = median(&mut max_ms[..quarter].to_vec());
@@ -347,8 +347,8 @@ fn one_warm_function_answers_many_mixed_invocations() {
     let all = median(&mut max_ms.clone());
     eprintln!(
         "soak: {done} invocations ({cycles} cycles of {}) in {:.1} s; RSS after warm-up \
-         ({warm_cycles} cycles) {:.1} MiB, at the end {:.1} MiB (medians of {window} cycle \
-         ends), highest cycle end after warm-up {:.1} MiB, last sample {:.1} MiB; peak (VmHWM) \
+         ({warm_cycles} cycles) {:.1} MiB, at the end {:.1} MiB (lowest cycle end of each \
+         half), highest cycle end after warm-up {:.1} MiB, last sample {:.1} MiB; peak (VmHWM) \
          {:.1} MiB; max event: median {all:.0} ms (first quarter {first:.0} ms, last quarter \
          {last:.0} ms, {} max events)",
         kinds.len(),
