@@ -27,7 +27,7 @@ const WINDOW_LETTERS: bool = cfg!(target_arch = "x86_64");
 /// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
 /// The [`Kernel`] classifies each window's bytes: the baseline one of the target, or
 /// AVX2 where the CPU has it, which also passes over short runs that cannot be a code.
-pub(super) struct Candidates<'a, K: Kernel = Baseline> {
+pub(super) struct Candidates<'a, K: Kernel> {
     pub(super) b: &'a [u8],
     pub(super) kernel: K,
     /// Offset of the window; `None` before the first.
