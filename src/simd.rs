@@ -4,8 +4,9 @@
 //! Two questions are asked of bytes on the hot path, many times per log event:
 //! - which bytes end a plain JSON string run (`"`, `\` or a control character
 //!   below 0x20), asked by the document scan and by the JSON string writer;
-//! - which bytes are ASCII digits (and, on x86_64, which are letters), asked by
-//!   the card-number masker.
+//! - which bytes are ASCII digits (and, on x86_64, which are letters; with AVX2
+//!   also the bytes around a security code's key and between a card number's
+//!   groups, see [`Classes`]), asked by the card-number masker.
 //!
 //! Each has an SSE2 kernel on x86_64 (SSE2 is in that architecture's baseline,
 //! so no runtime detection is needed; the digits also have an AVX2 one, used where
@@ -213,10 +214,14 @@ pub(crate) struct Avx2(());
 
 #[cfg(target_arch = "x86_64")]
 impl Avx2 {
-    /// `Some` where the CPU has AVX2 (std asks once and caches the answer).
+    /// `Some` where the CPU has AVX2, and BMI1 and BMI2 for the bit work around it (every
+    /// AVX2 CPU has both; std asks once and caches the answers).
     #[inline]
     pub(crate) fn detect() -> Option<Self> {
-        std::is_x86_feature_detected!("avx2").then_some(Avx2(()))
+        (std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2"))
+        .then_some(Avx2(()))
     }
 
     /// Runs `work` compiled for AVX2 as a whole, so that the kernel is inlined into it.
@@ -226,11 +231,9 @@ impl Avx2 {
         unsafe { run_avx2(self, work) }
     }
 
-    /// [`digit_letter_bits`] 32 bytes at a time, and a third mask: the bytes that
-    /// [`may_precede_code`]. VEX instructions need no copies of their operands, so the
-    /// three cost fewer instructions than SSE2's two.
+    /// The [`Classes`] of a 64-byte block, 32 bytes at a time.
     #[inline(always)]
-    pub(crate) fn classes(self, block: &[u8; 64]) -> (u64, u64, u64) {
+    pub(crate) fn classes(self, block: &[u8; 64]) -> Classes {
         // SAFETY: `self` exists only where `detect` found AVX2.
         unsafe { classes_avx2(block) }
     }
@@ -245,52 +248,185 @@ pub(crate) trait WithAvx2 {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
 fn run_avx2<W: WithAvx2>(avx2: Avx2, work: W) -> W::Output {
     work.run(avx2)
 }
 
-/// Whether `c` may stand before a security code's value: every byte below 0x28 (tab,
-/// space, `"`, `'` among them), `:` to `>` (`:`, `=`, `>`), `\\` and `t` (`\\t` in a
-/// JSON body). Ranges, so that [`Avx2::classes`] tests it in a few instructions; the
-/// masker's own set is smaller (`mask::cvv::is_code_prev`, checked to be inside it).
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn may_precede_code(c: u8) -> bool {
-    c <= 0x27 || (b':'..=b'>').contains(&c) || c == b'\\' || c == b't'
+/// What [`Avx2::classes`] tells of each byte of a block, one bit per byte. Beyond
+/// digits and letters, the classes of the bytes around a card security code's key
+/// (`mask::cvv`), each a superset of what the masker accepts there (checked in its tests),
+/// so that a digit run no key can precede is passed over in the window. (A kernel that
+/// does not tell them marks every byte in `key_end` and `sep`, none in `skip`, and every
+/// non-digit in `group_sep`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Classes {
+    pub(crate) digits: u64,
+    pub(crate) letters: u64,
+    /// `v 2 c n d e r`, either case: how a security code's key ends.
+    pub(crate) key_end: u64,
+    /// `:`, `=`, `>`: between a key and its value.
+    pub(crate) sep: u64,
+    /// Space, tab, `"`, `'`, `\`, `]` and `t` (the escape `\t` of a JSON body): what may
+    /// stand between a key, its separator and its value.
+    pub(crate) skip: u64,
+    /// Space and `-`: what joins the groups of a card number.
+    pub(crate) group_sep: u64,
 }
+
+impl Classes {
+    /// Bytes past a text's end: in no class.
+    pub(crate) const NONE: Classes = Classes {
+        digits: 0,
+        letters: 0,
+        key_end: 0,
+        sep: 0,
+        skip: 0,
+        group_sep: 0,
+    };
+
+    /// The classes from byte `n` of the block on (bytes past its end in none).
+    #[inline(always)]
+    pub(crate) fn shifted(self, n: usize) -> Classes {
+        Classes {
+            digits: self.digits >> n,
+            letters: self.letters >> n,
+            key_end: self.key_end >> n,
+            sep: self.sep >> n,
+            skip: self.skip >> n,
+            group_sep: self.group_sep >> n,
+        }
+    }
+}
+
+/// What each class of [`Classes`] holds, byte by byte, for the tests.
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) mod class_spec {
+    pub(crate) fn key_end(c: u8) -> bool {
+        matches!(
+            c.to_ascii_lowercase(),
+            b'v' | b'2' | b'c' | b'n' | b'd' | b'e' | b'r'
+        )
+    }
+    pub(crate) fn sep(c: u8) -> bool {
+        matches!(c, b':' | b'=' | b'>')
+    }
+    pub(crate) fn skip(c: u8) -> bool {
+        matches!(c, b' ' | b'\t' | b'"' | b'\'' | b'\\' | b']' | b't')
+    }
+    pub(crate) fn group_sep(c: u8) -> bool {
+        matches!(c, b' ' | b'-')
+    }
+}
+
+/// The products "high nibble in H, low nibble in L" that make up [`Classes`], one bit
+/// of a `vpshufb` table pair each, so that two lookups and an AND classify 32 bytes:
+/// `(table, bit, high nibbles, low nibbles)`, nibbles as 16-bit sets. Bytes from 0x80
+/// are in none (every high entry from 8 on is zero).
+#[cfg(target_arch = "x86_64")]
+const CLASS_PRODUCTS: [(usize, u8, u16, u16); 12] = [
+    // Table 0: digits in bit 7 (which `vpmovmskb` reads), letters, key ends, separators,
+    // group separators.
+    (0, 0x80, 1 << 3, 0x03ff),            // 0-9
+    (0, 0x40, 1 << 4 | 1 << 6, 0xfffe),   // A-O, a-o
+    (0, 0x20, 1 << 5 | 1 << 7, 0x07ff),   // P-Z, p-z
+    (0, 0x10, 1 << 4 | 1 << 6, 0x4038),   // C D E N, c d e n
+    (0, 0x08, 1 << 5 | 1 << 7, 0x0044),   // R V, r v
+    (0, 0x04, 1 << 3, 1 << 2),            // 2
+    (0, 0x02, 1 << 3, 1 << 0xa | 0x6000), // : = >
+    (0, 0x01, 1 << 2, 1 | 1 << 0xd),      // space -
+    // Table 1: what may stand between a key, its separator and its value.
+    (1, 0x08, 1 << 2, 1 | 1 << 2 | 1 << 7), // space " '
+    (1, 0x04, 1, 1 << 9),                   // tab
+    (1, 0x02, 1 << 5, 1 << 0xc | 1 << 0xd), // \ ]
+    (1, 0x01, 1 << 7, 1 << 4),              // t
+];
+
+/// Bits of the tables by class: letters and key ends in table 0, `skip` in table 1.
+#[cfg(target_arch = "x86_64")]
+const LETTER_BITS: u8 = 0x60;
+#[cfg(target_arch = "x86_64")]
+const KEY_END_BITS: u8 = 0x1c;
+#[cfg(target_arch = "x86_64")]
+const SKIP_BITS: u8 = 0x0f;
+
+/// Table `table` of [`CLASS_PRODUCTS`], by high (`high`) or low nibble, in both 16-byte
+/// lanes.
+#[cfg(target_arch = "x86_64")]
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const fn class_table(table: usize, high: bool) -> [u8; 32] {
+    let mut t = [0u8; 32];
+    let mut n = 0;
+    while n < 16 {
+        let mut p = 0;
+        while p < CLASS_PRODUCTS.len() {
+            let (of, bit, highs, lows) = CLASS_PRODUCTS[p];
+            if of == table && (if high { highs } else { lows }) >> n & 1 == 1 {
+                t[n] |= bit;
+                t[n + 16] |= bit;
+            }
+            p += 1;
+        }
+        n += 1;
+    }
+    t
+}
+
+#[cfg(target_arch = "x86_64")]
+static CLASS_TABLES: [[u8; 32]; 4] = [
+    class_table(0, true),
+    class_table(0, false),
+    class_table(1, true),
+    class_table(1, false),
+];
 
 /// [`Avx2::classes`]' kernel.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn classes_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
+fn classes_avx2(block: &[u8; 64]) -> Classes {
     use std::arch::x86_64::{
-        __m256i, _mm256_add_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
-        _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+        __m256i, _mm256_add_epi8, _mm256_and_si256, _mm256_loadu_si256, _mm256_movemask_epi8,
+        _mm256_set1_epi8, _mm256_shuffle_epi8, _mm256_slli_epi16, _mm256_srli_epi16,
     };
-    let (mut digits, mut letters, mut code) = (0u64, 0u64, 0u64);
+    // SAFETY: each table is 32 readable bytes; the loads are unaligned.
+    let [high0, low0, high1, low1] =
+        CLASS_TABLES.map(|t| unsafe { _mm256_loadu_si256(t.as_ptr().cast::<__m256i>()) });
+    // Bit 7 of `(bits & class) + 0x7f` (the `LOW7` trick above, per byte): whether any
+    // of the class's bits is set, for a class within bits 0-6.
+    let any = |bits: __m256i, class: u8| {
+        let sum = _mm256_add_epi8(
+            _mm256_and_si256(bits, _mm256_set1_epi8(class as i8)),
+            _mm256_set1_epi8(0x7f),
+        );
+        _mm256_movemask_epi8(sum) as u32
+    };
+    let mut c = Classes::NONE;
     for (n, chunk) in block.chunks_exact(32).enumerate() {
         // SAFETY: `chunk` has 32 readable bytes (`chunks_exact`); the load is unaligned.
         let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast::<__m256i>()) };
-        // The same ranges as `digit_letter_bits` (x < c is c > x).
-        let shifted = _mm256_add_epi8(v, _mm256_set1_epi8(0x50));
-        let d = _mm256_movemask_epi8(_mm256_cmpgt_epi8(_mm256_set1_epi8(-118), shifted));
-        let lower = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
-        let shifted = _mm256_add_epi8(lower, _mm256_set1_epi8(0x1f));
-        let l = _mm256_movemask_epi8(_mm256_cmpgt_epi8(_mm256_set1_epi8(-102), shifted));
-        // x <= c (unsigned) exactly when min(x, c) == x.
-        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x27)), v);
-        let from_colon = _mm256_sub_epi8(v, _mm256_set1_epi8(b':' as i8));
-        let seps = _mm256_cmpeq_epi8(_mm256_min_epu8(from_colon, _mm256_set1_epi8(4)), from_colon);
-        let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
-        let tee = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b't' as i8));
-        let c = _mm256_or_si256(_mm256_or_si256(low, seps), _mm256_or_si256(backslash, tee));
-        let c = _mm256_movemask_epi8(c);
-        digits |= u64::from(d as u32) << (32 * n);
-        letters |= u64::from(l as u32) << (32 * n);
-        code |= u64::from(c as u32) << (32 * n);
+        // `vpshufb` reads the low nibble, and gives 0 for an index with bit 7 set.
+        let high = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
+        let t0 = _mm256_and_si256(
+            _mm256_shuffle_epi8(high0, high),
+            _mm256_shuffle_epi8(low0, v),
+        );
+        let t1 = _mm256_and_si256(
+            _mm256_shuffle_epi8(high1, high),
+            _mm256_shuffle_epi8(low1, v),
+        );
+        // A single bit k is moved to bit 7 by a 16-bit shift left by 7 - k (no bit of
+        // the low byte reaches bit 15).
+        let at = 32 * n;
+        c.digits |= u64::from(_mm256_movemask_epi8(t0) as u32) << at;
+        c.letters |= u64::from(any(t0, LETTER_BITS)) << at;
+        c.key_end |= u64::from(any(t0, KEY_END_BITS)) << at;
+        c.sep |= u64::from(_mm256_movemask_epi8(_mm256_slli_epi16(t0, 6)) as u32) << at;
+        c.group_sep |= u64::from(_mm256_movemask_epi8(_mm256_slli_epi16(t0, 7)) as u32) << at;
+        c.skip |= u64::from(any(t1, SKIP_BITS)) << at;
     }
-    (digits, letters, code)
+    c
 }
 
 /// One bit per ASCII digit of a 64-byte block, eight bytes at a time, exact at every
@@ -391,6 +527,38 @@ mod tests {
         }
     }
 
+    /// The AVX2 tables, at every byte value and every position of a block.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_classes_every_byte() {
+        let Some(avx2) = Avx2::detect() else {
+            return;
+        };
+        for rotate in 0..64 {
+            for quarter in 0..4u8 {
+                let mut block = [0u8; 64];
+                for (i, b) in block.iter_mut().enumerate() {
+                    *b = quarter * 64 + ((i + rotate) % 64) as u8;
+                }
+                let bits = |class: fn(u8) -> bool| {
+                    (block.iter().enumerate())
+                        .filter(|&(_, &c)| class(c))
+                        .fold(0u64, |m, (i, _)| m | 1 << i)
+                };
+                use super::class_spec as spec;
+                let want = Classes {
+                    digits: bits(|c| c.is_ascii_digit()),
+                    letters: bits(|c| c.is_ascii_alphabetic()),
+                    key_end: bits(spec::key_end),
+                    sep: bits(spec::sep),
+                    skip: bits(spec::skip),
+                    group_sep: bits(spec::group_sep),
+                };
+                assert_eq!(avx2.classes(&block), want, "{block:?}");
+            }
+        }
+    }
+
     #[test]
     fn digit_kernels_match_plain_loops() {
         let bytes = [
@@ -414,8 +582,8 @@ mod tests {
             assert_eq!(digit_letter_bits(&block), want, "{block:?}");
             #[cfg(target_arch = "x86_64")]
             if let Some(avx2) = Avx2::detect() {
-                let code = bits(|&c| may_precede_code(c));
-                assert_eq!(avx2.classes(&block), (want.0, want.1, code), "{block:?}");
+                let c = avx2.classes(&block);
+                assert_eq!((c.digits, c.letters), want, "{block:?}");
             }
             assert_eq!(digit_bits_swar(&block), want.0, "{block:?}");
             for chunk in block.chunks_exact(8) {

@@ -70,11 +70,19 @@ pub(super) fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
 }
 
 /// What stands right before a security code's value: its quote, a space, or the field's
-/// separator (`:`, `=`, the `>` of an XML tag). On AVX2 the digit-run finder already passes
-/// over runs after anything else (`crate::simd::may_precede_code`, which must hold every
-/// byte this does).
+/// separator.
 pub(super) fn is_code_prev(c: u8, syntax: Syntax) -> bool {
-    is_quote(c) || is_space(c, syntax) || matches!(c, b':' | b'=' | b'>')
+    is_quote(c) || is_space(c, syntax) || is_key_sep(c)
+}
+
+/// Between a key and its value: `:`, `=`, or the `>` of an XML tag.
+///
+/// On AVX2 the digit-run finder passes over the runs that no key's end
+/// ([`CVV_KEY_ENDS`]), then quotes, spaces or `]`, a separator, and quotes or spaces
+/// again, lead to: its byte classes (`crate::simd::Classes`) must hold every byte of
+/// these sets (checked in the tests).
+pub(super) fn is_key_sep(c: u8) -> bool {
+    matches!(c, b':' | b'=' | b'>')
 }
 
 /// A quote around a field's key or value (`\` too: escaped JSON inside a message).
@@ -100,7 +108,7 @@ pub(super) fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
         return false;
     };
     let sep = match b.get(p) {
-        Some(&c @ (b':' | b'=' | b'>')) => c,
+        Some(&c) if is_key_sep(c) => c,
         _ => return false,
     };
     let p = skip_back(b, p, 4 * w, is_space);

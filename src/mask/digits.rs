@@ -4,9 +4,9 @@
 use super::*;
 #[cfg(not(target_arch = "x86_64"))]
 use crate::simd::digit_bits_swar;
-use crate::simd::first_non_digit8;
 #[cfg(target_arch = "x86_64")]
-use crate::simd::{digit_letter_bits, may_precede_code, Avx2};
+use crate::simd::{digit_letter_bits, Avx2};
+use crate::simd::{first_non_digit8, Classes};
 
 /// Whether a window's letters come with its digits. SSE2 classifies them in four more
 /// instructions a 16-byte block, cheaper than the rules refusing their runs one by one;
@@ -26,13 +26,14 @@ const WINDOW_LETTERS: bool = cfg!(target_arch = "x86_64");
 /// The text is read in 64-byte windows that advance by [`STEP`]: a run starting in the
 /// first 52 bytes is classified with the 12 after it in the same word (13 digits decide).
 /// The [`Kernel`] classifies each window's bytes: the baseline one of the target, or
-/// AVX2 where the CPU has it, which also passes over short runs that cannot be a code.
+/// AVX2 where the CPU has it, whose classes also pass over the short runs that no
+/// security code's key precedes and the gaps that cannot join a card number's groups.
 pub(super) struct Candidates<'a, K: Kernel> {
     pub(super) b: &'a [u8],
     pub(super) kernel: K,
     /// Offset of the window; `None` before the first.
     pub(super) base: Option<usize>,
-    /// The byte before the next window, `b[base + STEP - 1]`, as [`Before`] bits.
+    /// What the next window needs of the bytes before it, as [`Before`] bits.
     pub(super) carry_out: Before,
     /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
     pub(super) pending: u64,
@@ -65,7 +66,7 @@ impl<'a, K: Kernel> Candidates<'a, K> {
 
     /// Goes on from `at` (past track data): a digit there counts as a run's start.
     pub(super) fn skip_to(&mut self, at: usize) {
-        let carry = Before::of(self.b, at, self.kernel);
+        let carry = Before::of(self.b, at);
         self.load(at, carry);
         if carry.digit() && digit_at(self.b, Some(at)) {
             self.forced = Some(at);
@@ -118,7 +119,7 @@ impl<'a, K: Kernel> Candidates<'a, K> {
             3 | 4 => !letter_at(self.b, e),
             5 | 6 => {
                 matches!(self.b.get(s), Some(b'2'..=b'6'))
-                    && matches!(self.b.get(e), Some(b' ' | b'-'))
+                    && self.b.get(e).is_some_and(|&c| is_group_sep(c))
                     && digit_at(self.b, e.checked_add(1))
             }
             _ => false,
@@ -129,10 +130,11 @@ impl<'a, K: Kernel> Candidates<'a, K> {
         e - s >= MIN_LEN && matches!(self.b.get(s), Some(b'2'..=b'6'))
     }
 
-    /// Reads the window at `base`; `carry`: the byte before it.
+    /// Reads the window at `base`; `carry`: what the bytes before it leave.
     #[inline(always)]
     pub(super) fn load(&mut self, base: usize, carry: Before) {
-        let (d, letters, code) = bits_at(self.b, base, self.kernel);
+        let c = bits_at(self.b, base, self.kernel);
+        let d = c.digits;
         let starts = d & !((d << 1) | u64::from(carry.digit()));
         // Bit k of `at_least_n`: n digits from k on (exact for k < STEP).
         let at_least2 = d & (d >> 1);
@@ -141,52 +143,51 @@ impl<'a, K: Kernel> Candidates<'a, K> {
         let at_least5 = at_least4 & (d >> 4);
         let at_least8 = at_least4 & (at_least4 >> 4);
         let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
-        // Bit k: a byte that is not a digit, then a digit.
-        let gap = !d & (d >> 1);
+        // Bit k: a byte that may join a card number's groups, then a digit.
+        let gap = c.group_sep & (d >> 1);
         // 5 or 6 digits, then such a gap: the first group of a grouped PAN may be that
         // (the rest is checked in `next`).
         let grouped = at_least5 & ((gap | (gap >> 1)) >> 5);
         // 3 or 4 digits, then a letter: a third of the short runs in JSON logs (hex
         // ids, `12ms`), refused here rather than one by one by the rules.
-        let glued = (letters >> 3 & !at_least4) | (letters >> 4 & at_least4);
-        // 3 or 4 digits can be a security code only after a byte that may precede one,
-        // and a PAN's first group only before a separator and 3 digits: half of the
-        // short runs left in the max event's messages (decimals, IP octets, `-x-123-`)
-        // are neither, refused here. Only a kernel that classifies those bytes tells
-        // (`code`; all ones otherwise).
-        let gap3 = !d & (d >> 1) & (d >> 2) & (d >> 3);
+        let glued = (c.letters >> 3 & !at_least4) | (c.letters >> 4 & at_least4);
+        // 3 or 4 digits are a PAN's first group only before such a gap and 3 digits.
+        let gap3 = gap & (at_least3 >> 1);
         let group = (gap3 >> 3 & !at_least4) | (gap3 >> 4 & at_least4);
-        let after_code = code << 1 | carry.code();
+        // And a security code only where a key may end, then `skip` bytes, a separator
+        // and `skip` bytes again lead to it: `chain(from, carry)` marks each byte
+        // reached from a bit of `from` over `skip` bytes (the carry of an addition runs
+        // through a run of ones), the first byte after them included.
+        let chain = |from: u64, carry: u64| (from << 1 | carry).wrapping_add(c.skip) ^ c.skip;
+        let after_key = chain(c.key_end, carry.key());
+        let after_sep = chain(after_key & c.sep, carry.sep());
         let first_step = (1u64 << STEP) - 1;
         self.rare = grouped | at_least13;
-        self.pending = ((at_least3 & !at_least5 & !glued & (after_code | group)) | self.rare)
+        self.pending = ((at_least3 & !at_least5 & !glued & (after_sep | group)) | self.rare)
             & starts
             & first_step;
         self.four = at_least4;
-        self.carry_out = Before((d >> (STEP - 1) & 1) | (code >> (STEP - 1) & 1) << 1);
+        self.carry_out = Before(
+            (d >> (STEP - 1) & 1) | (after_key >> STEP & 1) << 1 | (after_sep >> STEP & 1) << 2,
+        );
         self.base = Some(base);
     }
 }
 
-/// The digits and letters (see [`WINDOW_LETTERS`]; none elsewhere) of the 64 bytes from
-/// `at`, past the end padded with bytes that are neither.
+/// The [`Classes`] of the 64 bytes from `at`, past the end padded with bytes in none.
 #[inline(always)]
-pub(super) fn bits_at(b: &[u8], at: usize, kernel: impl Kernel) -> (u64, u64, u64) {
+pub(super) fn bits_at(b: &[u8], at: usize, kernel: impl Kernel) -> Classes {
     let rest = b.get(at..).unwrap_or_default();
     match rest.get(..64).map(<&[u8; 64]>::try_from) {
         Some(Ok(block)) => kernel.classify(block),
-        _ if rest.is_empty() => (0, 0, 0),
+        _ if rest.is_empty() => Classes::NONE,
         // The text's last 64 bytes, shifted so that bit 0 is `at` (what lies past the end
         // reads as zeros): no copy.
         _ if b.len() >= 64 => {
             let start = b.len() - 64;
             match b.get(start..).map(<&[u8; 64]>::try_from) {
-                Some(Ok(block)) => {
-                    let (digits, letters, code) = kernel.classify(block);
-                    let shift = at - start;
-                    (digits >> shift, letters >> shift, code >> shift)
-                }
-                _ => (0, 0, 0),
+                Some(Ok(block)) => kernel.classify(block).shifted(at - start),
+                _ => Classes::NONE,
             }
         }
         _ => {
@@ -199,29 +200,29 @@ pub(super) fn bits_at(b: &[u8], at: usize, kernel: impl Kernel) -> (u64, u64, u6
     }
 }
 
-/// How a window's bytes are classified: digits, letters (see [`WINDOW_LETTERS`]), and
-/// the bytes that may precede a security code (all of them, for a kernel that does not
-/// tell).
+/// How a window's bytes are classified (see [`Classes`]).
 pub(super) trait Kernel: Copy {
-    fn classify(self, block: &[u8; 64]) -> (u64, u64, u64);
-    /// The third class, of one byte.
-    fn may_precede_code(self, c: u8) -> bool;
+    fn classify(self, block: &[u8; 64]) -> Classes;
 }
 
-/// What every CPU of the target has: SSE2 on x86_64, SWAR elsewhere. Neither tells
-/// which bytes may precede a code: in SSE2 or SWAR that costs more than it saves.
+/// What every CPU of the target has: SSE2 on x86_64, SWAR elsewhere. Digits and letters
+/// (see [`WINDOW_LETTERS`]) only: there the other classes cost more than they save, so
+/// every byte may end a key or separate one, and every non-digit join groups.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Baseline;
 
 impl Kernel for Baseline {
     #[inline(always)]
-    fn classify(self, block: &[u8; 64]) -> (u64, u64, u64) {
+    fn classify(self, block: &[u8; 64]) -> Classes {
         let (digits, letters) = classify(block);
-        (digits, letters, u64::MAX)
-    }
-
-    fn may_precede_code(self, _: u8) -> bool {
-        true
+        Classes {
+            digits,
+            letters,
+            key_end: u64::MAX,
+            sep: u64::MAX,
+            skip: 0,
+            group_sep: !digits,
+        }
     }
 }
 
@@ -229,40 +230,41 @@ impl Kernel for Baseline {
 #[cfg(target_arch = "x86_64")]
 impl Kernel for Avx2 {
     #[inline(always)]
-    fn classify(self, block: &[u8; 64]) -> (u64, u64, u64) {
+    fn classify(self, block: &[u8; 64]) -> Classes {
         self.classes(block)
-    }
-
-    fn may_precede_code(self, c: u8) -> bool {
-        may_precede_code(c)
     }
 }
 
-/// The byte before a window, as bits: 0, it is a digit; 1, it may precede a code.
+/// What a window needs of the bytes before it, as bits: 0, the last is a digit; 1 and
+/// 2, a key's end, or a key's end and a separator, lead to the window's first byte over
+/// `skip` bytes (see [`Candidates::load`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Before(u64);
 
 impl Before {
-    /// Of the byte before `at` in `b`.
-    fn of(b: &[u8], at: usize, kernel: impl Kernel) -> Self {
+    /// Of the bytes before `at` in `b`, for a window that does not follow another: the
+    /// chains are taken to lead there (more candidates, the same matches).
+    fn of(b: &[u8], at: usize) -> Self {
         match at.checked_sub(1).and_then(|i| b.get(i)) {
-            Some(&c) => {
-                Before(u64::from(c.is_ascii_digit()) | u64::from(kernel.may_precede_code(c)) << 1)
-            }
+            Some(&c) => Before(u64::from(c.is_ascii_digit()) | 0b110),
             None => Before::START,
         }
     }
 
-    /// Before the text: no digit, nor anything a code needs before it (`is_cvv_value`
-    /// refuses a code at the text's start), whatever the kernel.
+    /// Before the text: no digit, nor a key (`is_cvv_value` refuses a code at the
+    /// text's start), whatever the kernel.
     const START: Before = Before(0);
 
     fn digit(self) -> bool {
         self.0 & 1 == 1
     }
 
-    fn code(self) -> u64 {
+    fn key(self) -> u64 {
         self.0 >> 1 & 1
+    }
+
+    fn sep(self) -> u64 {
+        self.0 >> 2 & 1
     }
 }
 

@@ -12,6 +12,11 @@ pub(super) const MAX_GROUP: usize = 6;
 /// left out at the end (it belongs to the next number). A run with more is no PAN.
 pub(super) const MAX_GATHER: usize = 7;
 
+/// What joins the groups of a printed card number: one space or one dash.
+pub(super) fn is_group_sep(c: u8) -> bool {
+    c == b' ' || c == b'-'
+}
+
 /// Whether `lens` (two groups or more, joined by `sep`) is a way a card number may be
 /// printed: groups of 3 to 6 digits, 13 to 19 in all; or groups of 4 ending in a short
 /// one (4-4-4-1, 4-4-4-2, 4-4-4-4-1, 4-4-4-4-2). Groups of three joined by spaces are
@@ -58,7 +63,7 @@ pub(super) fn find_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax)
     // A second group of 3 or more digits ("2025-11-28" stops here) and a third group
     // (`" 200 512 "` in access logs stops here); the gathering checks the rest.
     let sep = match b.get(e) {
-        Some(&c @ (b' ' | b'-')) if first >= MIN_GROUP => c,
+        Some(&c) if is_group_sep(c) && first >= MIN_GROUP => c,
         _ => return None,
     };
     if !matches!(b.get(e + 1..e + 4), Some([x, y, z]) if x.is_ascii_digit() && y.is_ascii_digit() && z.is_ascii_digit())

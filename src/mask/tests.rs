@@ -754,20 +754,31 @@ pub(super) fn keep_parses_and_displays() {
 /// precede a security code.
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn code_separators_are_inside_the_kernels_class() {
+fn the_kernels_classes_hold_the_maskers_bytes() {
+    use crate::simd::class_spec as spec;
     for c in 0..=255u8 {
         for syntax in [Syntax::Text, Syntax::JsonBody] {
-            if is_code_prev(c, syntax) {
-                assert!(crate::simd::may_precede_code(c), "{c:#x}");
+            if is_quote(c) || is_space(c, syntax) || c == b']' {
+                assert!(spec::skip(c), "{c:#x}");
             }
         }
+        if CVV_KEY_ENDS.contains(&c.to_ascii_lowercase()) {
+            assert!(spec::key_end(c), "{c:#x}");
+        }
+        assert_eq!(spec::sep(c), is_key_sep(c), "{c:#x}");
+        assert_eq!(spec::group_sep(c), is_group_sep(c), "{c:#x}");
+        // The two chains of `Candidates::load` need these apart.
+        assert!(
+            !(spec::skip(c) && (spec::key_end(c) || spec::sep(c))),
+            "{c:#x}"
+        );
     }
 }
 
 #[test]
 pub(super) fn swar_scans_match_plain_loops() {
     let mut rng = Rng(7);
-    let alphabet = b"ab/:0123456789 - \xff\x80\x39\x3a\x2f\x30=\\t\".,";
+    let alphabet = b"ab/:0123456789 - \xff\x80\x39\x3a\x2f\x30=\\t\".,cvErV]>'\t_";
     for _ in 0..20_000 {
         // Past 200 bytes, so runs cross the 64-byte blocks.
         let long = rng.below(4) == 0;
@@ -783,21 +794,67 @@ pub(super) fn swar_scans_match_plain_loops() {
                 }
             })
             .collect();
-        candidates_match_plain_loops(&bytes, Baseline, |_| true);
+        candidates_match_plain_loops(&bytes, Baseline, &BASELINE_CLASSES);
         #[cfg(target_arch = "x86_64")]
         if let Some(avx2) = crate::simd::Avx2::detect() {
-            candidates_match_plain_loops(&bytes, avx2, crate::simd::may_precede_code);
+            candidates_match_plain_loops(&bytes, avx2, &AVX2_CLASSES);
         }
     }
 }
 
+/// A kernel's classes (`crate::simd::Classes`) byte by byte, for plain loops.
+struct ClassModel {
+    key_end: fn(u8) -> bool,
+    sep: fn(u8) -> bool,
+    skip: fn(u8) -> bool,
+    group_sep: fn(u8) -> bool,
+}
+
+const BASELINE_CLASSES: ClassModel = ClassModel {
+    key_end: |_| true,
+    sep: |_| true,
+    skip: |_| false,
+    group_sep: |c| !c.is_ascii_digit(),
+};
+
+#[cfg(target_arch = "x86_64")]
+const AVX2_CLASSES: ClassModel = ClassModel {
+    key_end: crate::simd::class_spec::key_end,
+    sep: crate::simd::class_spec::sep,
+    skip: crate::simd::class_spec::skip,
+    group_sep: crate::simd::class_spec::group_sep,
+};
+
 /// The candidates `kernel` gives on `bytes`, from its start and from anywhere
-/// (`skip_to`), against plain loops; `code`: the bytes it lets a security code follow.
-fn candidates_match_plain_loops(bytes: &[u8], kernel: impl Kernel, code: fn(u8) -> bool) {
+/// (`skip_to`), against plain loops; `classes`: the kernel's classes.
+fn candidates_match_plain_loops(bytes: &[u8], kernel: impl Kernel, classes: &ClassModel) {
     let len = bytes.len();
     {
         let is_digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
         let run = |s: usize| (s..).take_while(|&i| is_digit(i)).count();
+        // Whether a key's end, `skip` bytes, a separator and `skip` bytes lead to `s`,
+        // the search having started at `from`: a start forced by `skip_to` takes both to
+        // lead there; nothing leads to the text's start (`Before::START`).
+        let after_key_sep = |from: usize, s: usize| {
+            let back = |mut i: usize| {
+                while i > from && (classes.skip)(bytes[i - 1]) {
+                    i -= 1;
+                }
+                i
+            };
+            let i = back(s);
+            if i == from {
+                return from > 0;
+            }
+            if !(classes.sep)(bytes[i - 1]) {
+                return false;
+            }
+            let i = back(i - 1);
+            if i == from {
+                return from > 0;
+            }
+            (classes.key_end)(bytes[i - 1])
+        };
         // The candidates from `from` on, `from` counting as a start.
         let want_from = |from: usize| -> Vec<(usize, usize)> {
             (from..len)
@@ -805,13 +862,12 @@ fn candidates_match_plain_loops(bytes: &[u8], kernel: impl Kernel, code: fn(u8) 
                 .map(|s| (s, s + run(s)))
                 .filter(|&(s, e)| {
                     let first_ok = (b'2'..=b'6').contains(&bytes[s]);
-                    let sep_after = matches!(bytes.get(e), Some(b' ' | b'-')) && is_digit(e + 1);
+                    let sep_after =
+                        bytes.get(e).is_some_and(|&c| is_group_sep(c)) && is_digit(e + 1);
                     let glued = bytes.get(e).is_some_and(u8::is_ascii_alphabetic);
-                    // No code starts the text (`Before::START`); a start forced by
-                    // `skip_to` counts as one after a code's separator.
-                    let after_code = s > 0 && (is_digit(s - 1) || code(bytes[s - 1]));
-                    let group = !is_digit(e) && (e + 1..e + 4).all(is_digit);
-                    (matches!(e - s, 3 | 4) && !glued && (after_code || group))
+                    let group = bytes.get(e).is_some_and(|&c| (classes.group_sep)(c))
+                        && (e + 1..e + 4).all(is_digit);
+                    (matches!(e - s, 3 | 4) && !glued && (after_key_sep(from, s) || group))
                         || (matches!(e - s, 5 | 6) && first_ok && sep_after)
                         || (e - s >= 13 && first_ok)
                 })
@@ -1299,7 +1355,7 @@ proptest! {
     }
 
     /// Both byte kernels of this CPU give the same masking and the same checks: the
-    /// one that also tells which bytes may precede a code only passes over runs sooner.
+    /// one that also tells the bytes around keys and groups only passes over runs sooner.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn kernels_agree(
