@@ -142,7 +142,7 @@ impl<'a, K: Kernel> Candidates<'a, K> {
         let at_least4 = at_least2 & (at_least2 >> 2);
         let at_least5 = at_least4 & (d >> 4);
         let at_least8 = at_least4 & (at_least4 >> 4);
-        let at_least13 = at_least8 & (at_least4 >> 8) & (d >> 12);
+        let at_least13 = at_least5 & (at_least8 >> 5);
         // Bit k: a byte that may join a card number's groups, then a digit.
         let gap = c.group_sep & (d >> 1);
         // 5 or 6 digits, then such a gap: the first group of a grouped PAN may be that
@@ -150,10 +150,10 @@ impl<'a, K: Kernel> Candidates<'a, K> {
         let grouped = at_least5 & ((gap | (gap >> 1)) >> 5);
         // 3 or 4 digits, then a letter: a third of the short runs in JSON logs (hex
         // ids, `12ms`), refused here rather than one by one by the rules.
-        let glued = (c.letters >> 3 & !at_least4) | (c.letters >> 4 & at_least4);
+        let glued = c.letters >> 3 | (c.letters >> 4 & at_least4);
         // 3 or 4 digits are a PAN's first group only before such a gap and 3 digits.
         let gap3 = gap & (at_least3 >> 1);
-        let group = (gap3 >> 3 & !at_least4) | (gap3 >> 4 & at_least4);
+        let group = gap3 >> 3 | (gap3 >> 4 & at_least4);
         // And a security code only where a key may end, then `skip` bytes, a separator
         // and `skip` bytes again lead to it: `chain(from, carry)` marks each byte
         // reached from a bit of `from` over `skip` bytes (the carry of an addition runs
