@@ -750,8 +750,9 @@ pub(super) fn keep_parses_and_displays() {
     }
 }
 
-/// The finder's AVX2 filter passes over a short run only after a byte that cannot
-/// precede a security code.
+/// The finder's AVX2 filter passes over a short run only where no key, separator and
+/// quotes or spaces can lead to it, or no group can follow it: its classes must hold
+/// every byte the masker accepts there.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn the_kernels_classes_hold_the_maskers_bytes() {
