@@ -13,7 +13,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 use cwl_firehose::internals::{
     json_body_may_mask, mask, mask_bytes, scan_lines, write_document, Decoder, LineWriter,
     LogsDocument,
@@ -22,7 +24,7 @@ use cwl_firehose::limits::DEFAULT_INFLATE_CAP;
 use cwl_firehose::{Config, FirehoseEvent, LineOptions, OutputFormat, Transformer};
 use std::hint::black_box;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[allow(dead_code)]
 #[path = "../src/bin/cwl-firehose/generate.rs"]
@@ -322,6 +324,41 @@ fn whole(c: &mut Criterion) {
     let mut decoder = Decoder::new(DEFAULT_INFLATE_CAP);
     g.bench_function("refused_at_cap", |b| {
         b.iter(|| assert!(decoder.decode(&input.bomb).is_err()))
+    });
+    g.finish();
+
+    // Masking's cost alone, paired: each iteration runs one invocation with masking
+    // and one without, in turn first, and only the masked ones' extra time is counted.
+    // Two separate benches taken minutes apart drift on a shared machine by more than
+    // that difference (`warm` moved 7% between two runs of the same code). Criterion
+    // plans from the time counted, about 1/8 of the time taken: hence the short budget.
+    let mut g = c.benchmark_group("masking_cost");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(600));
+    g.bench_function("event_paired", |b| {
+        b.iter_custom(|iters| {
+            let run = |t: &mut Transformer| {
+                let start = Instant::now();
+                let event = FirehoseEvent::parse(&input.event).expect("event");
+                let response = t.process(&event, None).finish();
+                assert_eq!(response.summary.processing_failed, 0);
+                black_box(response.bytes.len());
+                start.elapsed()
+            };
+            let (mut plain, mut masked) = (Duration::ZERO, Duration::ZERO);
+            for i in 0..iters {
+                if i % 2 == 0 {
+                    plain += run(&mut transformer);
+                    masked += run(&mut masking);
+                } else {
+                    masked += run(&mut masking);
+                    plain += run(&mut transformer);
+                }
+            }
+            masked.saturating_sub(plain)
+        })
     });
     g.finish();
 }
