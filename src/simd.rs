@@ -416,12 +416,12 @@ fn classes_avx2(block: &[u8; 64]) -> Classes {
             _mm256_shuffle_epi8(high1, high),
             _mm256_shuffle_epi8(low1, v),
         );
-        // A single bit k is moved to bit 7 by a 16-bit shift left by 7 - k (no bit of
-        // the low byte reaches bit 15).
         let at = 32 * n;
         c.digits |= u64::from(_mm256_movemask_epi8(t0) as u32) << at;
         c.letters |= u64::from(any(t0, LETTER_BITS)) << at;
         c.key_end |= u64::from(any(t0, KEY_END_BITS)) << at;
+        // A single bit k is moved to bit 7 by a 16-bit shift left by 7 - k (no bit of
+        // the low byte reaches bit 15).
         c.sep |= u64::from(_mm256_movemask_epi8(_mm256_slli_epi16(t0, 6)) as u32) << at;
         c.group_sep |= u64::from(_mm256_movemask_epi8(_mm256_slli_epi16(t0, 7)) as u32) << at;
         c.skip |= u64::from(any(t1, SKIP_BITS)) << at;

@@ -149,7 +149,9 @@ impl<'a, K: Kernel> Candidates<'a, K> {
         // (the rest is checked in `next`).
         let grouped = at_least5 & ((gap | (gap >> 1)) >> 5);
         // 3 or 4 digits, then a letter: a third of the short runs in JSON logs (hex
-        // ids, `12ms`), refused here rather than one by one by the rules.
+        // ids, `12ms`), refused here rather than one by one by the rules. For a run of
+        // 3 or 4 digits from k, `x >> 3 | (x >> 4 & at_least4)` reads a class `x` of
+        // non-digits at the run's end: a byte of `x` at k + 3 is no fourth digit.
         let glued = c.letters >> 3 | (c.letters >> 4 & at_least4);
         // 3 or 4 digits are a PAN's first group only before such a gap and 3 digits.
         let gap3 = gap & (at_least3 >> 1);

@@ -48,8 +48,8 @@
 //! has it, else SSE2 on x86_64, SWAR elsewhere), and only runs of 3-4 digits, 5-6 followed
 //! by one byte and a digit, or 13+ reach the rules (on AVX2, only the 3-4 digit runs that
 //! a key's end, a separator and quotes or spaces may lead to, or that a group separator
-//! and 3 digits follow, and only 5-6 digits followed by a group separator), whose work per run is bounded (at most 19 digits, 7 groups and the
-//! group before, a 40-byte key or a 34-character IBAN are looked at; only the first two
+//! and 3 digits follow, and only 5-6 digits followed by a group separator). The rules'
+//! work per run is bounded (at most 19 digits, 7 groups and the group before, a 40-byte key or a 34-character IBAN are looked at; only the first two
 //! groups of a run start the gathering), so time is linear in the text.
 //! [`json_body_may_mask`] runs the same rules, loosened, on a message still JSON-escaped, so
 //! the line writer decodes only the rare message that may hold something to mask. All the
