@@ -7,44 +7,37 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 struct Moto {
-    _child: KillOnDrop,
+    server: MotoServer,
     endpoint: String,
     kinesis_arn: String,
 }
 
 fn start_moto() -> Moto {
-    let port = free_port();
-    let child = Command::new(venv_tool("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let child = KillOnDrop(child);
-    wait_for_port(port, "moto_server");
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let setup: serde_json::Value =
-        serde_json::from_slice(&moto_client(&endpoint, "setup")).unwrap();
+    let server = MotoServer::start();
+    let endpoint = server.endpoint.clone();
+    let setup = moto_client(&server, "setup");
+    let setup: serde_json::Value = serde_json::from_slice(&setup).unwrap();
     Moto {
-        _child: child,
+        server,
         endpoint,
         kinesis_arn: setup["kinesis_arn"].as_str().unwrap().to_string(),
     }
 }
 
-fn moto_client(endpoint: &str, command: &str) -> Vec<u8> {
+fn moto_client(moto: &MotoServer, command: &str) -> Vec<u8> {
     let out = Command::new(venv_tool("python"))
         .arg(root().join("tests/support/moto_client.py"))
-        .args([endpoint, command])
+        .args([&moto.endpoint, command])
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "moto_client {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "moto_client {command}: {}\nmoto's log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        moto.log_tail()
     );
     out.stdout
 }
@@ -101,10 +94,11 @@ fn firehose_event(docs: &[Vec<u8>], kinesis_arn: Option<&str>) -> Vec<u8> {
 
 /// Runs `cwl-firehose transform` on `event` with re-ingestion pointed at `endpoint`.
 fn transform(endpoint: &str, event: &[u8], args: &[&str]) -> (Vec<u8>, String) {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
-        "cwl-firehose-reingest-{}-{}",
-        std::process::id(),
-        free_port()
+        "cwl-firehose-reingest-{}-{call}",
+        std::process::id()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("event.json");
@@ -145,7 +139,7 @@ fn documents_in(object: &[u8]) -> Vec<serde_json::Value> {
 
 fn s3_objects(moto: &Moto) -> Vec<Vec<u8>> {
     let list: Vec<String> =
-        serde_json::from_slice(&moto_client(&moto.endpoint, "s3-objects")).unwrap();
+        serde_json::from_slice(&moto_client(&moto.server, "s3-objects")).unwrap();
     list.iter()
         .map(|o| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, o).unwrap())
         .collect()
@@ -289,7 +283,7 @@ fn kinesis_source_gets_put_records_with_original_partition_keys() {
     let (response, stderr) = transform(&moto.endpoint, &event, &["--budget", "60000"]);
     let entries = check_contract(&event, &response);
     let records: Vec<serde_json::Value> =
-        serde_json::from_slice(&moto_client(&moto.endpoint, "kinesis-records")).unwrap();
+        serde_json::from_slice(&moto_client(&moto.server, "kinesis-records")).unwrap();
     let dropped: Vec<usize> = (0..entries.len())
         .filter(|&i| entries[i].result == "Dropped")
         .collect();
@@ -324,8 +318,10 @@ fn kinesis_source_gets_put_records_with_original_partition_keys() {
 fn reingestion_failure_keeps_records_as_processing_failed() {
     let docs: Vec<Vec<u8>> = (0..4).map(|i| doc(i * 100, 100, 200)).collect();
     let event = firehose_event(&docs, None);
-    // Endpoint down: nothing listens on the port.
-    let down = format!("http://127.0.0.1:{}", free_port());
+    // Endpoint down: nothing listens on port 1, and no test's server can be
+    // given it (the kernel hands out ports from 32768 up, and a server of
+    // another test could take a free port chosen here).
+    let down = "http://127.0.0.1:1".to_string();
     let (response, stderr) =
         transform(&down, &event, &["--budget", "60000", "--max-attempts", "2"]);
     let entries = check_contract(&event, &response);

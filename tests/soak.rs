@@ -41,13 +41,13 @@ mod template;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{check_contract, fixture, free_port, gz, venv_tool, wait_for_port, KillOnDrop};
+use common::{check_contract, fixture, gz, venv_tool, KillOnDrop, MotoServer};
 use cwl_firehose::adapters::settings::Settings;
 use cwl_firehose::{FirehoseEvent, PartOutcome, Summary, Transformer};
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// CI's soak: enough cycles for a trend, well under a minute.
@@ -195,24 +195,9 @@ fn kinds(settings: &Settings) -> Vec<Kind> {
     kinds
 }
 
-struct Moto {
-    _child: KillOnDrop,
-    endpoint: String,
-}
-
 /// moto's server with the delivery stream the events name.
-fn start_moto() -> Moto {
-    let port = free_port();
-    let child = KillOnDrop(
-        Command::new(venv_tool("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts"),
-    );
-    wait_for_port(port, "moto_server");
-    let endpoint = format!("http://127.0.0.1:{port}");
+fn start_moto() -> MotoServer {
+    let moto = MotoServer::start();
     // A Redshift destination: moto accepts its records and keeps nothing.
     const SETUP: &str = r#"
 import sys, boto3
@@ -229,18 +214,16 @@ firehose.create_delivery_stream(
                             "BucketARN": "arn:aws:s3:::soak-backup"}})
 "#;
     let out = Command::new(venv_tool("python"))
-        .args(["-c", SETUP, &endpoint, STREAM])
+        .args(["-c", SETUP, &moto.endpoint, STREAM])
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "moto setup: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "moto setup: {}\nmoto's log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        moto.log_tail()
     );
-    Moto {
-        _child: child,
-        endpoint,
-    }
+    moto
 }
 
 /// VmRSS and VmHWM of a process, in bytes.

@@ -158,7 +158,9 @@ pub fn venv_tool(name: &str) -> PathBuf {
     path
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, for a server that cannot bind port 0 itself.
+/// Another process may take it before the server binds it: start such servers
+/// with [`spawn_listening`], which tries again on a fresh port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -167,15 +169,153 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Waits until something listens on 127.0.0.1:port.
-pub fn wait_for_port(port: u16, what: &str) {
+/// Starts the server `command(port)` builds on a free port and waits until it
+/// listens. If it exits first (the port was taken between choosing and
+/// binding it), tries again on a fresh port, up to five times.
+pub fn spawn_listening(
+    what: &str,
+    mut command: impl FnMut(u16) -> std::process::Command,
+) -> (KillOnDrop, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let child = command(port)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{what} starts: {e}"));
+        let mut child = KillOnDrop(child);
+        if wait_for_port(&mut child.0, port, what) {
+            return (child, port);
+        }
+    }
+    panic!("{what} exited before listening, five times on five ports");
+}
+
+/// Waits until `child` (or a process it started) listens on 127.0.0.1:port:
+/// true once it does, false if it exits first. A listener of another process
+/// on that port does not count.
+fn wait_for_port(child: &mut std::process::Child, port: u16, what: &str) -> bool {
     for _ in 0..600 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if listener_pid(port).is_some_and(|pid| descends_from(pid, child.id())) {
+            return true;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("{what} did not listen on 127.0.0.1:{port} within 60 s");
+}
+
+/// The process holding the listening socket on 127.0.0.1:port, from
+/// /proc/net/tcp (the socket's inode) and /proc/*/fd (who holds it).
+fn listener_pid(port: u16) -> Option<u32> {
+    let local = format!("0100007F:{port:04X}");
+    let tcp = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let inode = tcp.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // local_address, st (0A is LISTEN), inode
+        (f.get(1) == Some(&local.as_str()) && f.get(3) == Some(&"0A")).then(|| f.get(9).copied())?
+    })?;
+    let socket = std::path::PathBuf::from(format!("socket:[{inode}]"));
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let fds = std::fs::read_dir(entry.path().join("fd")).ok()?;
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == socket))
+                .then_some(pid)
+        })
+}
+
+/// Whether `pid` is `ancestor` or one of its descendants.
+fn descends_from(mut pid: u32, ancestor: u32) -> bool {
+    while pid > 1 {
+        if pid == ancestor {
+            return true;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+        else {
+            return false;
+        };
+        pid = ppid;
+    }
+    false
+}
+
+/// moto's server on 127.0.0.1 (`tests/support/moto_server.py`), on a port it
+/// bound itself, so no other test can take it in between. Stopped when
+/// dropped; its request log is kept in `log` for failure messages.
+pub struct MotoServer {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    pub port: u16,
+    pub endpoint: String,
+    pub log: PathBuf,
+}
+
+impl MotoServer {
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let log = std::env::temp_dir().join(format!(
+            "cwl-firehose-moto-{}-{:?}.log",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let stderr = std::fs::File::create(&log).unwrap();
+        let mut child = std::process::Command::new(venv_tool("python"))
+            .arg(root().join("tests/support/moto_server.py"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("moto_server.py starts");
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .and_then(|p| p.trim().parse::<u16>().ok())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!(
+                    "moto_server.py said {line:?}; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            });
+        MotoServer {
+            child,
+            stdin,
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    /// The last lines moto logged, for a failing test's message.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
 }
 
 /// Kills a child process when dropped, so a failing test leaves no server behind.
@@ -212,31 +352,30 @@ pub fn cargo_lambda_path() -> String {
 /// Starts `cargo lambda watch` for `cwl-firehose-lambda` with these extra
 /// environment variables for the function.
 pub fn start_watch(env: &[(&str, &str)]) -> Watch {
-    let port = free_port();
-    let mut cmd = std::process::Command::new("cargo");
-    cmd.args([
-        "lambda",
-        "watch",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-        &port.to_string(),
-    ])
-    .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
-    .current_dir(root())
-    .env("PATH", cargo_lambda_path())
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("cargo lambda watch starts");
-    let watch = Watch {
-        _child: KillOnDrop(child),
+    let (child, port) = spawn_listening("cargo lambda watch", |port| {
+        let mut cmd = std::process::Command::new("cargo");
+        cmd.args([
+            "lambda",
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ])
+        .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
+        .current_dir(root())
+        .env("PATH", cargo_lambda_path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    });
+    Watch {
+        _child: child,
         port,
-    };
-    wait_for_port(port, "cargo lambda watch");
-    watch
+    }
 }
 
 /// `cargo lambda invoke` of the watched function with this event file.
@@ -300,8 +439,6 @@ impl FaultProxy {
         use std::io::BufRead;
         let mut child = std::process::Command::new(venv_tool("python"))
             .arg(root().join("tests/support/fault_proxy.py"))
-            .arg("--moto-server")
-            .arg(venv_tool("moto_server"))
             .args(["--lifetime", "600"])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -20,7 +20,8 @@ and Kinesis PutRecords. For those the plan picks, per call, one of
             the caller cannot know the records were accepted (the only
             fault that may cause duplicates)
 
-The proxy starts moto itself (so one process tree stops together), prints
+The proxy starts moto itself (tests/support/moto_server.py, so one process
+tree stops together), prints
 "READY <proxy port> <moto port>" on stdout, and exits when stdin closes (its
 parent went away) or after --lifetime seconds, whichever comes first.
 
@@ -394,32 +395,22 @@ def die_with_parent():
         pass
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--moto-server", required=True, help="path of moto_server")
     p.add_argument("--lifetime", type=float, default=600.0, help="seconds before exiting anyway")
     args = p.parse_args()
 
-    moto_port = free_port()
-    moto = subprocess.Popen([args.moto_server, "-H", "127.0.0.1", "-p", str(moto_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=die_with_parent)
+    # moto binds a port of its own choosing (moto_server.py says why) and
+    # stops when this proxy does: its stdin closes with ours.
+    moto = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "moto_server.py"),
+                             "--lifetime", str(args.lifetime + 60)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", moto_port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or moto.poll() is not None:
-                    sys.exit("moto_server did not start")
-                time.sleep(0.1)
+        ready = moto.stdout.readline().split()
+        if ready[:1] != [b"READY"]:
+            sys.exit("moto_server.py did not start")
+        moto_port = int(ready[1])
         server = Server(("127.0.0.1", 0), Handler)
         server.moto_port = moto_port
         server.plans = Plans()
