@@ -1,5 +1,5 @@
 //! The CloudWatch Logs subscription document, and its two readers side by
-//! side: [`scan`], the fast one, and [`reference`], serde. Both hand every
+//! side: [`scan`], the fast one, and [`reference`](mod@reference), serde. Both hand every
 //! event to the one line writer ([`crate::lines`]); the scan answers for the
 //! usual documents, and whatever it declines goes to the reference, which
 //! decides and words every error.
