@@ -1,8 +1,9 @@
 //! Properties of a whole batch, over arbitrary mixes of good and bad records
-//! (proptest): every recordId exactly once and in order; one line per event,
-//! each parsing back to its event; with the budget on, no response over it,
-//! and every event either in the response, or re-ingested, or its record
-//! ProcessingFailed (kept by Firehose).
+//! (proptest), in both output formats: every recordId exactly once and in
+//! order; one line per event, each parsing back to its event (JSON lines), or
+//! each message and `\n` in order (message mode); with the budget on, no
+//! response over it, and every event either in the response, or re-ingested,
+//! or its record ProcessingFailed (kept by Firehose).
 
 #[path = "../fuzz/checks.rs"]
 mod checks;
@@ -10,7 +11,10 @@ mod checks;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cwl_firehose::gzip;
-use cwl_firehose::{Config, Disposition, FirehoseEvent, PartOutcome, ReingestError, Transformer};
+use cwl_firehose::{
+    Config, Disposition, FirehoseEvent, LineOptions, OutputFormat, PartOutcome, ReingestError,
+    Transformer,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::io::Read;
@@ -97,46 +101,61 @@ fn data(input: &Input) -> Option<String> {
     })
 }
 
-fn expected_lines(group: &str, events: &[Event]) -> Vec<String> {
+/// The lines `events` of `group` become: JSON lines, or each message and `\n`
+/// (a message holding `\n` is several lines there, as in AWS's blueprint).
+fn expected_lines(
+    format: OutputFormat,
+    group: &str,
+    stream: &str,
+    owner: &str,
+    events: &[(i64, String, String)],
+) -> Vec<String> {
     events
         .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            checks::expected_line(
-                e.timestamp,
-                &format!("{i:056}"),
-                &e.message,
-                group,
-                "s",
-                "123456789012",
-            )
+        .map(|(timestamp, id, message)| match format {
+            OutputFormat::Json => {
+                checks::expected_line(*timestamp, id, message, group, stream, owner)
+            }
+            OutputFormat::Message => format!("{message}\n"),
         })
         .collect()
 }
 
+fn input_lines(format: OutputFormat, group: &str, events: &[Event]) -> Vec<String> {
+    let events: Vec<(i64, String, String)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.timestamp, format!("{i:056}"), e.message.clone()))
+        .collect();
+    expected_lines(format, group, "s", "123456789012", &events)
+}
+
 /// The events of a re-ingested part, as the lines it will become.
-fn part_lines(part: &[u8]) -> Vec<String> {
+fn part_lines(format: OutputFormat, part: &[u8]) -> Vec<String> {
     let mut doc = Vec::new();
     flate2::read::MultiGzDecoder::new(part)
         .read_to_end(&mut doc)
         .unwrap();
     let v: Value = serde_json::from_slice(&doc).unwrap();
-    let group = v["logGroup"].as_str().unwrap();
-    v["logEvents"]
+    let events: Vec<(i64, String, String)> = v["logEvents"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| {
-            checks::expected_line(
+            (
                 e["timestamp"].as_i64().unwrap(),
-                e["id"].as_str().unwrap(),
-                e["message"].as_str().unwrap(),
-                group,
-                v["logStream"].as_str().unwrap(),
-                v["owner"].as_str().unwrap(),
+                e["id"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
             )
         })
-        .collect()
+        .collect();
+    expected_lines(
+        format,
+        v["logGroup"].as_str().unwrap(),
+        v["logStream"].as_str().unwrap(),
+        v["owner"].as_str().unwrap(),
+        &events,
+    )
 }
 
 fn split_lines(data: &[u8]) -> Vec<String> {
@@ -153,6 +172,7 @@ proptest! {
         inputs in prop::collection::vec(input(), 0..12),
         budget in prop_oneof![Just(None), (6_000usize..40_000).prop_map(Some), Just(Some(6_000_000))],
         reingest_fails in prop::collection::vec(any::<bool>(), 64),
+        format in prop_oneof![Just(OutputFormat::Json), Just(OutputFormat::Message)],
     ) {
         let ids: Vec<String> = (0..inputs.len()).map(|i| format!("id-{i}")).collect();
         let records: Vec<Value> = inputs.iter().zip(&ids).map(|(input, id)| match data(input) {
@@ -161,7 +181,8 @@ proptest! {
         }).collect();
         let event = serde_json::to_vec(&json!({"records": records})).unwrap();
         let event = FirehoseEvent::parse(&event).unwrap();
-        let mut t = Transformer::new(Config { response_budget: budget, ..Config::default() });
+        let lines = LineOptions { format, ..LineOptions::default() };
+        let mut t = Transformer::new(Config { response_budget: budget, lines, ..Config::default() });
         let mut batch = t.process(&event, None);
 
         // Which parts each record was split into, and their outcomes.
@@ -189,21 +210,28 @@ proptest! {
         for (i, (input, entry)) in inputs.iter().zip(&entries).enumerate() {
             match input {
                 Input::Good { group, events, .. } => {
-                    let expected = expected_lines(group, events);
+                    let expected = input_lines(format, group, events);
                     match entry.result.as_str() {
                         "Ok" => {
-                            // One line per event, each its event.
-                            let lines = split_lines(entry.data.as_deref().unwrap());
-                            prop_assert_eq!(lines.len(), events.len());
-                            prop_assert_eq!(&lines, &expected);
-                            prop_assert_eq!(checks::check_lines(entry.data.as_deref().unwrap()), events.len());
+                            let data = entry.data.as_deref().unwrap();
+                            if format == OutputFormat::Json {
+                                // One line per event, each its event.
+                                let lines = split_lines(data);
+                                prop_assert_eq!(lines.len(), events.len());
+                                prop_assert_eq!(&lines, &expected);
+                                prop_assert_eq!(checks::check_lines(data), events.len());
+                            } else {
+                                // Each message and its newline, in order, nothing else.
+                                let messages = expected.concat();
+                                prop_assert_eq!(std::str::from_utf8(data), Ok(messages.as_str()));
+                            }
                         }
                         "Dropped" if events.is_empty() => {}
                         "Dropped" => {
                             // Re-ingested, every part accepted: together exactly its events.
                             let range = parts[i].clone().expect("dropped with events means re-ingested");
                             prop_assert!(range.clone().all(|p| outcomes[p]));
-                            let lines: Vec<String> = range.flat_map(|p| part_lines(&part_data[p])).collect();
+                            let lines: Vec<String> = range.flat_map(|p| part_lines(format, &part_data[p])).collect();
                             prop_assert_eq!(&lines, &expected);
                         }
                         _ => {
