@@ -59,6 +59,8 @@ import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from moto_server import wait_for_stdin_to_close  # beside this file
+
 FIREHOSE_PUT = "Firehose_20150804.PutRecordBatch"
 KINESIS_PUT = "Kinesis_20131202.PutRecords"
 KINDS = ("ok", "partial", "throttle", "http500", "reset", "slow", "lost")
@@ -419,14 +421,7 @@ def main():
         print("READY %d %d" % (server.server_address[1], moto_port), flush=True)
 
         # Bounded: stop when the parent closes stdin, or after the lifetime.
-        stdin_closed = threading.Event()
-
-        def watch_stdin():
-            sys.stdin.buffer.read()
-            stdin_closed.set()
-
-        threading.Thread(target=watch_stdin, daemon=True).start()
-        stdin_closed.wait(args.lifetime)
+        wait_for_stdin_to_close(args.lifetime)
         server.shutdown()
     finally:
         moto.terminate()

@@ -12,10 +12,23 @@ import os
 import sys
 import threading
 
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+def wait_for_stdin_to_close(lifetime):
+    """Returns when stdin closes (the parent is gone) or after `lifetime` seconds."""
+    stdin_closed = threading.Event()
+
+    def watch_stdin():
+        sys.stdin.buffer.read()
+        stdin_closed.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    stdin_closed.wait(lifetime)
 
 
 def main():
+    # Here, not at the top: fault_proxy.py imports this module for the function above.
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lifetime", type=float, default=900.0, help="seconds before exiting anyway")
     args = p.parse_args()
@@ -26,15 +39,7 @@ def main():
     # What moto_server sets for the URLs moto writes into its answers.
     os.environ["MOTO_PORT"] = str(port)
     print("READY %d" % port, flush=True)
-
-    stdin_closed = threading.Event()
-
-    def watch_stdin():
-        sys.stdin.buffer.read()
-        stdin_closed.set()
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    stdin_closed.wait(args.lifetime)
+    wait_for_stdin_to_close(args.lifetime)
     server.stop()
 
 
