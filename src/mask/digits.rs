@@ -5,7 +5,7 @@ use super::*;
 #[cfg(not(target_arch = "x86_64"))]
 use crate::simd::digit_bits_swar;
 #[cfg(target_arch = "x86_64")]
-use crate::simd::{digit_letter_bits, Avx2};
+use crate::simd::{digit_letter_bits, Avx2, WithAvx2};
 use crate::simd::{first_non_digit8, Classes};
 
 /// Whether a window's letters come with its digits. SSE2 classifies them in four more
@@ -234,6 +234,37 @@ impl Kernel for Avx2 {
     #[inline(always)]
     fn classify(self, block: &[u8; 64]) -> Classes {
         self.classes(block)
+    }
+}
+
+/// Work that scans with a [`Kernel`], for [`on_best_kernel`]. `run` must be
+/// `#[inline(always)]`: under AVX2 the whole job is then compiled for AVX2 and the
+/// kernel is inlined into it, not called.
+pub(super) trait KernelJob {
+    type Output;
+    fn run(self, kernel: impl Kernel) -> Self::Output;
+}
+
+/// Runs `job` with the best kernel this CPU has: the one place that chooses.
+#[inline]
+pub(super) fn on_best_kernel<J: KernelJob>(job: J) -> J::Output {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = Avx2::detect() {
+        return avx2.run(OnAvx2(job));
+    }
+    job.run(Baseline)
+}
+
+/// A [`KernelJob`] as [`Avx2::run`] takes it.
+#[cfg(target_arch = "x86_64")]
+struct OnAvx2<J>(J);
+
+#[cfg(target_arch = "x86_64")]
+impl<J: KernelJob> WithAvx2 for OnAvx2<J> {
+    type Output = J::Output;
+    #[inline(always)]
+    fn run(self, avx2: Avx2) -> J::Output {
+        self.0.run(avx2)
     }
 }
 

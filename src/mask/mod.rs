@@ -70,8 +70,6 @@ mod digits;
 mod iban;
 mod pan;
 
-#[cfg(target_arch = "x86_64")]
-use crate::simd::{Avx2, WithAvx2};
 use bounds::*;
 use brand::*;
 use cvv::*;
@@ -170,31 +168,25 @@ pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
 /// (a JSON string body without escapes is its own text). Bytes other than the hidden
 /// ASCII digits are copied unchanged.
 pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(avx2) = Avx2::detect() {
-        return avx2.run(MaskBytes {
-            text,
-            keep,
-            scratch,
-        });
-    }
-    mask_bytes_with(text, keep, scratch, Baseline)
+    on_best_kernel(MaskBytes {
+        text,
+        keep,
+        scratch,
+    })
 }
 
-/// [`mask_bytes`] for [`Avx2::run`].
-#[cfg(target_arch = "x86_64")]
+/// [`mask_bytes`] as a [`KernelJob`].
 struct MaskBytes<'a> {
     text: &'a [u8],
     keep: Keep,
     scratch: &'a mut Vec<u8>,
 }
 
-#[cfg(target_arch = "x86_64")]
-impl WithAvx2 for MaskBytes<'_> {
+impl KernelJob for MaskBytes<'_> {
     type Output = Option<usize>;
     #[inline(always)]
-    fn run(self, avx2: Avx2) -> Option<usize> {
-        mask_bytes_with(self.text, self.keep, self.scratch, avx2)
+    fn run(self, kernel: impl Kernel) -> Option<usize> {
+        mask_bytes_with(self.text, self.keep, self.scratch, kernel)
     }
 }
 
@@ -262,23 +254,17 @@ fn mask_bytes_with(
 /// `\u` escapes could spell digits, letters or separators,
 /// so bodies with them must be decoded (the caller knows: it checked every escape).
 pub fn json_body_may_mask(raw: &[u8]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(avx2) = Avx2::detect() {
-        return avx2.run(MayMask(raw));
-    }
-    json_body_may_mask_with(raw, Baseline)
+    on_best_kernel(MayMask(raw))
 }
 
-/// [`json_body_may_mask`] for [`Avx2::run`].
-#[cfg(target_arch = "x86_64")]
+/// [`json_body_may_mask`] as a [`KernelJob`].
 struct MayMask<'a>(&'a [u8]);
 
-#[cfg(target_arch = "x86_64")]
-impl WithAvx2 for MayMask<'_> {
+impl KernelJob for MayMask<'_> {
     type Output = bool;
     #[inline(always)]
-    fn run(self, avx2: Avx2) -> bool {
-        json_body_may_mask_with(self.0, avx2)
+    fn run(self, kernel: impl Kernel) -> bool {
+        json_body_may_mask_with(self.0, kernel)
     }
 }
 
