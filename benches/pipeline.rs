@@ -103,6 +103,74 @@ fn total<T: AsRef<[u8]>>(parts: &[T]) -> u64 {
     parts.iter().map(|p| p.as_ref().len() as u64).sum()
 }
 
+/// The four stages of the record path, each on every record of the event, with
+/// buffers kept across calls: what the per-stage benches time one by one and
+/// `record_path/overhead_paired` times together against the whole path.
+struct Stages {
+    decoded: Vec<u8>,
+    decoder: Decoder,
+    writer: LineWriter,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    spans: Vec<std::ops::Range<usize>>,
+    encoded: Vec<u8>,
+}
+
+impl Stages {
+    fn new() -> Self {
+        Stages {
+            decoded: Vec::new(),
+            decoder: Decoder::new(DEFAULT_INFLATE_CAP),
+            writer: LineWriter::new(LineOptions::default()),
+            out: Vec::new(),
+            ends: Vec::new(),
+            spans: Vec::new(),
+            encoded: Vec::new(),
+        }
+    }
+
+    fn base64_decode(&mut self, input: &Input) {
+        for d in &input.data {
+            self.decoded.clear();
+            let _ = base64_simd::STANDARD.decode_append(d.as_bytes(), &mut self.decoded);
+        }
+    }
+
+    fn inflate(&mut self, input: &Input) {
+        for gz in &input.gzips {
+            let _ = black_box(self.decoder.decode_bytes(gz).map(<[u8]>::len));
+        }
+    }
+
+    fn lines(&mut self, input: &Input) {
+        for doc in &input.docs {
+            let events = scan_lines(
+                doc,
+                &mut self.writer,
+                &mut self.out,
+                &mut self.ends,
+                &mut self.spans,
+                usize::MAX,
+            );
+            assert!(events.is_some());
+        }
+    }
+
+    fn base64_encode(&mut self, input: &Input) {
+        for l in &input.lines {
+            self.encoded.clear();
+            base64_simd::STANDARD.encode_append(l, &mut self.encoded);
+        }
+    }
+
+    fn all(&mut self, input: &Input) {
+        self.base64_decode(input);
+        self.inflate(input);
+        self.lines(input);
+        self.base64_encode(input);
+    }
+}
+
 fn stages(c: &mut Criterion) {
     let input = input();
     let event_bytes = input.event.len() as u64;
@@ -119,15 +187,9 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("base64_decode");
     g.throughput(Throughput::Bytes(b64_bytes));
+    let mut stage = Stages::new();
+    g.bench_function("base64_simd", |b| b.iter(|| stage.base64_decode(&input)));
     let mut buf = Vec::new();
-    g.bench_function("base64_simd", |b| {
-        b.iter(|| {
-            for d in &input.data {
-                buf.clear();
-                let _ = base64_simd::STANDARD.decode_append(d.as_bytes(), &mut buf);
-            }
-        })
-    });
     g.bench_function("base64_reference", |b| {
         b.iter(|| {
             for d in &input.data {
@@ -140,14 +202,7 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("inflate");
     g.throughput(Throughput::Bytes(doc_bytes));
-    let mut decoder = Decoder::new(DEFAULT_INFLATE_CAP);
-    g.bench_function("libdeflate_decoder", |b| {
-        b.iter(|| {
-            for gz in &input.gzips {
-                let _ = black_box(decoder.decode_bytes(gz).map(<[u8]>::len));
-            }
-        })
-    });
+    g.bench_function("libdeflate_decoder", |b| b.iter(|| stage.inflate(&input)));
     let mut plain = Vec::new();
     g.bench_function("flate2_zlib_rs_reference", |b| {
         b.iter(|| {
@@ -161,23 +216,8 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("cwl_to_lines");
     g.throughput(Throughput::Bytes(doc_bytes));
+    g.bench_function("scan_parse_and_write", |b| b.iter(|| stage.lines(&input)));
     let (mut out, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
-    let mut writer = LineWriter::new(LineOptions::default());
-    g.bench_function("scan_parse_and_write", |b| {
-        b.iter(|| {
-            for doc in &input.docs {
-                let events = scan_lines(
-                    doc,
-                    &mut writer,
-                    &mut out,
-                    &mut ends,
-                    &mut spans,
-                    usize::MAX,
-                );
-                assert!(events.is_some());
-            }
-        })
-    });
     let mut message = LineWriter::new(LineOptions {
         format: OutputFormat::Message,
         ..LineOptions::default()
@@ -223,15 +263,7 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("base64_encode");
     g.throughput(Throughput::Bytes(line_bytes));
-    let mut encoded = Vec::new();
-    g.bench_function("base64_simd", |b| {
-        b.iter(|| {
-            for l in &input.lines {
-                encoded.clear();
-                base64_simd::STANDARD.encode_append(l, &mut encoded);
-            }
-        })
-    });
+    g.bench_function("base64_simd", |b| b.iter(|| stage.base64_encode(&input)));
     let mut text = String::new();
     g.bench_function("base64_reference", |b| {
         b.iter(|| {
@@ -362,6 +394,60 @@ fn whole(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // The whole path against its stages, paired: each iteration runs one warm
+    // invocation and the four stages once each, in turn first. Criterion times the
+    // invocations; the ratio of the two totals (warm-up included) is printed after it,
+    // one measurement instead of five benches taken minutes apart (issue 12's target:
+    // at most 1.25).
+    let mut g = c.benchmark_group("record_path_paired");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(3));
+    let mut stage = Stages::new();
+    let (mut whole_total, mut stages_total, mut pairs) = (Duration::ZERO, Duration::ZERO, 0);
+    g.bench_function("warm_against_stages", |b| {
+        b.iter_custom(|iters| {
+            let mut invoke = || {
+                let start = Instant::now();
+                let event = FirehoseEvent::parse(&input.event).expect("event");
+                let response = transformer.process(&event, None).finish();
+                assert_eq!(response.summary.processing_failed, 0);
+                black_box(response.bytes.len());
+                start.elapsed()
+            };
+            let mut stages = || {
+                let start = Instant::now();
+                stage.all(&input);
+                start.elapsed()
+            };
+            let (mut whole, mut parts) = (Duration::ZERO, Duration::ZERO);
+            for i in 0..iters {
+                if i % 2 == 0 {
+                    whole += invoke();
+                    parts += stages();
+                } else {
+                    parts += stages();
+                    whole += invoke();
+                }
+            }
+            whole_total += whole;
+            stages_total += parts;
+            pairs += iters;
+            whole
+        })
+    });
+    g.finish();
+    // Under `cargo test` (one pair of the small event, a debug build) there is nothing to say.
+    if std::env::args().any(|a| a == "--bench") && !stages_total.is_zero() {
+        println!(
+            "record_path_paired/warm_against_stages: warm / stages = {:.3} ({pairs} pairs; {:.2} ms against {:.2} ms a pair)",
+            whole_total.as_secs_f64() / stages_total.as_secs_f64(),
+            whole_total.as_secs_f64() * 1e3 / pairs as f64,
+            stages_total.as_secs_f64() * 1e3 / pairs as f64,
+        );
+    }
 }
 
 fn config() -> Criterion {
