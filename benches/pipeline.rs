@@ -372,14 +372,7 @@ fn whole(c: &mut Criterion) {
         .measurement_time(Duration::from_millis(600));
     g.bench_function("event_paired", |b| {
         b.iter_custom(|iters| {
-            let run = |t: &mut Transformer| {
-                let start = Instant::now();
-                let event = FirehoseEvent::parse(&input.event).expect("event");
-                let response = t.process(&event, None).finish();
-                assert_eq!(response.summary.processing_failed, 0);
-                black_box(response.bytes.len());
-                start.elapsed()
-            };
+            let run = |t: &mut Transformer| invocation(t, &input.event);
             let (mut plain, mut masked) = (Duration::ZERO, Duration::ZERO);
             for i in 0..iters {
                 if i % 2 == 0 {
@@ -409,14 +402,7 @@ fn whole(c: &mut Criterion) {
     let (mut whole_total, mut stages_total, mut pairs) = (Duration::ZERO, Duration::ZERO, 0);
     g.bench_function("warm_against_stages", |b| {
         b.iter_custom(|iters| {
-            let mut invoke = || {
-                let start = Instant::now();
-                let event = FirehoseEvent::parse(&input.event).expect("event");
-                let response = transformer.process(&event, None).finish();
-                assert_eq!(response.summary.processing_failed, 0);
-                black_box(response.bytes.len());
-                start.elapsed()
-            };
+            let mut invoke = || invocation(&mut transformer, &input.event);
             let mut stages = || {
                 let start = Instant::now();
                 stage.all(&input);
@@ -448,6 +434,16 @@ fn whole(c: &mut Criterion) {
             stages_total.as_secs_f64() * 1e3 / pairs as f64,
         );
     }
+}
+
+/// One warm invocation on `event`, timed, for the paired benches.
+fn invocation(t: &mut Transformer, event: &[u8]) -> Duration {
+    let start = Instant::now();
+    let event = FirehoseEvent::parse(event).expect("event");
+    let response = t.process(&event, None).finish();
+    assert_eq!(response.summary.processing_failed, 0);
+    black_box(response.bytes.len());
+    start.elapsed()
 }
 
 fn config() -> Criterion {
