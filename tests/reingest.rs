@@ -11,18 +11,15 @@ use std::process::Command;
 
 struct Moto {
     server: MotoServer,
-    endpoint: String,
     kinesis_arn: String,
 }
 
 fn start_moto() -> Moto {
     let server = MotoServer::start();
-    let endpoint = server.endpoint.clone();
     let setup = moto_client(&server, "setup");
     let setup: serde_json::Value = serde_json::from_slice(&setup).unwrap();
     Moto {
         server,
-        endpoint,
         kinesis_arn: setup["kinesis_arn"].as_str().unwrap().to_string(),
     }
 }
@@ -191,7 +188,7 @@ fn max_size_batch_stays_under_budget_and_loses_nothing() {
         event.len()
     );
 
-    let (response, stderr) = transform(&moto.endpoint, &event, &[]);
+    let (response, stderr) = transform(&moto.server.endpoint, &event, &[]);
     assert!(
         response.len() <= 6_000_000,
         "response is {} bytes",
@@ -226,7 +223,11 @@ fn a_record_far_over_the_budget_is_split_recursively() {
     let big = doc(0, 3000, 400); // ~1.3 MB of lines
     let event = firehose_event(&[doc(10_000, 5, 50), big.clone()], None);
     let budget = 150_000;
-    let (response, stderr) = transform(&moto.endpoint, &event, &["--budget", &budget.to_string()]);
+    let (response, stderr) = transform(
+        &moto.server.endpoint,
+        &event,
+        &["--budget", &budget.to_string()],
+    );
     assert!(response.len() <= budget);
     let entries = check_contract(&event, &response);
     assert_eq!(entries[0].result, "Ok");
@@ -267,7 +268,7 @@ fn a_record_far_over_the_budget_is_split_recursively() {
 fn a_single_event_over_the_limit_fails_and_is_not_reingested() {
     let moto = start_moto();
     let event = firehose_event(&[doc(0, 1, 200_000), doc(1, 3, 20)], None);
-    let (response, stderr) = transform(&moto.endpoint, &event, &["--budget", "100000"]);
+    let (response, stderr) = transform(&moto.server.endpoint, &event, &["--budget", "100000"]);
     let entries = check_contract(&event, &response);
     assert_eq!(entries[0].result, "ProcessingFailed");
     assert!(stderr.contains("a single log event needs"), "{stderr}");
@@ -280,7 +281,7 @@ fn kinesis_source_gets_put_records_with_original_partition_keys() {
     let moto = start_moto();
     let docs: Vec<Vec<u8>> = (0..6).map(|i| doc(i * 100, 100, 200)).collect();
     let event = firehose_event(&docs, Some(&moto.kinesis_arn));
-    let (response, stderr) = transform(&moto.endpoint, &event, &["--budget", "60000"]);
+    let (response, stderr) = transform(&moto.server.endpoint, &event, &["--budget", "60000"]);
     let entries = check_contract(&event, &response);
     let records: Vec<serde_json::Value> =
         serde_json::from_slice(&moto_client(&moto.server, "kinesis-records")).unwrap();
@@ -339,7 +340,7 @@ fn reingestion_failure_keeps_records_as_processing_failed() {
         .unwrap()
         .replace("deliverystream/logs", "deliverystream/missing");
     let (response, stderr) = transform(
-        &moto.endpoint,
+        &moto.server.endpoint,
         missing.as_bytes(),
         &["--budget", "60000", "--max-attempts", "2"],
     );
@@ -355,7 +356,7 @@ fn calls_never_exceed_500_records_or_4_mib() {
     let moto = start_moto();
     let docs: Vec<Vec<u8>> = (0..1200).map(|i| doc(i * 2, 2, 40)).collect();
     let event = firehose_event(&docs, None);
-    let (response, stderr) = transform(&moto.endpoint, &event, &["--budget", "60000"]);
+    let (response, stderr) = transform(&moto.server.endpoint, &event, &["--budget", "60000"]);
     let entries = check_contract(&event, &response);
     let objects = s3_objects(&moto);
     let per_call: Vec<usize> = objects.iter().map(|o| documents_in(o).len()).collect();

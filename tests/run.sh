@@ -20,7 +20,7 @@ step "format, lints, core without adapters"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo check --lib --no-default-features
-# Intra-doc links resolve, private items included (ARCHITECTURE.md points readers at them).
+# Intra-doc links resolve, private items included (the internal modules' docs link each other).
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --quiet
 
 step "fuzz targets compile (stable; the corpus is replayed by tests/fuzz_corpus.rs)"

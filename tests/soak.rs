@@ -41,12 +41,12 @@ mod template;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{check_contract, fixture, gz, venv_tool, KillOnDrop, MotoServer};
+use common::{check_contract, fixture, gz, log_tail, venv_tool, KillOnDrop, MotoServer};
 use cwl_firehose::adapters::settings::Settings;
 use cwl_firehose::{FirehoseEvent, PartOutcome, Summary, Transformer};
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -247,12 +247,6 @@ fn mib(bytes: u64) -> f64 {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn log_tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 #[test]

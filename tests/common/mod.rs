@@ -252,13 +252,12 @@ fn descends_from(mut pid: u32, ancestor: u32) -> bool {
 
 /// moto's server on 127.0.0.1 (`tests/support/moto_server.py`), on a port it
 /// bound itself, so no other test can take it in between. Stopped when
-/// dropped; its request log is kept in `log` for failure messages.
+/// dropped; its request log is kept for failure messages ([`MotoServer::log_tail`]).
 pub struct MotoServer {
     child: std::process::Child,
     stdin: Option<std::process::ChildStdin>,
-    pub port: u16,
     pub endpoint: String,
-    pub log: PathBuf,
+    log: PathBuf,
 }
 
 impl MotoServer {
@@ -295,7 +294,6 @@ impl MotoServer {
         MotoServer {
             child,
             stdin,
-            port,
             endpoint: format!("http://127.0.0.1:{port}"),
             log,
         }
@@ -303,9 +301,7 @@ impl MotoServer {
 
     /// The last lines moto logged, for a failing test's message.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        log_tail(&self.log)
     }
 }
 
@@ -316,6 +312,13 @@ impl Drop for MotoServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// The last 20 lines of a log file, for a failing test's message.
+pub fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// Kills a child process when dropped, so a failing test leaves no server behind.
