@@ -105,7 +105,7 @@ fn total<T: AsRef<[u8]>>(parts: &[T]) -> u64 {
 
 /// The four stages of the record path, each on every record of the event, with
 /// buffers kept across calls: what the per-stage benches time one by one and
-/// `record_path/overhead_paired` times together against the whole path.
+/// `record_path_paired/warm_against_stages` times together against the whole path.
 struct Stages {
     decoded: Vec<u8>,
     decoder: Decoder,
@@ -372,17 +372,11 @@ fn whole(c: &mut Criterion) {
         .measurement_time(Duration::from_millis(600));
     g.bench_function("event_paired", |b| {
         b.iter_custom(|iters| {
-            let run = |t: &mut Transformer| invocation(t, &input.event);
-            let (mut plain, mut masked) = (Duration::ZERO, Duration::ZERO);
-            for i in 0..iters {
-                if i % 2 == 0 {
-                    plain += run(&mut transformer);
-                    masked += run(&mut masking);
-                } else {
-                    masked += run(&mut masking);
-                    plain += run(&mut transformer);
-                }
-            }
+            let (plain, masked) = in_turn(
+                iters,
+                || invocation(&mut transformer, &input.event),
+                || invocation(&mut masking, &input.event),
+            );
             masked.saturating_sub(plain)
         })
     });
@@ -402,22 +396,15 @@ fn whole(c: &mut Criterion) {
     let (mut whole_total, mut stages_total, mut pairs) = (Duration::ZERO, Duration::ZERO, 0);
     g.bench_function("warm_against_stages", |b| {
         b.iter_custom(|iters| {
-            let mut invoke = || invocation(&mut transformer, &input.event);
-            let mut stages = || {
-                let start = Instant::now();
-                stage.all(&input);
-                start.elapsed()
-            };
-            let (mut whole, mut parts) = (Duration::ZERO, Duration::ZERO);
-            for i in 0..iters {
-                if i % 2 == 0 {
-                    whole += invoke();
-                    parts += stages();
-                } else {
-                    parts += stages();
-                    whole += invoke();
-                }
-            }
+            let (whole, parts) = in_turn(
+                iters,
+                || invocation(&mut transformer, &input.event),
+                || {
+                    let start = Instant::now();
+                    stage.all(&input);
+                    start.elapsed()
+                },
+            );
             whole_total += whole;
             stages_total += parts;
             pairs += iters;
@@ -434,6 +421,26 @@ fn whole(c: &mut Criterion) {
             stages_total.as_secs_f64() * 1e3 / pairs as f64,
         );
     }
+}
+
+/// For the paired benches: `iters` runs of each of `a` and `b`, which goes first
+/// alternating, and the total time each reported.
+fn in_turn(
+    iters: u64,
+    mut a: impl FnMut() -> Duration,
+    mut b: impl FnMut() -> Duration,
+) -> (Duration, Duration) {
+    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..iters {
+        if i % 2 == 0 {
+            ta += a();
+            tb += b();
+        } else {
+            tb += b();
+            ta += a();
+        }
+    }
+    (ta, tb)
 }
 
 /// One warm invocation on `event`, timed, for the paired benches.
