@@ -3,9 +3,10 @@
 Choosing a free port and then asking moto_server to bind it leaves a gap in
 which another test's server can take the port: the wait then sees the other
 server listening, this one exits, and the test talks to a port nobody serves
-(seen once in CI). Binding port 0 closes the gap. Prints "READY <port>" once
-it listens; exits when its stdin closes (the test, or the test process, is
-gone) or after --lifetime seconds. moto's request log goes to stderr.
+(the likely cause of one CI failure: "connection refused" just after the
+wait). Binding port 0 closes the gap. Prints "READY <port>" once it listens;
+exits when its stdin closes (the test, or the test process, is gone) or
+after --lifetime seconds. moto's request log goes to stderr.
 """
 import argparse
 import os
