@@ -17,8 +17,8 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use cwl_firehose::internals::{
-    json_body_may_mask, mask, mask_bytes, scan_lines, write_document, Decoder, LineWriter,
-    LogsDocument,
+    event_spans, json_body_may_mask, mask, mask_bytes, scan_lines, write_document, Decoder,
+    LineWriter, LogsDocument, Record,
 };
 use cwl_firehose::limits::DEFAULT_INFLATE_CAP;
 use cwl_firehose::{Config, FirehoseEvent, LineOptions, OutputFormat, Transformer};
@@ -74,11 +74,11 @@ fn input() -> Input {
     let lines = docs
         .iter()
         .map(|d| {
-            let mut out = Vec::new();
-            if let Ok(doc) = LogsDocument::parse(d) {
-                let _ = write_document(&doc, &mut writer, &mut out, &mut Vec::new(), usize::MAX);
+            let mut record = Record::default();
+            if let (Ok(doc), Ok(spans)) = (LogsDocument::parse(d), event_spans(d)) {
+                let _ = write_document(&doc, &spans, &mut writer, &mut record, usize::MAX);
             }
-            out
+            record.lines
         })
         .collect();
     // The bomb record alone: 1 GB of whitespace behind a document start
@@ -110,9 +110,7 @@ struct Stages {
     decoded: Vec<u8>,
     decoder: Decoder,
     writer: LineWriter,
-    out: Vec<u8>,
-    ends: Vec<usize>,
-    spans: Vec<std::ops::Range<usize>>,
+    record: Record,
     encoded: Vec<u8>,
 }
 
@@ -122,9 +120,7 @@ impl Stages {
             decoded: Vec::new(),
             decoder: Decoder::new(DEFAULT_INFLATE_CAP),
             writer: LineWriter::new(LineOptions::default()),
-            out: Vec::new(),
-            ends: Vec::new(),
-            spans: Vec::new(),
+            record: Record::default(),
             encoded: Vec::new(),
         }
     }
@@ -144,14 +140,7 @@ impl Stages {
 
     fn lines(&mut self, input: &Input) {
         for doc in &input.docs {
-            let events = scan_lines(
-                doc,
-                &mut self.writer,
-                &mut self.out,
-                &mut self.ends,
-                &mut self.spans,
-                usize::MAX,
-            );
+            let events = scan_lines(doc, &mut self.writer, &mut self.record, usize::MAX);
             assert!(events.is_some());
         }
     }
@@ -217,7 +206,7 @@ fn stages(c: &mut Criterion) {
     let mut g = c.benchmark_group("cwl_to_lines");
     g.throughput(Throughput::Bytes(doc_bytes));
     g.bench_function("scan_parse_and_write", |b| b.iter(|| stage.lines(&input)));
-    let (mut out, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+    let mut record = Record::default();
     let mut message = LineWriter::new(LineOptions {
         format: OutputFormat::Message,
         ..LineOptions::default()
@@ -225,14 +214,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("scan_parse_and_write_message", |b| {
         b.iter(|| {
             for doc in &input.docs {
-                let events = scan_lines(
-                    doc,
-                    &mut message,
-                    &mut out,
-                    &mut ends,
-                    &mut spans,
-                    usize::MAX,
-                );
+                let events = scan_lines(doc, &mut message, &mut record, usize::MAX);
                 assert!(events.is_some());
             }
         })
@@ -244,18 +226,18 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
-    let parsed: Vec<LogsDocument<'_>> = input
+    // Each parsed document with its events' spans (what the reference's
+    // reader finds with a second parse).
+    let parsed: Vec<(LogsDocument<'_>, Vec<std::ops::Range<usize>>)> = input
         .docs
         .iter()
-        .filter_map(|d| LogsDocument::parse(d).ok())
+        .filter_map(|d| Some((LogsDocument::parse(d).ok()?, event_spans(d).ok()?)))
         .collect();
     let mut writer = LineWriter::new(LineOptions::default());
     g.bench_function("line_writer_reference", |b| {
         b.iter(|| {
-            for doc in &parsed {
-                out.clear();
-                ends.clear();
-                let _ = write_document(doc, &mut writer, &mut out, &mut ends, usize::MAX);
+            for (doc, spans) in &parsed {
+                let _ = write_document(doc, spans, &mut writer, &mut record, usize::MAX);
             }
         })
     });

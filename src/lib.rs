@@ -95,6 +95,7 @@ pub mod internals {
     };
     pub use crate::document::{Event, Header, Outcome, Record};
     pub use crate::firehose::{arn_account, arn_region, arn_resource_name, push_bare_entry};
+    pub use crate::lines::keys::{DEFAULT_LINE_KEYS, LINE_KEYS};
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};

@@ -108,9 +108,9 @@ impl<'a> LogsDocument<'a> {
     }
 }
 
-/// Reads `doc`'s header into `record` and appends one line per event, each
-/// paired with its event's span (`spans`, from [`event_spans`] over the same
-/// bytes); `false` as soon as the lines pass `limit` bytes.
+/// Reads `doc` into `record` (cleared first): its header, and one line per
+/// event, each paired with its event's span (`spans`, from [`event_spans`]
+/// over the same bytes); `false` as soon as the lines pass `limit` bytes.
 pub fn write_document(
     doc: &LogsDocument<'_>,
     spans: &[Range<usize>],
@@ -118,6 +118,7 @@ pub fn write_document(
     record: &mut Record,
     limit: usize,
 ) -> Result<bool, RecordError> {
+    record.clear();
     record
         .header
         .set(&doc.owner, &doc.log_group, &doc.log_stream);

@@ -953,15 +953,18 @@ mod tests {
         options
     }
 
+    /// A reader of a document into a record, as [`crate::document::read`].
+    type Reader = fn(
+        &[u8],
+        &mut LineWriter,
+        &mut Record,
+        usize,
+        Excluded<'_>,
+    ) -> Result<Outcome, RecordError>;
+
     /// What `reader` makes of `doc`: the lines, or the error's wording.
     fn lines_of(
-        reader: fn(
-            &[u8],
-            &mut LineWriter,
-            &mut Record,
-            usize,
-            Excluded<'_>,
-        ) -> Result<Outcome, RecordError>,
+        reader: Reader,
         doc: &[u8],
         options: LineOptions,
         limit: usize,
@@ -1171,14 +1174,7 @@ mod tests {
             ..LineOptions::default()
         };
         for reader in [
-            scan_reader
-                as fn(
-                    &[u8],
-                    &mut LineWriter,
-                    &mut Record,
-                    usize,
-                    Excluded<'_>,
-                ) -> Result<Outcome, RecordError>,
+            scan_reader as Reader,
             crate::document::reference::read,
             crate::document::read,
         ] {

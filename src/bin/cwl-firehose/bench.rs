@@ -14,7 +14,7 @@
 
 use crate::read_input;
 use cwl_firehose::adapters::settings::Settings;
-use cwl_firehose::internals::{read_lines, Decoder, LineWriter};
+use cwl_firehose::internals::{read_lines, Decoder, LineWriter, Record};
 use cwl_firehose::{FirehoseEvent, LineOptions, OutputFormat, RecordError, Summary, Transformer};
 use std::hint::black_box;
 use std::time::Instant;
@@ -179,8 +179,7 @@ struct Stages {
     writer: LineWriter,
     lines_cap: usize,
     buf: Vec<u8>,
-    ends: Vec<usize>,
-    spans: Vec<std::ops::Range<usize>>,
+    record: Record,
 }
 
 /// Each stage's input: the previous stage's output, per record, for the
@@ -198,8 +197,7 @@ impl Stages {
             writer: LineWriter::new(options),
             lines_cap,
             buf: Vec::new(),
-            ends: Vec::new(),
-            spans: Vec::new(),
+            record: Record::default(),
         }
     }
 
@@ -216,7 +214,7 @@ impl Stages {
         let mut lines = Vec::new();
         for d in &docs {
             if self.lines_of(d) {
-                lines.push(self.buf.clone());
+                lines.push(self.record.lines.clone());
             }
         }
         Inputs { raw, docs, lines }
@@ -253,19 +251,12 @@ impl Stages {
         }
     }
 
-    /// One document's lines into `buf`, as the record path writes them: the
+    /// One document's lines into `record`, as the record path writes them: the
     /// fast scan, and serde's path for what it declines. False when the
     /// document has no lines (control message, no events, an error).
     fn lines_of(&mut self, doc: &[u8]) -> bool {
         matches!(
-            read_lines(
-                doc,
-                &mut self.writer,
-                &mut self.buf,
-                &mut self.ends,
-                &mut self.spans,
-                self.lines_cap,
-            ),
+            read_lines(doc, &mut self.writer, &mut self.record, self.lines_cap,),
             Ok(Some(_))
         )
     }
