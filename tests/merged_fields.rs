@@ -18,6 +18,7 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The declared columns of the corpus run (the template would pass the same
@@ -153,7 +154,9 @@ fn run_corpus(config: Config) -> (String, Summary) {
     run(config, &messages)
 }
 
-fn run(config: Config, messages: &[&str]) -> (String, Summary) {
+/// A Firehose event of one record holding `messages`, one event each (the
+/// first with `extractedFields`).
+fn messages_event(messages: &[&str]) -> Vec<u8> {
     let events: Vec<(i64, &str)> = messages
         .iter()
         .enumerate()
@@ -161,8 +164,11 @@ fn run(config: Config, messages: &[&str]) -> (String, Summary) {
         .collect();
     let mut doc: Value = serde_json::from_slice(&document(&events)).unwrap();
     doc["logEvents"][0]["extractedFields"] = serde_json::json!({"verb": "GET", "status": "200"});
-    let data = b64(&gz(&serde_json::to_vec(&doc).unwrap()));
-    let event = event(&[("r1", &data)]);
+    event(&[("r1", &b64(&gz(&serde_json::to_vec(&doc).unwrap())))])
+}
+
+fn run(config: Config, messages: &[&str]) -> (String, Summary) {
+    let event = messages_event(messages);
     let parsed = FirehoseEvent::parse(&event).unwrap();
     let response = Transformer::new(Config {
         keep_lines: true,
@@ -340,6 +346,26 @@ fn variant_messages() -> Vec<String> {
         .collect()
 }
 
+/// Runs `tests/support/SCRIPT ARGS…` with the test virtualenv's Python in
+/// `dir` (removed after) and reads the one JSON object it prints. Spark, if
+/// the script starts it, binds 127.0.0.1 only.
+fn support_script(script: &str, args: &[PathBuf], dir: &Path) -> Value {
+    let out = Command::new(venv_tool("python"))
+        .arg(root().join("tests/support").join(script))
+        .args(args)
+        .current_dir(dir)
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn line_of(lines: &str, index: usize) -> serde_json::Map<String, Value> {
     let line = lines.lines().nth(index).expect("a line per event");
     serde_json::from_str(line).unwrap()
@@ -489,20 +515,9 @@ fn every_declared_column_is_written_in_its_declared_spelling() {
 }
 
 /// The CLI's lines for `messages` (one record), with the variables `env` only.
-fn cli_lines(env: &[(&str, &str)], messages: &[&str], dir: &std::path::Path) -> String {
-    let events: Vec<(i64, &str)> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (1_764_300_000_000 + i as i64, *m))
-        .collect();
-    let mut doc: Value = serde_json::from_slice(&document(&events)).unwrap();
-    doc["logEvents"][0]["extractedFields"] = serde_json::json!({"verb": "GET", "status": "200"});
+fn cli_lines(env: &[(&str, &str)], messages: &[&str], dir: &Path) -> String {
     let file = dir.join("event.json");
-    std::fs::write(
-        &file,
-        event(&[("r1", &b64(&gz(&serde_json::to_vec(&doc).unwrap())))]),
-    )
-    .unwrap();
+    std::fs::write(&file, messages_event(messages)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
         .args(["transform", "--lines", "--no-reingest"])
         .arg(&file)
@@ -565,20 +580,7 @@ fn spark_reads_every_declared_column_as_athena_does() {
         args.push(dir.join(name));
     }
     args.insert(3, dir.clone());
-    let out = Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/merged_fields_spark.py"))
-        .args(&args)
-        .current_dir(&dir)
-        .env("SPARK_LOCAL_IP", "127.0.0.1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "spark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let result = support_script("merged_fields_spark.py", &args, &dir);
     eprintln!("spark: {}", result["seconds"]);
 
     // With the table's schema: every row, every column as Athena reads it.
@@ -673,24 +675,17 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
     std::fs::write(&lines_path, &lines).unwrap();
     std::fs::write(&unguarded_path, &unguarded).unwrap();
     std::fs::write(&glue_path, serde_json::to_vec(&glue).unwrap()).unwrap();
-    let out = Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/merged_fields_duckdb.py"))
-        .args([
-            &lines_path,
-            &unguarded_path,
-            &glue_path,
-            &dir,
-            &varying_path,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let result = support_script(
+        "merged_fields_duckdb.py",
+        &[
+            lines_path,
+            unguarded_path,
+            glue_path,
+            dir.clone(),
+            varying_path,
+        ],
+        &dir,
     );
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 
     // DuckDB's own reading: one row per event, one column per key.
     let auto = &result["auto"];
