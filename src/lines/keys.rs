@@ -56,3 +56,39 @@ line_keys! {
         EXTRACTED_FIELDS = "extracted_fields",
     ]
 }
+
+/// Every line key's length, as a set of bits: most keys a message holds
+/// have none of these lengths, so they are told apart without a comparison.
+const LENGTHS: u64 = lengths(&LINE_KEYS);
+
+const fn lengths(keys: &[&str]) -> u64 {
+    match keys {
+        [key, rest @ ..] => (1 << key.len()) | lengths(rest),
+        [] => 0,
+    }
+}
+
+/// Whether `key` is one of the line's own keys.
+#[inline]
+pub(crate) fn is_line_key(key: &[u8]) -> bool {
+    key.len() < 64
+        && LENGTHS & (1 << key.len()) != 0
+        && LINE_KEYS.iter().any(|k| k.as_bytes() == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_keys_are_told_apart_from_every_other() {
+        for key in LINE_KEYS {
+            assert!(is_line_key(key.as_bytes()), "{key}");
+            assert!(!is_line_key(format!("{key}_").as_bytes()), "{key}");
+            assert!(!is_line_key(&key.as_bytes()[1..]), "{key}");
+        }
+        for key in ["", "level", "msg_id", "Timestamp", &"x".repeat(100)] {
+            assert!(!is_line_key(key.as_bytes()), "{key}");
+        }
+    }
+}

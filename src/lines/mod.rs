@@ -4,8 +4,9 @@
 //! The default line is one JSON object (the contract with the Glue table):
 //! `{"timestamp":…,"id":"…","message":"…","log_group":"…","log_stream":"…","owner":"…"}`
 //! then `time`, `extracted_fields` and merged message fields when configured
-//! or present. Every key, the field order, the escaping, masking of every text
-//! field and the message mode are decided here, whichever reader of the
+//! or present. The keys are spelled in [`keys`]; the field order, the
+//! escaping, masking of every text field and the message mode are decided
+//! here, whichever reader of the
 //! CloudWatch Logs document feeds it: the fast scan hands over string bodies
 //! as the document holds them ([`Text::Json`]), the serde reference decoded
 //! text ([`Text::Str`]); both end in the same bytes. Where a line is the bare
@@ -13,8 +14,9 @@
 //! the scan may decode the message onto the lines itself as it reads it, and
 //! the writer ends the line.
 //!
-//! The record-constant part (group, stream, owner) is decoded, masked and
-//! escaped once per record, not once per event.
+//! The record-constant part (group, stream, owner) comes decoded from the
+//! record's header and is masked and escaped once per record, not once per
+//! event.
 
 pub(crate) mod columns;
 pub(crate) mod keys;
