@@ -111,6 +111,8 @@ impl<'a> LogsDocument<'a> {
 /// Reads `doc` into `record` (cleared first): its header, and one line per
 /// event, each paired with its event's span (`spans`, from [`event_spans`]
 /// over the same bytes); `false` as soon as the lines pass `limit` bytes.
+/// Lines repeat the record's group, stream and owner, so a small document
+/// (one long log group, many empty events) could otherwise write gigabytes.
 pub fn write_document(
     doc: &LogsDocument<'_>,
     spans: &[Range<usize>],
@@ -122,20 +124,6 @@ pub fn write_document(
     record
         .header
         .set(&doc.owner, &doc.log_group, &doc.log_stream);
-    write_lines(doc, spans, writer, record, limit)
-}
-
-/// Appends one line per event of `doc` to `record`, whose header holds
-/// `doc`'s; `false` as soon as the lines pass `limit` bytes. Lines repeat
-/// the record's group, stream and owner, so a small document (one long log
-/// group, many empty events) could otherwise write gigabytes.
-fn write_lines(
-    doc: &LogsDocument<'_>,
-    spans: &[Range<usize>],
-    writer: &mut LineWriter,
-    record: &mut Record,
-    limit: usize,
-) -> Result<bool, RecordError> {
     // Both come from the same bytes; were they ever to differ, the record
     // fails rather than losing an event.
     if spans.len() != doc.log_events.len() {
@@ -178,6 +166,8 @@ pub(crate) fn read(
         MessageType::Data if doc.log_events.is_empty() => return Ok(Outcome::NoEvents),
         MessageType::Data => {}
     }
+    // The header is set again by `write_document`: three short copies, on
+    // the path that only runs for what the scan declines.
     record
         .header
         .set(&doc.owner, &doc.log_group, &doc.log_stream);
@@ -185,7 +175,7 @@ pub(crate) fn read(
         return Ok(Outcome::Excluded);
     }
     let spans = event_spans(bytes)?;
-    if !write_lines(&doc, &spans, writer, record, limit)? {
+    if !write_document(&doc, &spans, writer, record, limit)? {
         return Err(RecordError::LinesCap { cap: limit });
     }
     Ok(Outcome::Lines)
