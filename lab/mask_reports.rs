@@ -454,15 +454,7 @@ fn with_iban_check(cc: &str, bban: &str) -> String {
 }
 
 fn thousands(n: u64, sep: char) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    out
+    thousands_str(&n.to_string(), sep)
 }
 
 /// Exact share of uniformly random n-digit numbers (first digit 1-9) with a brand

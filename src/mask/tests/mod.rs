@@ -692,6 +692,28 @@ fn surrounding() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 ,:;=\"'{}()\\[\\]/|.é€\n-]{0,30}"
 }
 
+/// A valid card number of any brand, printed in one of the groupings masking accepts
+/// with its separator, or (unless `accepted_only`) in any grouping of [`layouts`].
+fn printed_pan(accepted_only: bool) -> impl Strategy<Value = String> {
+    (
+        any::<u64>(),
+        0..BRANDS.len(),
+        any::<prop::sample::Index>(),
+        any::<bool>(),
+    )
+        .prop_map(move |(seed, brand, pick, dash)| {
+            let mut rng = Rng(seed);
+            let pan = gen_pan(&mut rng, brand);
+            let sep = if dash { '-' } else { ' ' };
+            let options = if accepted_only {
+                layouts_with(pan.len(), sep)
+            } else {
+                layouts(pan.len())
+            };
+            layout(&pan, pick.get::<Vec<usize>>(&options), sep)
+        })
+}
+
 /// Pieces of text that masking reacts to, with the characters JSON escapes around them.
 fn masking_token() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
@@ -708,19 +730,7 @@ fn masking_token() -> impl Strategy<Value = String> {
     let space = prop::sample::select(vec!["", " ", "\t", "\t\t", " \t ", "\n"]);
     let sep = prop::sample::select(vec![":", "=", ">", "<"]);
     prop_oneof![
-        (
-            any::<u64>(),
-            0..BRANDS.len(),
-            any::<prop::sample::Index>(),
-            any::<bool>()
-        )
-            .prop_map(|(seed, brand, pick, dash)| {
-                let mut rng = Rng(seed);
-                let pan = gen_pan(&mut rng, brand);
-                let sep = if dash { '-' } else { ' ' };
-                let options = layouts_with(pan.len(), sep);
-                layout(&pan, pick.get::<Vec<usize>>(&options), sep)
-            }),
+        printed_pan(true),
         (
             quote.clone(),
             key,
@@ -749,18 +759,7 @@ fn boundary() -> impl Strategy<Value = char> {
 /// runs, and what may stand between them.
 fn model_token() -> impl Strategy<Value = String> {
     prop_oneof![
-        (
-            any::<u64>(),
-            0..BRANDS.len(),
-            any::<prop::sample::Index>(),
-            any::<bool>()
-        )
-            .prop_map(|(seed, brand, pick, dash)| {
-                let mut rng = Rng(seed);
-                let pan = gen_pan(&mut rng, brand);
-                let sep = if dash { '-' } else { ' ' };
-                layout(&pan, pick.get::<Vec<usize>>(&layouts(pan.len())), sep)
-            }),
+        printed_pan(false),
         "[0-9]{1,8}",
         "[2-6][0-9]{2,5}",
         prop::sample::select(vec![
