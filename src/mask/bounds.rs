@@ -90,10 +90,13 @@ pub(super) fn run_end(b: &[u8], s: usize) -> usize {
             .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
 }
 
+// The finder calls these two per candidate run, from another module: inline them there.
+#[inline]
 pub(super) fn letter_at(b: &[u8], i: usize) -> bool {
     b.get(i).is_some_and(u8::is_ascii_alphabetic)
 }
 
+#[inline]
 pub(super) fn digit_at(b: &[u8], i: Option<usize>) -> bool {
     i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit)
 }
