@@ -1,9 +1,11 @@
 //! The record path, one stage after another: base64 and gzip
-//! ([`crate::decode`]), the document read by the fast scan or the serde
-//! reference ([`crate::document`]), its lines written by the one line writer
+//! ([`crate::decode`]), the document read into one [`Record`] by the fast
+//! scan or the serde reference ([`crate::document`]), its header deciding
+//! exclusion before its lines are written by the one line writer
 //! ([`crate::lines`]), then the response entry within the budget
-//! ([`crate::batch`]). [`Transformer`] keeps every buffer of those stages warm
-//! from record to record and from invocation to invocation.
+//! ([`crate::batch`]), decided from that record alone. [`Transformer`] keeps
+//! every buffer of those stages warm from record to record and from
+//! invocation to invocation.
 
 use crate::batch::{Batch, Disposition, DropReason};
 use crate::decode::{gzip, Decoder};
@@ -80,10 +82,10 @@ pub struct Transformer {
 /// A response longer than any Lambda may return (so, without a budget: the
 /// CLI, `bench`, the benchmarks) makes the next one start at its length,
 /// sized once instead of grown by doubling (fresh memory and a copy or a
-/// remap at each step): criterion's warm max event went from 52.4 to 42.4 ms.
-/// Budgeted responses grow as before: reserving a 6 MB one early changed what
-/// the heap keeps, and the soak's RSS at cycle ends went from a flat 37.4 MiB
-/// to anywhere in 22.7-54.5 MiB.
+/// remap at each step; docs/performance.md has the figure). Budgeted
+/// responses grow by doubling: reserving a response of the Lambda's size
+/// early changes what the heap keeps between invocations, and the soak
+/// test's memory at cycle ends stops being flat.
 const RESERVE_FROM: usize = LAMBDA_PAYLOAD_LIMIT + 1;
 
 /// What one record became before the budget was applied.
