@@ -202,3 +202,38 @@ pub fn event_spans(bytes: &[u8]) -> Result<Vec<Range<usize>>, RecordError> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::none_excluded;
+    use crate::lines::LineOptions;
+
+    /// A document only the reference decides (an escaped key): every event
+    /// still comes with its span and its line's end, as a split needs them.
+    #[test]
+    fn declined_documents_still_pair_each_line_with_its_span() {
+        let doc = br#"{"message\u0054ype":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","logEvents":[{"id":"a","timestamp":1,"message":"x"}, {"id":"b","timestamp":2,"message":"yz"}]}"#;
+        let mut record = Record::default();
+        let mut writer = LineWriter::new(LineOptions::default());
+        let outcome =
+            crate::document::read(doc, &mut writer, &mut record, usize::MAX, &none_excluded);
+        assert_eq!(outcome.unwrap(), Outcome::Lines);
+        let text = std::str::from_utf8(doc).unwrap();
+        let spans: Vec<&str> = record
+            .events()
+            .iter()
+            .map(|e| &text[e.span.clone()])
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                r#"{"id":"a","timestamp":1,"message":"x"}"#,
+                r#"{"id":"b","timestamp":2,"message":"yz"}"#
+            ]
+        );
+        let ends: Vec<usize> = record.events().iter().map(|e| e.line_end).collect();
+        let first = record.lines.iter().position(|&b| b == b'\n').unwrap() + 1;
+        assert_eq!(ends, [first, record.lines.len()]);
+    }
+}
