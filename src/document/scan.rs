@@ -44,9 +44,9 @@ pub(crate) enum Scan {
 /// Depth past which nested values are left to serde (its own limit is 128).
 const MAX_DEPTH: u32 = 100;
 
-/// Checks `doc` and reads it into `record` (cleared): the header, then,
-/// unless `excluded` names it, one line per event of at most `limit` bytes
-/// in all, each paired with the event's span in the document.
+/// Checks `doc` and reads it into `record`, which the caller cleared: the
+/// header, then, unless `excluded` names it, one line per event of at most
+/// `limit` bytes in all, each paired with the event's span in the document.
 pub(crate) fn scan(
     doc: &[u8],
     writer: &mut LineWriter,
