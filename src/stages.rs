@@ -198,7 +198,10 @@ pub struct Invocation {
 /// One warm invocation as the Lambda runs it between the runtime handing
 /// over the payload and taking the response, without re-ingestion: parse
 /// the event, decide every record, write the response.
-pub fn invoke(transformer: &mut Transformer, event: &[u8]) -> Result<Invocation, serde_json::Error> {
+pub fn invoke(
+    transformer: &mut Transformer,
+    event: &[u8],
+) -> Result<Invocation, serde_json::Error> {
     let event = FirehoseEvent::parse(event)?;
     let response = transformer.process(&event, None).finish();
     black_box(&response.bytes);
