@@ -26,24 +26,25 @@ refs ref_python.py ref_node.js
 build
 events small max
 
+# same RUNNER REFERENCE HARNESS VAR EVENT MODE: the harness (its reference named by VAR)
+# returns, byte for byte, what the reference prints run as a process.
+same() {
+  local run=$1 ref=$2 harness=$3 var=$4 event=$5 mode=$6
+  "$run" "$ref" "$out/$event.json" --mode "$mode" >"$out/ref.$event.$mode"
+  env "$var=$ref" "$run" "$harness" "$out/$event.json" \
+    --mode "$mode" --iterations 1 --warmup 0 --out "$out/warm.$event.$mode" >/dev/null
+  cmp -s "$out/ref.$event.$mode" "$out/warm.$event.$mode" || {
+    echo "$harness differs from $ref on $event --mode $mode" >&2
+    exit 1
+  }
+  rm -f "$out/ref.$event.$mode" "$out/warm.$event.$mode"
+}
+
 echo "checking that the harnesses return what the references print..." >&2
 for event in small max; do
   for mode in json message; do
-    python3 "$refs/ref_python.py" "$out/$event.json" --mode "$mode" >"$out/ref.py.$event.$mode"
-    REF_PYTHON="$refs/ref_python.py" python3 lab/warm_refs.py "$out/$event.json" \
-      --mode "$mode" --iterations 1 --warmup 0 --out "$out/warm.py.$event.$mode" >/dev/null
-    cmp -s "$out/ref.py.$event.$mode" "$out/warm.py.$event.$mode" || {
-      echo "warm_refs.py differs from ref_python.py on $event --mode $mode" >&2
-      exit 1
-    }
-    node "$refs/ref_node.js" "$out/$event.json" --mode "$mode" >"$out/ref.js.$event.$mode"
-    REF_NODE="$refs/ref_node.js" node lab/warm_refs.js "$out/$event.json" \
-      --mode "$mode" --iterations 1 --warmup 0 --out "$out/warm.js.$event.$mode" >/dev/null
-    cmp -s "$out/ref.js.$event.$mode" "$out/warm.js.$event.$mode" || {
-      echo "warm_refs.js differs from ref_node.js on $event --mode $mode" >&2
-      exit 1
-    }
-    rm -f "$out"/ref.*."$event.$mode" "$out"/warm.*."$event.$mode"
+    same python3 "$refs/ref_python.py" lab/warm_refs.py REF_PYTHON "$event" "$mode"
+    same node "$refs/ref_node.js" lab/warm_refs.js REF_NODE "$event" "$mode"
   done
 done
 
