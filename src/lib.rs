@@ -65,6 +65,7 @@ mod pipeline;
 mod prefault;
 mod simd;
 mod split;
+mod stages;
 mod summary;
 
 // Everything that knows Lambda, the SDK or the environment.
@@ -96,6 +97,7 @@ pub mod internals {
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
     pub use crate::partition::sanitize_log_group;
+    pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
 
     fn output<'o>(
         lines: &'o mut Vec<u8>,
