@@ -65,6 +65,7 @@ mod pipeline;
 mod prefault;
 mod simd;
 mod split;
+mod stages;
 mod summary;
 
 // Everything that knows Lambda, the SDK or the environment.
@@ -93,47 +94,12 @@ pub mod internals {
     pub use crate::document::reference::{
         event_spans, write_document, LogEvent, LogsDocument, MessageType,
     };
-    pub use crate::document::{Event, Header, Outcome, Record};
+    pub use crate::document::Record;
     pub use crate::firehose::{arn_account, arn_region, arn_resource_name, push_bare_entry};
     pub use crate::lines::keys::{DEFAULT_LINE_KEYS, LINE_KEYS};
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
     pub use crate::partition::sanitize_log_group;
-
-    /// One document's lines as the record path writes them (the fast scan,
-    /// and the reference for what it declines), into `record` (cleared
-    /// first): `Ok(Some(events))` for lines, `Ok(None)` for a document
-    /// without any.
-    pub fn read_lines(
-        doc: &[u8],
-        writer: &mut crate::lines::LineWriter,
-        record: &mut Record,
-        limit: usize,
-    ) -> Result<Option<usize>, crate::RecordError> {
-        let none = crate::document::none_excluded;
-        Ok(
-            match crate::document::read(doc, writer, record, limit, &none)? {
-                Outcome::Lines => Some(record.events().len()),
-                Outcome::Control | Outcome::NoEvents | Outcome::Excluded => None,
-            },
-        )
-    }
-
-    /// The fast reader on its own, into `record` (cleared first):
-    /// `Some(events)` when it decided (0 for a CONTROL_MESSAGE or a document
-    /// without events), `None` when it declined (the reference would decide).
-    pub fn scan_lines(
-        doc: &[u8],
-        writer: &mut crate::lines::LineWriter,
-        record: &mut Record,
-        limit: usize,
-    ) -> Option<usize> {
-        record.clear();
-        let none = crate::document::none_excluded;
-        match crate::document::scan::scan(doc, writer, record, limit, &none) {
-            crate::document::scan::Scan::Read(_) => Some(record.events().len()),
-            crate::document::scan::Scan::Cap | crate::document::scan::Scan::Decline => None,
-        }
-    }
+    pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
 }

@@ -267,18 +267,14 @@ fn crafted_record_just_under_the_cap() {
     }
 }
 
-/// The same bound on the events `cwl-firehose generate` writes for the
-/// benchmarks (seeded, so the figures are repeatable).
+/// The same bound on the lab's benchmark events (`generate --size max|bomb
+/// --seed 1`, seeded, so the figures are repeatable).
 #[test]
 fn generated_benchmark_events_stay_under_128_mib() {
+    use cwl_firehose_lab::generate::{event, Size};
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for size in ["max", "bomb"] {
-        let out = Command::new(cli())
-            .args(["generate", "--size", size, "--seed", "1"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "generate --size {size}");
-        let (rss, response) = run(&format!("generated-{size}"), out.stdout);
+    for (size, kind) in [("max", Size::Max), ("bomb", Size::Bomb)] {
+        let (rss, response) = run(&format!("generated-{size}"), event(kind, 1, None));
         eprintln!(
             "generate --size {size}: peak RSS {:.1} MiB",
             rss as f64 / 1048576.0

@@ -5,7 +5,6 @@
 
 mod bench;
 mod encode;
-mod generate;
 mod replay;
 mod transform;
 
@@ -29,8 +28,6 @@ enum Command {
     Transform(transform::Args),
     /// Build a Firehose event from CloudWatch Logs documents or raw log lines.
     Encode(encode::Args),
-    /// Write a seeded, deterministic benchmark event (max, small or bomb) to stdout.
-    Generate(generate::Args),
     /// Replay Firehose processing-failed/ error files: print their lines or a new event.
     Replay(replay::Args),
     /// Time the warm invocation path on an event: per stage, MB/s, peak RSS, Lambda cost.
@@ -42,7 +39,6 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transform(args) => transform::run(args),
         Command::Encode(args) => encode::run(args),
-        Command::Generate(args) => generate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Bench(args) => bench::run(args),
     };
