@@ -90,16 +90,15 @@ pub use summary::{Field, Summary, Unit, FIELDS};
 /// at any time.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::decode::Decoder;
+    pub use crate::decode::{gunzip, Decoder};
     pub use crate::document::reference::{
         event_spans, write_document, LogEvent, LogsDocument, MessageType,
     };
     pub use crate::document::Record;
-    pub use crate::firehose::{arn_account, arn_region, arn_resource_name, push_bare_entry};
+    pub use crate::firehose::{arn_region, push_bare_entry};
     pub use crate::lines::keys::{DEFAULT_LINE_KEYS, LINE_KEYS};
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
-    pub use crate::partition::sanitize_log_group;
     pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
 }
