@@ -116,14 +116,7 @@ pub fn check_lines(data: &[u8]) -> usize {
     for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let v: serde_json::Value = serde_json::from_slice(line).expect("line is JSON");
         let o = v.as_object().expect("line is an object");
-        for key in [
-            "timestamp",
-            "id",
-            "message",
-            "log_group",
-            "log_stream",
-            "owner",
-        ] {
+        for key in cwl_firehose::internals::DEFAULT_LINE_KEYS {
             assert!(o.contains_key(key), "line has {key}");
         }
         n += 1;

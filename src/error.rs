@@ -40,8 +40,11 @@ pub enum RecordError {
     Overflow,
     /// The record did not fit in the response and re-ingesting it failed.
     Reingest(ReingestError),
-    /// An event could not be written as a line (a string body that does not
-    /// decode; the readers check every body, so this is not expected).
+    /// An event could not be written as a line: a string body that does not
+    /// decode, or the reference finding a different number of events when
+    /// it looks for their spans. The readers check every body and both
+    /// parses read the same bytes, so this is not expected; it fails the
+    /// record rather than losing an event.
     Unwritable,
 }
 

@@ -91,62 +91,14 @@ pub use summary::{Field, Summary, Unit, FIELDS};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::decode::{gunzip, Decoder};
-    pub use crate::document::reference::{write_document, LogEvent, LogsDocument, MessageType};
+    pub use crate::document::reference::{
+        event_spans, write_document, LogEvent, LogsDocument, MessageType,
+    };
+    pub use crate::document::Record;
     pub use crate::firehose::{arn_region, push_bare_entry};
+    pub use crate::lines::keys::{DEFAULT_LINE_KEYS, LINE_KEYS};
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
     pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
-
-    fn output<'o>(
-        lines: &'o mut Vec<u8>,
-        ends: &'o mut Vec<usize>,
-        spans: &'o mut Vec<std::ops::Range<usize>>,
-        limit: usize,
-    ) -> crate::document::Output<'o> {
-        crate::document::Output {
-            lines,
-            ends,
-            spans,
-            limit,
-        }
-    }
-
-    /// One document's lines as the record path writes them (the fast scan,
-    /// and the reference for what it declines), into cleared buffers:
-    /// `Ok(Some(events))` for lines, `Ok(None)` for a document without any.
-    pub fn read_lines(
-        doc: &[u8],
-        writer: &mut crate::lines::LineWriter,
-        lines: &mut Vec<u8>,
-        ends: &mut Vec<usize>,
-        spans: &mut Vec<std::ops::Range<usize>>,
-        limit: usize,
-    ) -> Result<Option<usize>, crate::RecordError> {
-        let mut output = output(lines, ends, spans, limit);
-        Ok(match crate::document::read(doc, writer, &mut output)? {
-            crate::document::Read::Lines { events, .. } => Some(events),
-            crate::document::Read::Control | crate::document::Read::NoEvents => None,
-        })
-    }
-
-    /// The fast reader on its own, into cleared buffers: `Some(events)` when
-    /// it decided (0 for a CONTROL_MESSAGE or a document without events),
-    /// `None` when it declined (the reference would decide).
-    pub fn scan_lines(
-        doc: &[u8],
-        writer: &mut crate::lines::LineWriter,
-        lines: &mut Vec<u8>,
-        ends: &mut Vec<usize>,
-        spans: &mut Vec<std::ops::Range<usize>>,
-        limit: usize,
-    ) -> Option<usize> {
-        let mut output = output(lines, ends, spans, limit);
-        output.clear();
-        match crate::document::scan::scan(doc, writer, &mut output) {
-            crate::document::scan::Scan::Lines { events, .. } => Some(events),
-            crate::document::scan::Scan::Control | crate::document::scan::Scan::NoEvents => Some(0),
-            crate::document::scan::Scan::Decline => None,
-        }
-    }
 }

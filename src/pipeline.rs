@@ -1,13 +1,15 @@
 //! The record path, one stage after another: base64 and gzip
-//! ([`crate::decode`]), the document read by the fast scan or the serde
-//! reference ([`crate::document`]), its lines written by the one line writer
+//! ([`crate::decode`]), the document read into one [`Record`] by the fast
+//! scan or the serde reference ([`crate::document`]), its header deciding
+//! exclusion before its lines are written by the one line writer
 //! ([`crate::lines`]), then the response entry within the budget
-//! ([`crate::batch`]). [`Transformer`] keeps every buffer of those stages warm
-//! from record to record and from invocation to invocation.
+//! ([`crate::batch`]), decided from that record alone. [`Transformer`] keeps
+//! every buffer of those stages warm from record to record and from
+//! invocation to invocation.
 
 use crate::batch::{Batch, Disposition, DropReason};
 use crate::decode::{gzip, Decoder};
-use crate::document::{self, Output, Read};
+use crate::document::{self, Header, Outcome, Record};
 use crate::error::RecordError;
 use crate::exclude::ExcludeList;
 use crate::firehose::{
@@ -20,7 +22,6 @@ use crate::limits::{
 use crate::lines::{LineOptions, LineWriter, MergeColumns};
 use crate::partition::push_partition_keys_for;
 use crate::split::{split_document, SplitLimits};
-use std::ops::Range;
 use std::time::Instant;
 
 /// Everything the core needs to know; adapters fill it from the environment.
@@ -69,9 +70,8 @@ pub struct Transformer {
     config: Config,
     decoder: Decoder,
     writer: LineWriter,
-    lines: Vec<u8>,
-    ends: Vec<usize>,
-    spans: Vec<Range<usize>>,
+    /// The record being decided.
+    record: Record,
     /// Partition keys of the record being decided.
     keys: Vec<u8>,
     /// The length of the last response: see [`RESERVE_FROM`]. A number, not
@@ -82,15 +82,16 @@ pub struct Transformer {
 /// A response longer than any Lambda may return (so, without a budget: the
 /// CLI, `bench`, the benchmarks) makes the next one start at its length,
 /// sized once instead of grown by doubling (fresh memory and a copy or a
-/// remap at each step): criterion's warm max event went from 52.4 to 42.4 ms.
-/// Budgeted responses grow as before: reserving a 6 MB one early changed what
-/// the heap keeps, and the soak's RSS at cycle ends went from a flat 37.4 MiB
-/// to anywhere in 22.7-54.5 MiB.
+/// remap at each step; docs/performance.md has the figure). Budgeted
+/// responses grow by doubling: reserving a response of the Lambda's size
+/// early changes what the heap keeps between invocations, and the soak
+/// test's memory at cycle ends stops being flat.
 const RESERVE_FROM: usize = LAMBDA_PAYLOAD_LIMIT + 1;
 
 /// What one record became before the budget was applied.
 enum Transformed {
-    Lines { events: usize },
+    /// Its lines are in [`Transformer::record`].
+    Lines,
     Dropped(DropReason),
 }
 
@@ -101,9 +102,7 @@ impl Transformer {
             decoder: Decoder::new(config.inflate_cap),
             writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone()),
             config,
-            lines: Vec::new(),
-            ends: Vec::new(),
-            spans: Vec::new(),
+            record: Record::default(),
             keys: Vec::new(),
             last_response: 0,
         }
@@ -156,26 +155,24 @@ impl Transformer {
                         used = used - reserved + entry_len(id_len, RESULT_DROPPED, None, 0);
                         Disposition::Dropped(reason)
                     }
-                    Ok(Transformed::Lines { events }) => {
+                    Ok(Transformed::Lines) => {
+                        let lines = &self.record.lines;
                         // The entry's exact size, before a byte of base64 is written.
-                        let size =
-                            entry_len(id_len, RESULT_OK, Some(self.lines.len()), self.keys.len());
+                        let size = entry_len(id_len, RESULT_OK, Some(lines.len()), self.keys.len());
                         if used - reserved + size <= budget {
                             used = used - reserved + size;
-                            batch.summary.bytes_out += self.lines.len();
-                            batch.summary.masked_pans += self.writer.masked();
-                            batch.summary.merged_keys_renamed += self.writer.merged_keys_renamed();
-                            batch.summary.merged_values_rejected +=
-                                self.writer.merged_values_rejected();
+                            batch.summary.bytes_out += lines.len();
+                            batch.summary.add_counts(self.record.counts);
                             let entry = batch.push_entry(|out| {
                                 open_entry(out, &record.record_id, RESULT_OK);
-                                push_data(out, &self.lines);
+                                push_data(out, lines);
                                 out.extend_from_slice(&self.keys);
                                 out.push(b'}');
                             });
                             if self.config.keep_lines {
-                                batch.keep_lines(&self.lines);
+                                batch.keep_lines(lines);
                             }
+                            let events = self.record.events().len();
                             Disposition::Ok { entry, events }
                         } else {
                             self.overflow(index, record, size <= single_budget, &mut batch)
@@ -190,7 +187,8 @@ impl Transformer {
         batch
     }
 
-    /// Decodes and reads one record, writing its lines (and its partition keys).
+    /// Decodes and reads one record into [`Self::record`], writing its
+    /// lines (and its partition keys) unless it is dropped.
     fn transform(
         &mut self,
         event: &FirehoseEvent<'_>,
@@ -198,41 +196,30 @@ impl Transformer {
     ) -> Result<Transformed, RecordError> {
         let data = record.data.as_deref().ok_or(RecordError::DataNotString)?;
         let bytes = self.decoder.decode(data)?;
+        let (exclude, account) = (&self.config.exclude, event.account());
+        let excluded = |header: &Header| exclude.excludes(account, &header.owner, &header.group);
         // The lines are capped too, so that memory stays bounded by the cap
         // whatever the document repeats per line (group, stream and owner on
         // every line); twice the cap fits every real record's lines.
-        let mut out = Output {
-            lines: &mut self.lines,
-            ends: &mut self.ends,
-            spans: &mut self.spans,
-            limit: self.config.inflate_cap.saturating_mul(2),
-        };
-        let (events, first_timestamp) = match document::read(bytes, &mut self.writer, &mut out)? {
-            Read::Control => return Ok(Transformed::Dropped(DropReason::Control)),
-            Read::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
-            Read::Lines {
-                events,
-                first_timestamp,
-            } => (events, first_timestamp),
-        };
-        if self.config.exclude.excludes(
-            event.account(),
-            self.writer.owner(),
-            self.writer.log_group(),
-        ) {
-            return Ok(Transformed::Dropped(DropReason::Excluded));
+        let limit = self.config.inflate_cap.saturating_mul(2);
+        let read = &mut self.record;
+        match document::read(bytes, &mut self.writer, read, limit, &excluded)? {
+            Outcome::Lines => {}
+            Outcome::Control => return Ok(Transformed::Dropped(DropReason::Control)),
+            Outcome::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
+            Outcome::Excluded => return Ok(Transformed::Dropped(DropReason::Excluded)),
         }
         self.keys.clear();
         if self.config.partition_keys {
             // The group lands in the S3 key: masked as the lines show it.
             push_partition_keys_for(
                 &mut self.keys,
-                self.writer.log_group_written(),
-                self.writer.owner(),
-                first_timestamp,
+                read.group_written(),
+                &read.header.owner,
+                read.first_timestamp,
             );
         }
-        Ok(Transformed::Lines { events })
+        Ok(Transformed::Lines)
     }
 
     /// A record that does not fit in what is left of the response.
@@ -268,20 +255,12 @@ impl Transformer {
             }
         }
         // Too large to deliver in one response: divide its events into
-        // documents that each fit, from the spans the reader found (the
-        // reference's reader finds none: find them now).
+        // documents that each fit, from the spans the reader found.
         let limits = SplitLimits {
             output_budget: self.config.response_budget.unwrap_or(usize::MAX),
             max_record: MAX_PUT_RECORD_BYTES,
         };
-        let doc = self.decoder.document();
-        if self.spans.len() != self.ends.len() {
-            match document::reference::event_spans(doc) {
-                Ok(spans) => self.spans = spans,
-                Err(e) => return Disposition::Failed(e),
-            }
-        }
-        match split_document(doc, &self.spans, &self.ends, &limits) {
+        match split_document(self.decoder.document(), self.record.events(), &limits) {
             Ok(parts) => {
                 let parts = batch.push_parts(index, partition_key, parts);
                 Disposition::Reingest { parts, split: true }

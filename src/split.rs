@@ -13,6 +13,7 @@
 //! part can fail, so splitting always ends.
 
 use crate::decode::gzip;
+use crate::document::Event;
 use crate::error::RecordError;
 use crate::limits::PART_ENTRY_OVERHEAD;
 use std::ops::Range;
@@ -26,43 +27,34 @@ pub struct SplitLimits {
     pub max_record: usize,
 }
 
-/// Splits the document `doc` into gzip documents in event order. `spans[i]`
-/// is event `i`'s span in `doc`, `ends[i]` the end offset of its line in the
-/// record's lines. Fails when a single event cannot fit on its own.
+/// Splits the document `doc` into gzip documents in event order, from each
+/// event's span in `doc` and its line's end in the record's lines. Fails
+/// when a single event cannot fit on its own.
 pub fn split_document(
     doc: &[u8],
-    spans: &[Range<usize>],
-    ends: &[usize],
+    events: &[Event],
     limits: &SplitLimits,
 ) -> Result<Vec<Vec<u8>>, RecordError> {
-    let n = spans.len().min(ends.len());
-    let (Some(first), Some(last)) = (spans.first(), spans.get(n.wrapping_sub(1))) else {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(Vec::new());
     };
     let (head, tail) = (
-        doc.get(..first.start).unwrap_or_default(),
-        doc.get(last.end..).unwrap_or_default(),
+        doc.get(..first.span.start).unwrap_or_default(),
+        doc.get(last.span.end..).unwrap_or_default(),
     );
-    let line_bytes = |r: &Range<usize>| -> usize {
-        let start = r
-            .start
-            .checked_sub(1)
-            .and_then(|i| ends.get(i))
-            .copied()
-            .unwrap_or(0);
-        let end = r
-            .end
-            .checked_sub(1)
-            .and_then(|i| ends.get(i))
-            .copied()
-            .unwrap_or(start);
-        end.saturating_sub(start)
+    // Where the line before event `i` ends: where event `i`'s starts.
+    let line_start = |i: usize| {
+        i.checked_sub(1)
+            .and_then(|i| events.get(i))
+            .map_or(0, |e| e.line_end)
     };
+    let line_bytes =
+        |r: &Range<usize>| -> usize { line_start(r.end).saturating_sub(line_start(r.start)) };
     let mut parts = Vec::new();
     let mut json = Vec::new();
     // Ranges still to place; the next one to write is on top.
     let mut stack: Vec<Range<usize>> = Vec::with_capacity(16);
-    stack.push(0..n);
+    stack.push(0..events.len());
     while let Some(range) = stack.pop() {
         if range.is_empty() {
             continue;
@@ -74,7 +66,7 @@ pub fn split_document(
         if output <= limits.output_budget {
             json.clear();
             json.extend_from_slice(head);
-            for (k, span) in spans
+            for (k, event) in events
                 .get(range.clone())
                 .unwrap_or_default()
                 .iter()
@@ -83,7 +75,7 @@ pub fn split_document(
                 if k > 0 {
                     json.push(b',');
                 }
-                json.extend_from_slice(doc.get(span.clone()).unwrap_or_default());
+                json.extend_from_slice(doc.get(event.span.clone()).unwrap_or_default());
             }
             json.extend_from_slice(tail);
             let data = gzip(&json);
@@ -104,16 +96,10 @@ pub fn split_document(
             });
         }
         // Halve by bytes, keeping at least one event on each side.
-        let offset = range
-            .start
-            .checked_sub(1)
-            .and_then(|i| ends.get(i))
-            .copied()
-            .unwrap_or(0);
-        let target = offset + line_bytes(&range) / 2;
-        let before = ends
+        let target = line_start(range.start) + line_bytes(&range) / 2;
+        let before = events
             .get(range.clone())
-            .map_or(0, |e| e.partition_point(|&end| end <= target));
+            .map_or(0, |e| e.partition_point(|e| e.line_end <= target));
         let mid = (range.start + before).clamp(range.start + 1, range.end - 1);
         stack.push(mid..range.end);
         stack.push(range.start..mid);
@@ -131,15 +117,21 @@ mod tests {
         let text = std::str::from_utf8(doc).unwrap();
         let a = text.find(r#"{"id":"a""#).unwrap();
         let b = text.find(r#"{"id":"b""#).unwrap();
-        let spans = [
-            a..text[a..].find('}').unwrap() + a + 1,
-            b..text[b..].find('}').unwrap() + b + 1,
+        let events = [
+            Event {
+                line_end: 4,
+                span: a..text[a..].find('}').unwrap() + a + 1,
+            },
+            Event {
+                line_end: 8,
+                span: b..text[b..].find('}').unwrap() + b + 1,
+            },
         ];
         let limits = SplitLimits {
             output_budget: PART_ENTRY_OVERHEAD + 8,
             max_record: 1 << 20,
         };
-        let parts = split_document(doc, &spans, &[4, 8], &limits).unwrap();
+        let parts = split_document(doc, &events, &limits).unwrap();
         assert_eq!(parts.len(), 2);
         let plain: Vec<String> = parts
             .iter()

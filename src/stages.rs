@@ -7,12 +7,12 @@
 //! these same functions, so that a stage's figure means the same in both.
 
 use crate::decode::Decoder;
+use crate::document::{Outcome, Record};
 use crate::firehose::FirehoseEvent;
 use crate::lines::LineWriter;
 use crate::pipeline::{Config, Transformer};
 use crate::{RecordError, Summary};
 use std::hint::black_box;
-use std::ops::Range;
 
 /// One stage of the record path, in the order it runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +81,7 @@ pub struct Stages {
     writer: LineWriter,
     limit: usize,
     buf: Vec<u8>,
-    ends: Vec<usize>,
-    spans: Vec<Range<usize>>,
+    record: Record,
 }
 
 impl Stages {
@@ -94,8 +93,7 @@ impl Stages {
             // The record path's cap on one record's lines.
             limit: config.inflate_cap.saturating_mul(2),
             buf: Vec::new(),
-            ends: Vec::new(),
-            spans: Vec::new(),
+            record: Record::default(),
         }
     }
 
@@ -118,7 +116,7 @@ impl Stages {
         let mut lines = Vec::new();
         for d in &docs {
             if self.lines_of(d) {
-                lines.push(self.buf.clone());
+                lines.push(self.record.lines.clone());
             }
         }
         StageInputs {
@@ -165,20 +163,14 @@ impl Stages {
         }
     }
 
-    /// One document's lines into `buf`, as the record path writes them.
-    /// False when the document has no lines (control message, no events,
-    /// an error).
+    /// One document's lines into `record`, as the record path writes them
+    /// (nothing excluded). False when the document has no lines (control
+    /// message, no events, an error).
     fn lines_of(&mut self, doc: &[u8]) -> bool {
+        let none = crate::document::none_excluded;
         matches!(
-            crate::internals::read_lines(
-                doc,
-                &mut self.writer,
-                &mut self.buf,
-                &mut self.ends,
-                &mut self.spans,
-                self.limit,
-            ),
-            Ok(Some(_))
+            crate::document::read(doc, &mut self.writer, &mut self.record, self.limit, &none),
+            Ok(Outcome::Lines)
         )
     }
 }

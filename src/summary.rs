@@ -125,6 +125,13 @@ fields! {
 }
 
 impl Summary {
+    /// Adds what the line writer counted in one record in the response.
+    pub(crate) fn add_counts(&mut self, counts: crate::lines::Counts) {
+        self.masked_pans += counts.masked;
+        self.merged_keys_renamed += counts.merged_keys_renamed;
+        self.merged_values_rejected += counts.merged_values_rejected;
+    }
+
     /// `(key, value)` of every count, in [`FIELDS`] order.
     pub fn values(&self) -> impl Iterator<Item = (&'static Field, u64)> + '_ {
         FIELDS.iter().map(move |f| (f, (f.value)(self)))

@@ -1,78 +1,52 @@
-//! The CloudWatch Logs subscription document, and its two readers side by
-//! side: [`scan`], the fast one, and [`reference`](mod@reference), serde. Both hand every
-//! event to the one line writer ([`crate::lines`]); the scan answers for the
-//! usual documents, and whatever it declines goes to the reference, which
-//! decides and words every error.
+//! The CloudWatch Logs subscription document, read into one [`Record`]: its
+//! header first, then (unless the header is excluded) one line per event
+//! through the one line writer ([`crate::lines`]). Two readers side by side:
+//! [`scan`], the fast one, answers for the usual documents; whatever it
+//! declines goes to [`reference`](mod@reference), serde, which decides and
+//! words every error.
 
+pub(crate) mod record;
 pub(crate) mod reference;
 pub(crate) mod scan;
 
+pub use record::{Event, Header, Outcome, Record};
+
 use crate::error::RecordError;
 use crate::lines::LineWriter;
-use std::ops::Range;
 
 /// `messageType` of the documents that carry log events.
 pub const DATA_MESSAGE: &str = "DATA_MESSAGE";
 /// `messageType` of the subscription's health check.
 pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
 
-/// Where a reader writes: the lines, each line's end offset, each event's
-/// span in the document (what splitting a record reuses), and the most line
-/// bytes allowed.
-#[derive(Debug)]
-pub(crate) struct Output<'o> {
-    pub lines: &'o mut Vec<u8>,
-    pub ends: &'o mut Vec<usize>,
-    pub spans: &'o mut Vec<Range<usize>>,
-    pub limit: usize,
+/// Whether a record of this header is left out (`EXCLUDE_LOG_GROUPS`):
+/// asked once per record, before its first line.
+pub(crate) type Excluded<'x> = &'x dyn Fn(&Header) -> bool;
+
+/// Excludes nothing.
+pub(crate) fn none_excluded(_: &Header) -> bool {
+    false
 }
 
-impl Output<'_> {
-    pub(crate) fn clear(&mut self) {
-        self.lines.clear();
-        self.ends.clear();
-        self.spans.clear();
-    }
-}
-
-/// What one document holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Read {
-    /// A DATA_MESSAGE with events: one line each was written.
-    Lines { events: usize, first_timestamp: i64 },
-    /// A CONTROL_MESSAGE.
-    Control,
-    /// A DATA_MESSAGE without events.
-    NoEvents,
-}
-
-/// Reads one inflated document and writes its lines: the fast scan when it
-/// answers, else the reference, which decides and words any error.
+/// Reads one inflated document into `record` (cleared first): the fast scan
+/// when it answers, else the reference, which decides and words any error.
+/// The lines may hold at most `limit` bytes.
 pub(crate) fn read(
     bytes: &[u8],
     writer: &mut LineWriter,
-    out: &mut Output<'_>,
-) -> Result<Read, RecordError> {
-    out.clear();
-    match scan::scan(bytes, writer, out) {
-        scan::Scan::Lines {
-            events,
-            first_timestamp,
-        } => {
-            return Ok(Read::Lines {
-                events,
-                first_timestamp,
-            })
-        }
-        scan::Scan::Control => return Ok(Read::Control),
-        scan::Scan::NoEvents => return Ok(Read::NoEvents),
-        // Declined because the lines passed the cap: the record fails either
-        // way, and the reference would first build every event.
-        scan::Scan::Decline if out.lines.len() > out.limit => {
-            return Err(RecordError::LinesCap { cap: out.limit })
-        }
+    record: &mut Record,
+    limit: usize,
+    excluded: Excluded<'_>,
+) -> Result<Outcome, RecordError> {
+    record.clear();
+    match scan::scan(bytes, writer, record, limit, excluded) {
+        scan::Scan::Read(outcome) => return Ok(outcome),
+        // A whole line passed the cap: the record fails either way, and the
+        // reference would first build every event.
+        scan::Scan::Cap => return Err(RecordError::LinesCap { cap: limit }),
         scan::Scan::Decline => {}
     }
-    out.clear();
-    reference::read(bytes, writer, out)
+    // Whatever the scan wrote before it declined is forgotten.
+    record.clear();
+    reference::read(bytes, writer, record, limit, excluded)
 }

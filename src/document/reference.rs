@@ -1,12 +1,14 @@
 //! The reference reader: the CloudWatch Logs subscription document as a serde
 //! model borrowed from the inflated bytes. It decides every document the fast
-//! scan declines, and words every error.
+//! scan declines, and words every error. Serde does not say where a value
+//! was, so the events' spans come from a second parse ([`event_spans`]):
+//! this path only runs for what the scan declines.
 //!
 //! Strings are `Cow`: borrowed when the JSON string has no escapes, owned only
 //! when an escape had to be decoded. Unknown keys are ignored, since new
 //! subscription options add keys.
 
-use super::{Output, Read, CONTROL_MESSAGE, DATA_MESSAGE};
+use super::{Excluded, Outcome, Record, CONTROL_MESSAGE, DATA_MESSAGE};
 use crate::error::RecordError;
 use crate::limits::MAX_EVENTS;
 use crate::lines::{LineWriter, Text};
@@ -106,68 +108,82 @@ impl<'a> LogsDocument<'a> {
     }
 }
 
-/// Appends one line per event of `doc` to `lines` (and each line's end to
-/// `ends`); `false` as soon as the lines pass `limit` bytes. Lines repeat the
-/// record's group, stream and owner, so a small document (one long log
-/// group, many empty events) could otherwise write gigabytes.
+/// Reads `doc` into `record` (cleared first): its header, and one line per
+/// event, each paired with its event's span (`spans`, from [`event_spans`]
+/// over the same bytes); `false` as soon as the lines pass `limit` bytes.
+/// Lines repeat the record's group, stream and owner, so a small document
+/// (one long log group, many empty events) could otherwise write gigabytes.
 pub fn write_document(
     doc: &LogsDocument<'_>,
+    spans: &[Range<usize>],
     writer: &mut LineWriter,
-    lines: &mut Vec<u8>,
-    ends: &mut Vec<usize>,
+    record: &mut Record,
     limit: usize,
 ) -> Result<bool, RecordError> {
-    writer
-        .start_record(
-            Text::Str(&doc.log_group),
-            Text::Str(&doc.log_stream),
-            Text::Str(&doc.owner),
-        )
-        .ok_or(RecordError::Unwritable)?;
-    ends.reserve(doc.log_events.len());
-    for event in &doc.log_events {
+    record.clear();
+    record
+        .header
+        .set(&doc.owner, &doc.log_group, &doc.log_stream);
+    // Both come from the same bytes; were they ever to differ, the record
+    // fails rather than losing an event.
+    if spans.len() != doc.log_events.len() {
+        return Err(RecordError::Unwritable);
+    }
+    record.group_masked = record.header.start_lines(writer);
+    record.first_timestamp = doc.log_events.first().map_or(0, |e| e.timestamp);
+    for (event, span) in doc.log_events.iter().zip(spans) {
         writer
             .event(
-                lines,
+                &mut record.lines,
                 Text::Str(&event.id),
                 event.timestamp,
                 Text::Str(&event.message),
                 event.extracted_fields.map(|raw| raw.get().as_bytes()),
             )
             .ok_or(RecordError::Unwritable)?;
-        ends.push(lines.len());
-        if lines.len() > limit {
+        record.push_event(span.clone());
+        if record.lines.len() > limit {
             return Ok(false);
         }
     }
+    record.counts = writer.counts();
     Ok(true)
 }
 
-/// Parses `bytes`, decides what the document is, and writes its lines.
+/// Parses `bytes`, decides what the document is and, unless its header is
+/// `excluded`, writes its lines into `record`.
 pub(crate) fn read(
     bytes: &[u8],
     writer: &mut LineWriter,
-    out: &mut Output<'_>,
-) -> Result<Read, RecordError> {
+    record: &mut Record,
+    limit: usize,
+    excluded: Excluded<'_>,
+) -> Result<Outcome, RecordError> {
     let doc = LogsDocument::parse(bytes).map_err(RecordError::Json)?;
     match doc.kind() {
-        MessageType::Control => return Ok(Read::Control),
+        MessageType::Control => return Ok(Outcome::Control),
         MessageType::Other(t) => return Err(RecordError::UnknownMessageType(t.to_string())),
-        MessageType::Data if doc.log_events.is_empty() => return Ok(Read::NoEvents),
+        MessageType::Data if doc.log_events.is_empty() => return Ok(Outcome::NoEvents),
         MessageType::Data => {}
     }
-    if !write_document(&doc, writer, out.lines, out.ends, out.limit)? {
-        return Err(RecordError::LinesCap { cap: out.limit });
+    // The header is set again by `write_document`: three short copies, on
+    // the path that only runs for what the scan declines.
+    record
+        .header
+        .set(&doc.owner, &doc.log_group, &doc.log_stream);
+    if excluded(&record.header) {
+        return Ok(Outcome::Excluded);
     }
-    Ok(Read::Lines {
-        events: doc.log_events.len(),
-        first_timestamp: doc.log_events.first().map_or(0, |e| e.timestamp),
-    })
+    let spans = event_spans(bytes)?;
+    if !write_document(&doc, &spans, writer, record, limit)? {
+        return Err(RecordError::LinesCap { cap: limit });
+    }
+    Ok(Outcome::Lines)
 }
 
 /// Each event's span in `bytes`, for a document the reference accepted: what
-/// splitting a record reuses when the scan did not answer.
-pub(crate) fn event_spans(bytes: &[u8]) -> Result<Vec<Range<usize>>, RecordError> {
+/// splitting a record re-ingests.
+pub fn event_spans(bytes: &[u8]) -> Result<Vec<Range<usize>>, RecordError> {
     #[derive(Deserialize)]
     struct Events<'a> {
         #[serde(borrow, rename = "logEvents")]
@@ -185,4 +201,39 @@ pub(crate) fn event_spans(bytes: &[u8]) -> Result<Vec<Range<usize>>, RecordError
             start..start + raw.get().len()
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::none_excluded;
+    use crate::lines::LineOptions;
+
+    /// A document only the reference decides (an escaped key): every event
+    /// still comes with its span and its line's end, as a split needs them.
+    #[test]
+    fn declined_documents_still_pair_each_line_with_its_span() {
+        let doc = br#"{"message\u0054ype":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","logEvents":[{"id":"a","timestamp":1,"message":"x"}, {"id":"b","timestamp":2,"message":"yz"}]}"#;
+        let mut record = Record::default();
+        let mut writer = LineWriter::new(LineOptions::default());
+        let outcome =
+            crate::document::read(doc, &mut writer, &mut record, usize::MAX, &none_excluded);
+        assert_eq!(outcome.unwrap(), Outcome::Lines);
+        let text = std::str::from_utf8(doc).unwrap();
+        let spans: Vec<&str> = record
+            .events()
+            .iter()
+            .map(|e| &text[e.span.clone()])
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                r#"{"id":"a","timestamp":1,"message":"x"}"#,
+                r#"{"id":"b","timestamp":2,"message":"yz"}"#
+            ]
+        );
+        let ends: Vec<usize> = record.events().iter().map(|e| e.line_end).collect();
+        let first = record.lines.iter().position(|&b| b == b'\n').unwrap() + 1;
+        assert_eq!(ends, [first, record.lines.len()]);
+    }
 }

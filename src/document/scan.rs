@@ -5,19 +5,25 @@
 //! When the writer says a line is the bare message
 //! ([`LineWriter::line_is_bare_message`]: message mode, unmasked), the
 //! message is decoded onto the lines in the same pass that checks it, and
-//! the writer ends the line; an event declined after that is cut off the
-//! lines again.
+//! the writer ends the line.
+//!
+//! The header (group, stream, owner) comes before `logEvents` in every
+//! document CloudWatch Logs writes: it is decoded and handed to exclusion
+//! before the first event, and an excluded record's events are only
+//! checked, never written.
 //!
 //! It only ever answers for documents that the reference reader
 //! ([`super::reference`], serde) accepts, and then the writer gets the same
 //! fields and writes the same bytes. Anything else — keys with escapes,
-//! duplicate keys, a missing field, a timestamp that is not a plain integer,
-//! surrogate escapes, invalid UTF-8, lines past the cap, more than
+//! duplicate keys, a missing field, `logEvents` before the header, a
+//! timestamp that is not a plain integer of at most 18 digits, surrogate
+//! escapes, invalid UTF-8, nesting past [`MAX_DEPTH`], more than
 //! [`MAX_EVENTS`] events, an unknown `messageType` — is [`Scan::Decline`]d,
-//! and the caller takes the reference path, which decides and words any error.
-//! The byte-class kernels it runs on are in [`crate::simd`].
+//! and the caller forgets what was written and takes the reference path,
+//! which decides and words any error. The byte-class kernels it runs on are
+//! in [`crate::simd`].
 
-use super::{Output, CONTROL_MESSAGE, DATA_MESSAGE};
+use super::{Excluded, Outcome, Record, CONTROL_MESSAGE, DATA_MESSAGE};
 use crate::json::{hex4, push_char, short_escape, JsonStr};
 use crate::limits::MAX_EVENTS;
 use crate::lines::{LineWriter, Text};
@@ -26,37 +32,53 @@ use crate::simd::{json_specials16, SpecialSearch};
 /// What the fast path made of a document.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Scan {
-    /// A DATA_MESSAGE with events: one line each is in the output.
-    Lines {
-        events: usize,
-        /// The first event's timestamp (for partition keys).
-        first_timestamp: i64,
-    },
-    /// A valid CONTROL_MESSAGE.
-    Control,
-    /// A valid DATA_MESSAGE without events.
-    NoEvents,
-    /// Not decided here: take the reference path. The output holds whole
-    /// lines only (those of the events before the one declined, if any).
+    /// Decided: a valid document, read into the record.
+    Read(Outcome),
+    /// A whole line took the lines past their limit.
+    Cap,
+    /// Not decided here: take the reference path. The record may hold part
+    /// of a line.
     Decline,
 }
 
 /// Depth past which nested values are left to serde (its own limit is 128).
 const MAX_DEPTH: u32 = 100;
 
-/// Checks `doc` and writes one line per event into `out`, with each line's
-/// end and each event's span in the document.
-pub(crate) fn scan(doc: &[u8], writer: &mut LineWriter, out: &mut Output<'_>) -> Scan {
+/// Checks `doc` and reads it into `record`, which the caller cleared: the
+/// header, then, unless `excluded` names it, one line per event of at most
+/// `limit` bytes in all, each paired with the event's span in the document.
+pub(crate) fn scan(
+    doc: &[u8],
+    writer: &mut LineWriter,
+    record: &mut Record,
+    limit: usize,
+    excluded: Excluded<'_>,
+) -> Scan {
     if std::str::from_utf8(doc).is_err() {
         return Scan::Decline;
     }
-    Cursor {
+    let mut cursor = Cursor {
         b: doc,
         i: 0,
         search: SpecialSearch::default(),
+        capped: false,
+    };
+    match cursor.document(writer, record, limit, excluded) {
+        Some(outcome) => Scan::Read(outcome),
+        None if cursor.capped => Scan::Cap,
+        None => Scan::Decline,
     }
-    .document(writer, out)
-    .unwrap_or(Scan::Decline)
+}
+
+/// What is done with each event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Events {
+    /// Checked only (the record is excluded, or a CONTROL_MESSAGE).
+    Check,
+    /// Handed to the line writer as the document holds it.
+    Write,
+    /// The line is the bare message: decoded onto the lines as it is read.
+    Bare,
 }
 
 /// A position in the document; every method returns `None` to decline.
@@ -65,6 +87,8 @@ struct Cursor<'a> {
     i: usize,
     /// Finds the next `"`, `\\` or control byte (see [`SpecialSearch`]).
     search: SpecialSearch,
+    /// Stopped because a whole line took the lines past their limit.
+    capped: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -343,11 +367,18 @@ impl<'a> Cursor<'a> {
         (self.i > start).then_some(())
     }
 
-    /// The whole document.
-    fn document(&mut self, w: &mut LineWriter, out: &mut Output<'_>) -> Option<Scan> {
+    /// The whole document, into `record`.
+    fn document(
+        &mut self,
+        w: &mut LineWriter,
+        record: &mut Record,
+        limit: usize,
+        excluded: Excluded<'_>,
+    ) -> Option<Outcome> {
         let (mut kind, mut owner, mut group, mut stream) = (None, None, None, None);
         let mut filters = false;
-        let mut events: Option<(usize, i64)> = None;
+        // The events' count, and whether the header left them unwritten.
+        let mut events: Option<(usize, bool)> = None;
         self.ws();
         self.eat(b'{')?;
         self.ws();
@@ -365,11 +396,37 @@ impl<'a> Cursor<'a> {
                     self.strings()?;
                 }
                 b"logEvents" => {
-                    // CloudWatch Logs writes them last; the tail must be known
+                    // CloudWatch Logs writes them last: the header is known
                     // before the first line.
-                    w.start_record(Text::Json(group?), Text::Json(stream?), Text::Json(owner?))?;
-                    let written = self.events(w, out)?;
-                    set_once(&mut events, written)?;
+                    if events.is_some() {
+                        return None;
+                    }
+                    let header = &mut record.header;
+                    header.set(&owner?.decode()?, &group?.decode()?, &stream?.decode()?);
+                    let control = match kind {
+                        Some(kind) => kind.decode()? == CONTROL_MESSAGE,
+                        None => false,
+                    };
+                    // A control message has no lines; an excluded record
+                    // writes none.
+                    let unwritten = control || excluded(header);
+                    let mode = if unwritten {
+                        Events::Check
+                    } else {
+                        record.group_masked = header.start_lines(w);
+                        // Asked once per record: the writer decides what a line is.
+                        if w.line_is_bare_message() {
+                            Events::Bare
+                        } else {
+                            Events::Write
+                        }
+                    };
+                    let (count, first) = self.events(w, record, limit, mode)?;
+                    if !unwritten {
+                        record.counts = w.counts();
+                        record.first_timestamp = first;
+                    }
+                    events = Some((count, unwritten));
                 }
                 _ => self.skip_value(1)?,
             }
@@ -381,17 +438,12 @@ impl<'a> Cursor<'a> {
         if self.i != self.b.len() {
             return None;
         }
-        let (count, first_timestamp) = events?;
-        owner?;
-        group?;
-        stream?;
+        let (count, unwritten) = events?;
         match kind?.decode()?.as_ref() {
-            CONTROL_MESSAGE => Some(Scan::Control),
-            DATA_MESSAGE if count == 0 => Some(Scan::NoEvents),
-            DATA_MESSAGE => Some(Scan::Lines {
-                events: count,
-                first_timestamp,
-            }),
+            CONTROL_MESSAGE => Some(Outcome::Control),
+            DATA_MESSAGE if count == 0 => Some(Outcome::NoEvents),
+            DATA_MESSAGE if unwritten => Some(Outcome::Excluded),
+            DATA_MESSAGE => Some(Outcome::Lines),
             _ => None,
         }
     }
@@ -412,8 +464,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// `logEvents`, writing each event's line: the count and the first timestamp.
-    fn events(&mut self, w: &mut LineWriter, out: &mut Output<'_>) -> Option<(usize, i64)> {
+    /// `logEvents`, each event's line written as `mode` says: the count
+    /// and the first timestamp.
+    fn events(
+        &mut self,
+        w: &mut LineWriter,
+        record: &mut Record,
+        limit: usize,
+        mode: Events,
+    ) -> Option<(usize, i64)> {
         self.eat(b'[')?;
         self.ws();
         let (mut count, mut first) = (0, 0);
@@ -421,24 +480,18 @@ impl<'a> Cursor<'a> {
             self.i += 1;
             return Some((0, 0));
         }
-        // Asked once per record: the writer decides what a line is.
-        let bare = w.line_is_bare_message();
         loop {
-            let line_start = out.lines.len();
-            let Some(timestamp) = self.event(w, out, bare) else {
-                // No part of a line that was not finished stays behind (the
-                // message may already be there): what the caller sees past
-                // the limit is only ever whole lines.
-                out.lines.truncate(line_start);
-                return None;
-            };
-            out.ends.push(out.lines.len());
+            let timestamp = self.event(w, record, mode)?;
             if count == 0 {
                 first = timestamp;
             }
             count += 1;
-            // Past either bound serde's path decides (and words) the failure.
-            if out.lines.len() > out.limit || count > MAX_EVENTS {
+            if record.lines.len() > limit {
+                self.capped = true;
+                return None;
+            }
+            // Past it serde's path decides (and words) the failure.
+            if count > MAX_EVENTS {
                 return None;
             }
             if !self.next_or_close(b']')? {
@@ -447,11 +500,12 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// One event and its line: its timestamp. With `bare` lines the message
-    /// is decoded straight onto the end of the lines while it is read (it is
-    /// the line), else the writer gets it as the document holds it. `None`
-    /// may leave part of a line behind.
-    fn event(&mut self, w: &mut LineWriter, out: &mut Output<'_>, bare: bool) -> Option<i64> {
+    /// One event and, unless `mode` only checks it, its line: its
+    /// timestamp. With bare lines the message is decoded straight onto the
+    /// end of the lines while it is read (it is the line), else the writer
+    /// gets it as the document holds it. `None` may leave part of a line
+    /// behind.
+    fn event(&mut self, w: &mut LineWriter, record: &mut Record, mode: Events) -> Option<i64> {
         let (mut id, mut timestamp, mut message, mut extracted) = (None, None, None, None);
         let start = self.i;
         self.eat(b'{')?;
@@ -460,8 +514,8 @@ impl<'a> Cursor<'a> {
             match self.key()? {
                 b"id" => set_once(&mut id, self.string()?)?,
                 b"timestamp" => set_once(&mut timestamp, self.int()?)?,
-                b"message" if bare => {
-                    self.string_decoded(out.lines)?;
+                b"message" if mode == Events::Bare => {
+                    self.string_decoded(&mut record.lines)?;
                     set_once(&mut message, None)?;
                 }
                 b"message" => set_once(&mut message, Some(self.string()?))?,
@@ -479,18 +533,19 @@ impl<'a> Cursor<'a> {
             }
         }
         let (id, timestamp, message) = (id?, timestamp?, message?);
-        out.spans.push(start..self.i);
-        match message {
+        match (mode, message) {
+            (Events::Check, _) => return Some(timestamp),
             // The message is on the lines already.
-            None => w.end_bare_message_line(out.lines),
-            Some(message) => w.event(
-                out.lines,
+            (_, None) => w.end_bare_message_line(&mut record.lines),
+            (_, Some(message)) => w.event(
+                &mut record.lines,
                 Text::Json(id),
                 timestamp,
                 Text::Json(message),
                 extracted.flatten(),
             )?,
         }
+        record.push_event(start..self.i);
         Some(timestamp)
     }
 }
@@ -524,20 +579,26 @@ fn block16(b: &[u8], at: usize) -> [u8; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::reference::{event_spans, write_document, LogsDocument};
-    use crate::document::Read;
+    use crate::document::reference::{event_spans, LogsDocument};
+    use crate::document::{none_excluded, Header};
     use crate::error::RecordError;
     use crate::lines::{LineOptions, OutputFormat};
     use crate::mask::Keep;
 
     /// The reference: serde, then the line writer.
     fn reference(doc: &str, options: LineOptions) -> Option<(Vec<u8>, usize, usize)> {
-        let parsed = LogsDocument::parse(doc.as_bytes()).ok()?;
-        let mut out = Vec::new();
-        let mut ends = Vec::new();
+        let mut record = Record::default();
         let mut writer = LineWriter::new(options);
-        write_document(&parsed, &mut writer, &mut out, &mut ends, usize::MAX).ok()?;
-        Some((out, parsed.log_events.len(), writer.masked()))
+        super::super::reference::read(
+            doc.as_bytes(),
+            &mut writer,
+            &mut record,
+            usize::MAX,
+            &none_excluded,
+        )
+        .ok()?;
+        let events = record.events().len();
+        Some((record.lines, events, record.counts.masked))
     }
 
     struct Fast {
@@ -549,24 +610,15 @@ mod tests {
     }
 
     fn fast_within(doc: &[u8], options: LineOptions, limit: usize) -> Fast {
-        let (mut out, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        let mut record = Record::default();
         let mut writer = LineWriter::new(options);
-        let scan = scan(
-            doc,
-            &mut writer,
-            &mut Output {
-                lines: &mut out,
-                ends: &mut ends,
-                spans: &mut spans,
-                limit,
-            },
-        );
+        let scan = scan(doc, &mut writer, &mut record, limit, &none_excluded);
         Fast {
             scan,
-            out,
-            ends,
-            spans,
-            masked: writer.masked(),
+            ends: record.events().iter().map(|e| e.line_end).collect(),
+            spans: record.events().iter().map(|e| e.span.clone()).collect(),
+            out: record.lines,
+            masked: record.counts.masked,
         }
     }
 
@@ -615,11 +667,18 @@ mod tests {
                 spans,
                 masked,
             } = fast(doc, options);
+            // The record path answers as the reference does: the same
+            // bytes, or the same refusal in the same words.
+            let bytes = doc.as_bytes();
+            assert_eq!(
+                read_within(bytes, options, usize::MAX),
+                reference_within(bytes, options, usize::MAX),
+                "{doc}"
+            );
             match scan {
-                // Never part of a line, even where the scan wrote the
-                // message while reading it.
-                Scan::Decline => assert_eq!(ends.last().copied().unwrap_or(0), out.len(), "{doc}"),
-                Scan::Lines { events, .. } => {
+                Scan::Decline | Scan::Cap => {}
+                Scan::Read(Outcome::Lines) => {
+                    let events = ends.len();
                     let (expected, n, masked_there) =
                         reference(doc, options).expect("serde accepts");
                     assert_eq!(masked, masked_there, "{doc}");
@@ -634,10 +693,10 @@ mod tests {
                     assert_eq!(spans, event_spans(doc.as_bytes()).unwrap(), "{doc}");
                     answered = true;
                 }
-                Scan::Control | Scan::NoEvents => {
+                Scan::Read(outcome) => {
                     let parsed = LogsDocument::parse(doc.as_bytes()).expect("serde accepts");
                     let control = parsed.message_type == CONTROL_MESSAGE;
-                    assert_eq!(scan == Scan::Control, control, "{doc}");
+                    assert_eq!(outcome == Outcome::Control, control, "{doc}");
                     assert!(control || parsed.log_events.is_empty());
                     answered = true;
                 }
@@ -668,7 +727,10 @@ mod tests {
         }
         let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#;
         assert!(agrees(control));
-        assert_eq!(fast(control, LineOptions::default()).scan, Scan::Control);
+        assert_eq!(
+            fast(control, LineOptions::default()).scan,
+            Scan::Read(Outcome::Control)
+        );
     }
 
     #[test]
@@ -680,7 +742,7 @@ mod tests {
             let d = doc(events);
             assert!(matches!(
                 fast(&d, LineOptions::default()).scan,
-                Scan::Lines { .. }
+                Scan::Read(Outcome::Lines)
             ));
             assert!(agrees(&d), "{events}");
         }
@@ -831,7 +893,7 @@ mod tests {
                 ..LineOptions::default()
             };
             let f = fast(&d, masking);
-            if let Scan::Lines { .. } = f.scan {
+            if let Scan::Read(Outcome::Lines) = f.scan {
                 masked_docs += usize::from(f.masked > 0);
             }
         }
@@ -860,7 +922,7 @@ mod tests {
         ] {
             let f = fast(&d, options);
             assert!(
-                matches!(f.scan, Scan::Lines { events: 1, .. }),
+                f.scan == Scan::Read(Outcome::Lines) && f.ends.len() == 1,
                 "{options:?}"
             );
             let (expected, _, masked) = reference(&d, options).unwrap();
@@ -897,22 +959,31 @@ mod tests {
         options
     }
 
+    /// A reader of a document into a record, as [`crate::document::read`].
+    type Reader = fn(
+        &[u8],
+        &mut LineWriter,
+        &mut Record,
+        usize,
+        Excluded<'_>,
+    ) -> Result<Outcome, RecordError>;
+
     /// What `reader` makes of `doc`: the lines, or the error's wording.
     fn lines_of(
-        reader: fn(&[u8], &mut LineWriter, &mut Output<'_>) -> Result<Read, RecordError>,
+        reader: Reader,
         doc: &[u8],
         options: LineOptions,
         limit: usize,
     ) -> Result<Vec<u8>, String> {
-        let (mut lines, mut ends, mut spans) = (Vec::new(), Vec::new(), Vec::new());
-        let mut out = Output {
-            lines: &mut lines,
-            ends: &mut ends,
-            spans: &mut spans,
+        let mut record = Record::default();
+        match reader(
+            doc,
+            &mut LineWriter::new(options),
+            &mut record,
             limit,
-        };
-        match reader(doc, &mut LineWriter::new(options), &mut out) {
-            Ok(_) => Ok(lines),
+            &none_excluded,
+        ) {
+            Ok(_) => Ok(record.lines),
             Err(e) => Err(e.to_string()),
         }
     }
@@ -982,7 +1053,7 @@ mod tests {
                 // right before `"}]}` or before the other fields.
                 for d in [doc(&events[0]), doc(&events[1]), doc(&events.join(","))] {
                     let f = fast(&d, bare());
-                    assert!(matches!(f.scan, Scan::Lines { .. }), "{d}");
+                    assert!(matches!(f.scan, Scan::Read(Outcome::Lines)), "{d}");
                     let (expected, _, _) = reference(&d, bare()).unwrap();
                     assert_eq!(f.out, expected, "{d}");
                     assert_eq!(f.ends.last(), Some(&f.out.len()));
@@ -996,7 +1067,7 @@ mod tests {
             r#"{"id":"1","timestamp":1,"message":"{\"level\":\"info\",\"msg\":\"a\\tb\",\"path\":\"C:\\\\x\\/y\",\"n\":[1,2]}\n"},{"id":"2","timestamp":2,"message":""}"#,
         );
         let f = fast(&d, bare());
-        assert!(matches!(f.scan, Scan::Lines { events: 2, .. }));
+        assert_eq!((f.scan, f.ends.len()), (Scan::Read(Outcome::Lines), 2));
         assert_eq!(
             String::from_utf8(f.out).unwrap(),
             "{\"level\":\"info\",\"msg\":\"a\\tb\",\"path\":\"C:\\\\x\\/y\",\"n\":[1,2]}\n\n\n"
@@ -1005,11 +1076,11 @@ mod tests {
     }
 
     /// What the scan leaves to the reference in a bare message, or finds
-    /// wrong after the message is already on the lines: declined, nothing of
-    /// the unfinished line left, and the whole path answers as the
-    /// reference does (its lines, or its error's wording).
+    /// wrong after the message is already on the lines: declined, and the
+    /// whole path answers as the reference does (its lines, or its error's
+    /// wording).
     #[test]
-    fn bare_messages_declined_after_writing_leave_no_partial_line() {
+    fn bare_messages_declined_after_writing_answer_as_the_reference() {
         let good = r#"{"id":"0","timestamp":0,"message":"first \"line\""}"#;
         let bad_events = [
             // Surrogates, a pair or alone: the reference's to decode or refuse.
@@ -1034,13 +1105,8 @@ mod tests {
                 let d = doc(&events);
                 let f = fast(&d, bare());
                 assert_eq!(f.scan, Scan::Decline, "{d}");
-                let whole: &[u8] = if events.starts_with(good) {
-                    b"first \"line\"\n"
-                } else {
-                    b""
-                };
-                assert_eq!(f.out, whole, "{d}");
-                assert_eq!(f.ends.len(), usize::from(!whole.is_empty()));
+                // Only whole lines are events.
+                assert_eq!(f.ends.len(), usize::from(events.starts_with(good)));
                 let (limit, d) = (usize::MAX, d.as_bytes());
                 assert_eq!(
                     read_within(d, bare(), limit),
@@ -1075,7 +1141,6 @@ mod tests {
         ));
         let f = fast_within(d.as_bytes(), bare(), 50);
         assert_eq!(f.scan, Scan::Decline);
-        assert_eq!(f.out, b"ok\n");
         let answer = read_within(d.as_bytes(), bare(), 50);
         assert_eq!(answer, reference_within(d.as_bytes(), bare(), 50));
         assert!(!answer.unwrap_err().contains("exceed the cap"));
@@ -1087,11 +1152,85 @@ mod tests {
     }
 
     #[test]
-    fn lines_past_the_limit_are_declined() {
+    fn a_whole_line_past_the_limit_is_the_cap() {
         let d = doc(
             r#"{"id":"1","timestamp":1,"message":"aaaa"},{"id":"2","timestamp":2,"message":"bbbb"}"#,
         );
         let scan = fast_within(d.as_bytes(), LineOptions::default(), 20).scan;
-        assert_eq!(scan, Scan::Decline);
+        assert_eq!(scan, Scan::Cap);
+    }
+
+    /// Exclusion is asked once, with the decoded header, before the first
+    /// line; an excluded record's events are checked, never written, and
+    /// both readers decide it alike.
+    #[test]
+    fn an_excluded_header_writes_no_line() {
+        let asked = std::cell::Cell::new(0);
+        let excluded = |h: &Header| {
+            asked.set(asked.get() + 1);
+            (h.owner.as_str(), h.group.as_str(), h.stream.as_str())
+                == ("123456789012", "/ecs/api", "api/1")
+        };
+        let many = doc(
+            r#"{"id":"1","timestamp":1,"message":"card 4111 1111 1111 1111"},{"id":"2","timestamp":2,"message":"{\"a\":1}"}"#,
+        );
+        let options = LineOptions {
+            merge_json_message: true,
+            mask: Some(Keep::Last4),
+            ..LineOptions::default()
+        };
+        for reader in [
+            scan_reader as Reader,
+            crate::document::reference::read,
+            crate::document::read,
+        ] {
+            asked.set(0);
+            let mut record = Record::default();
+            let mut writer = LineWriter::new(options);
+            // A limit no line fits: nothing is written, so no cap is hit.
+            let outcome = reader(many.as_bytes(), &mut writer, &mut record, 1, &excluded);
+            assert_eq!(outcome.unwrap(), Outcome::Excluded);
+            assert_eq!(asked.get(), 1);
+            assert!(record.lines.is_empty() && record.events().is_empty());
+            assert_eq!(record.counts, Default::default());
+            // Without events, or a control message: not asked to exclude,
+            // or not an exclusion.
+            for (d, expected) in [
+                (doc(""), Outcome::NoEvents),
+                (
+                    many.replace("DATA_MESSAGE", "CONTROL_MESSAGE"),
+                    Outcome::Control,
+                ),
+            ] {
+                let outcome = reader(d.as_bytes(), &mut writer, &mut record, 1, &excluded);
+                assert_eq!(outcome.unwrap(), expected, "{d}");
+            }
+        }
+        // An excluded document that is not one still fails.
+        let broken = many.replace(r#""timestamp":2"#, r#""timestamp":"2""#);
+        let mut record = Record::default();
+        let mut writer = LineWriter::new(options);
+        assert_eq!(
+            scan(broken.as_bytes(), &mut writer, &mut record, 1, &excluded),
+            Scan::Decline
+        );
+        let answer =
+            crate::document::read(broken.as_bytes(), &mut writer, &mut record, 1, &excluded);
+        assert!(matches!(answer, Err(RecordError::Json(_))), "{answer:?}");
+    }
+
+    /// The scan as a reader: what it decides, or its decline as an error.
+    fn scan_reader(
+        doc: &[u8],
+        writer: &mut LineWriter,
+        record: &mut Record,
+        limit: usize,
+        excluded: Excluded<'_>,
+    ) -> Result<Outcome, RecordError> {
+        match scan(doc, writer, record, limit, excluded) {
+            Scan::Read(outcome) => Ok(outcome),
+            Scan::Cap => Err(RecordError::LinesCap { cap: limit }),
+            Scan::Decline => Err(RecordError::Unwritable),
+        }
     }
 }

@@ -15,6 +15,7 @@
 //! left out of the line and counted.
 
 use crate::json::{push_int, push_str, unescape};
+use crate::lines::keys::LINE_KEYS;
 use crate::lines::time::civil_from_days;
 use std::fmt;
 use std::str::FromStr;
@@ -60,7 +61,7 @@ impl ColumnType {
 }
 
 /// Names a declared column may not take besides the line's own keys
-/// ([`LINE_KEYS`](super::merge::LINE_KEYS): the table has those columns
+/// ([`LINE_KEYS`]: the table has those columns
 /// already): the partition columns of the template's table.
 pub const PARTITION_COLUMNS: [&str; 7] = [
     "dt",
@@ -153,7 +154,7 @@ impl FromStr for MergeColumns {
                      written in its spelling: `RequestId` becomes `requestid`)"
                 ));
             }
-            let reserved = super::merge::LINE_KEYS.iter().chain(&PARTITION_COLUMNS);
+            let reserved = LINE_KEYS.iter().chain(&PARTITION_COLUMNS);
             if reserved.clone().any(|r| *r == name) {
                 return Err(format!(
                     "column {name:?} is one of the table's own columns ({})",

@@ -23,6 +23,7 @@
 //! large ones.
 
 use super::columns::{push_value, MergeColumns};
+use super::keys::is_line_key;
 use crate::json::{push_str, unescape};
 use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use std::collections::HashMap;
@@ -31,21 +32,6 @@ use std::hash::{BuildHasher, RandomState};
 
 /// Prefix under which a merged field is kept when its key collides.
 pub const MERGE_COLLISION_PREFIX: &str = "msg_";
-
-/// Keys the line itself writes; merged message fields never take them. All
-/// eight are reserved whatever the options (`time` is written only with
-/// `ADD_TIME`, `extracted_fields` only when the event has them): a key's
-/// spelling then does not depend on the configuration or on the event.
-pub(crate) const LINE_KEYS: [&str; 8] = [
-    "timestamp",
-    "id",
-    "message",
-    "log_group",
-    "log_stream",
-    "owner",
-    "time",
-    "extracted_fields",
-];
 
 /// Objects with more keys than this are looked up through a hash index.
 const LINEAR_KEYS: usize = 16;
@@ -570,9 +556,7 @@ impl KeySet {
         if key.first() == Some(&b'_') {
             return std::str::from_utf8(key).is_ok_and(is_hive_internal);
         }
-        // Most keys have none of the line keys' lengths.
-        matches!(key.len(), 2 | 4 | 5 | 7 | 9 | 10 | 16)
-            && LINE_KEYS.iter().any(|k| k.as_bytes() == key)
+        is_line_key(key)
     }
 
     /// Free in the innermost object (and, with `top`, not reserved).
@@ -924,6 +908,7 @@ mod tests {
 
     #[test]
     fn every_line_key_is_reserved() {
+        use crate::lines::keys::LINE_KEYS;
         let mut keys = KeySet::default();
         keys.open();
         for k in LINE_KEYS {

@@ -4,8 +4,9 @@
 //! The default line is one JSON object (the contract with the Glue table):
 //! `{"timestamp":…,"id":"…","message":"…","log_group":"…","log_stream":"…","owner":"…"}`
 //! then `time`, `extracted_fields` and merged message fields when configured
-//! or present. Every key, the field order, the escaping, masking of every text
-//! field and the message mode are decided here, whichever reader of the
+//! or present. The keys are spelled in [`keys`]; the field order, the
+//! escaping, masking of every text field and the message mode are decided
+//! here, whichever reader of the
 //! CloudWatch Logs document feeds it: the fast scan hands over string bodies
 //! as the document holds them ([`Text::Json`]), the serde reference decoded
 //! text ([`Text::Str`]); both end in the same bytes. Where a line is the bare
@@ -13,10 +14,12 @@
 //! the scan may decode the message onto the lines itself as it reads it, and
 //! the writer ends the line.
 //!
-//! The record-constant part (group, stream, owner) is decoded, masked and
-//! escaped once per record, not once per event.
+//! The record-constant part (group, stream, owner) comes decoded from the
+//! record's header and is masked and escaped once per record, not once per
+//! event.
 
 pub(crate) mod columns;
+pub(crate) mod keys;
 mod merge;
 pub(crate) mod time;
 
@@ -85,17 +88,6 @@ pub(crate) enum Text<'a> {
     Json(JsonStr<'a>),
 }
 
-impl Text<'_> {
-    /// Appends the decoded value.
-    fn decode_into(&self, out: &mut Vec<u8>) -> Option<()> {
-        match self {
-            Text::Str(s) => out.extend_from_slice(s.as_bytes()),
-            Text::Json(j) => j.decode_into(out)?,
-        }
-        Some(())
-    }
-}
-
 /// A message as it will be written: as the reader gave it, or as masking
 /// rewrote it.
 #[derive(Clone, Copy)]
@@ -109,20 +101,23 @@ enum Message<'s, 'a> {
     Plain(&'s [u8]),
 }
 
+/// What the line writer counted in one record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Card numbers and verification codes masked.
+    pub masked: usize,
+    /// Merged keys renamed (the key rule).
+    pub merged_keys_renamed: usize,
+    /// Merged values left out of their declared column.
+    pub merged_values_rejected: usize,
+}
+
 /// Writes lines; holds the per-record part so it is built once per record.
 #[derive(Debug, Default)]
 pub struct LineWriter {
     options: LineOptions,
     /// `,"log_group":…,"log_stream":…,"owner":…` of the current record.
     tail: Vec<u8>,
-    /// The record's log group, decoded (what exclusion looks at).
-    group: String,
-    /// The log group as the lines show it: masked when masking found something.
-    group_masked: Option<String>,
-    /// The record's owner, decoded.
-    owner: String,
-    /// The record's log stream, decoded.
-    stream: String,
     /// Values masked in the current record.
     masked: usize,
     /// Decoded strings that must be escaped again.
@@ -155,14 +150,13 @@ impl LineWriter {
         }
     }
 
-    /// Merged keys renamed in the last record written (the key rule).
-    pub fn merged_keys_renamed(&self) -> usize {
-        self.merge.renamed_keys()
-    }
-
-    /// Merged values left out of their declared column in the last record.
-    pub fn merged_values_rejected(&self) -> usize {
-        self.merge.rejected_values()
+    /// What was counted in the record written last.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            masked: self.masked,
+            merged_keys_renamed: self.merge.renamed_keys(),
+            merged_values_rejected: self.merge.rejected_values(),
+        }
     }
 
     /// How lines are written.
@@ -170,71 +164,45 @@ impl LineWriter {
         &self.options
     }
 
-    /// Card numbers and verification codes masked in the last record written.
-    pub fn masked(&self) -> usize {
-        self.masked
-    }
-
-    /// The current record's log group, decoded and unmasked.
-    pub fn log_group(&self) -> &str {
-        &self.group
-    }
-
-    /// The current record's log group as the lines show it (masked when
-    /// masking is on): what goes into an S3 key.
-    pub fn log_group_written(&self) -> &str {
-        self.group_masked.as_deref().unwrap_or(&self.group)
-    }
-
-    /// The current record's owner (its AWS account).
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-
-    /// Prepares the record-constant part of the line. With masking on, the
-    /// group and stream names are masked too (counted once per record, when
-    /// the lines show them). `None` only for a body that does not decode.
+    /// Prepares the record-constant part of the line from the record's
+    /// decoded header: the log group as the lines show it, when masking
+    /// changed it. With masking on, the group and stream names are masked
+    /// too (counted once per record, when the lines show them).
     pub(crate) fn start_record(
         &mut self,
-        group: Text<'_>,
-        stream: Text<'_>,
-        owner: Text<'_>,
-    ) -> Option<()> {
+        group: &str,
+        stream: &str,
+        owner: &str,
+    ) -> Option<String> {
         self.tail.clear();
         self.masked = 0;
         self.merge.start_record();
-        decode_to_string(group, &mut self.group, &mut self.scratch)?;
-        decode_to_string(owner, &mut self.owner, &mut self.scratch)?;
-        self.group_masked = None;
         let keep = self.options.mask;
+        let mut group_masked = None;
         if let Some(keep) = keep {
             let mut masked = String::new();
-            if let Some(n) = mask(&self.group, keep, &mut masked) {
-                self.group_masked = Some(masked);
+            if let Some(n) = mask(group, keep, &mut masked) {
+                group_masked = Some(masked);
                 if self.options.format == OutputFormat::Json {
                     self.masked += n;
                 }
             }
         }
         if self.options.format == OutputFormat::Json {
-            self.tail.extend_from_slice(b",\"log_group\":");
-            push_str(
-                &mut self.tail,
-                self.group_masked.as_deref().unwrap_or(&self.group),
-            );
-            self.tail.extend_from_slice(b",\"log_stream\":");
-            decode_to_string(stream, &mut self.stream, &mut self.scratch)?;
-            match keep.and_then(|keep| mask(&self.stream, keep, &mut self.masked_text)) {
+            self.tail.extend_from_slice(keys::LOG_GROUP.member);
+            push_str(&mut self.tail, group_masked.as_deref().unwrap_or(group));
+            self.tail.extend_from_slice(keys::LOG_STREAM.member);
+            match keep.and_then(|keep| mask(stream, keep, &mut self.masked_text)) {
                 Some(n) => {
                     self.masked += n;
                     push_str(&mut self.tail, &self.masked_text);
                 }
-                None => push_str(&mut self.tail, &self.stream),
+                None => push_str(&mut self.tail, stream),
             }
-            self.tail.extend_from_slice(b",\"owner\":");
-            push_str(&mut self.tail, &self.owner);
+            self.tail.extend_from_slice(keys::OWNER.member);
+            push_str(&mut self.tail, owner);
         }
-        Some(())
+        group_masked
     }
 
     /// Whether a line is the decoded message and `\n`, nothing else:
@@ -312,15 +280,15 @@ impl LineWriter {
         } else {
             false
         };
-        out.extend_from_slice(b"{\"timestamp\":");
+        out.extend_from_slice(keys::TIMESTAMP.open);
         push_int(out, timestamp);
-        out.extend_from_slice(b",\"id\":");
+        out.extend_from_slice(keys::ID.member);
         match id {
             Text::Str(s) => push_str(out, s),
             Text::Json(j) => j.push_json(out, scratch)?,
         }
         if !merged || opts.keep_message {
-            out.extend_from_slice(b",\"message\":");
+            out.extend_from_slice(keys::MESSAGE.member);
             match message {
                 Message::Body(j) => j.push_json(out, scratch)?,
                 Message::Text(t) => push_str(out, t),
@@ -334,12 +302,13 @@ impl LineWriter {
         }
         out.extend_from_slice(tail);
         if opts.add_time {
-            out.extend_from_slice(b",\"time\":\"");
+            out.extend_from_slice(keys::TIME.member);
+            out.push(b'"');
             push_iso8601(out, timestamp);
             out.push(b'"');
         }
         if let Some(raw) = extracted {
-            out.extend_from_slice(b",\"extracted_fields\":");
+            out.extend_from_slice(keys::EXTRACTED_FIELDS.member);
             // Masking only turns digits into `*`, which keeps strings valid
             // but not numbers: a masked value that is no longer JSON is
             // written as a JSON string.
@@ -412,19 +381,4 @@ fn mask_message<'s, 'a: 's>(
 #[inline(always)]
 fn end_message_line(out: &mut Vec<u8>) {
     out.push(b'\n');
-}
-
-/// Decodes `text` into `out` (cleared first).
-fn decode_to_string(text: Text<'_>, out: &mut String, scratch: &mut Vec<u8>) -> Option<()> {
-    out.clear();
-    match text {
-        Text::Str(s) => out.push_str(s),
-        Text::Json(j) if j.plain => out.push_str(std::str::from_utf8(j.raw).ok()?),
-        Text::Json(_) => {
-            scratch.clear();
-            text.decode_into(scratch)?;
-            out.push_str(std::str::from_utf8(scratch).ok()?);
-        }
-    }
-    Some(())
 }
