@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks of the two templates - template.yaml (the SAM template of the whole pipeline) and
-# templates/source-account.yaml (what a sending account deploys) - offline once the tools are
-# installed:
+# templates/source-account.yaml (what a sending account deploys) - and of copies of them whose
+# defaults switch each option on (variants.py), offline once the tools are installed:
 #   1. cfn-lint                              (errors and warnings both fail)
 #   2. sam validate --lint                   (dummy region and credentials, no network)
 #   3. checkov -f                            (0 failed; skips are justified in Metadata)
