@@ -87,6 +87,11 @@ fn firehose_event(docs: &[Vec<u8>], kinesis_arn: Option<&str>) -> Vec<u8> {
 
 /// Runs `cwl-firehose transform` on `event` with re-ingestion pointed at `endpoint`.
 fn transform(endpoint: &str, event: &[u8], args: &[&str]) -> (Vec<u8>, String) {
+    transform_with(&[("AWS_ENDPOINT_URL", endpoint)], event, args)
+}
+
+/// [`transform`] with these endpoint variables.
+fn transform_with(endpoints: &[(&str, &str)], event: &[u8], args: &[&str]) -> (Vec<u8>, String) {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
@@ -100,7 +105,7 @@ fn transform(endpoint: &str, event: &[u8], args: &[&str]) -> (Vec<u8>, String) {
         .arg("transform")
         .args(args)
         .arg(&file)
-        .env("AWS_ENDPOINT_URL", endpoint)
+        .envs(endpoints.iter().copied())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -301,6 +306,43 @@ fn kinesis_source_gets_put_records_with_original_partition_keys() {
     assert_eq!(seen.len(), 600);
     assert!(seen.values().all(|&c| c == 1));
     assert!(s3_objects(&moto).is_empty(), "nothing went to Firehose");
+}
+
+/// A VPC endpoint without private DNS is named per service (the template's
+/// FirehoseEndpointUrl and KinesisEndpointUrl): each client takes its own variable over the
+/// general one, which here leads nowhere.
+#[test]
+fn per_service_endpoint_variables_take_precedence() {
+    let moto = start_moto();
+    let nowhere = "http://127.0.0.1:9";
+    for (variable, kinesis) in [
+        ("AWS_ENDPOINT_URL_FIREHOSE", None),
+        ("AWS_ENDPOINT_URL_KINESIS", Some(moto.kinesis_arn.as_str())),
+    ] {
+        let first = if kinesis.is_some() { 1000 } else { 0 };
+        let docs: Vec<Vec<u8>> = (0..4).map(|i| doc(first + i * 100, 100, 200)).collect();
+        let event = firehose_event(&docs, kinesis);
+        let (response, stderr) = transform_with(
+            &[
+                ("AWS_ENDPOINT_URL", nowhere),
+                (variable, moto.server.endpoint.as_str()),
+            ],
+            &event,
+            &["--budget", "60000", "--max-attempts", "2"],
+        );
+        let entries = check_contract(&event, &response);
+        let dropped = entries.iter().filter(|e| e.result == "Dropped").count();
+        assert!(dropped > 0, "{variable}: the batch must overflow: {stderr}");
+        assert!(
+            entries.iter().all(|e| e.result != "ProcessingFailed"),
+            "{variable}: {stderr}"
+        );
+    }
+    let objects = s3_objects(&moto);
+    assert!(!objects.is_empty(), "Firehose received the overflow");
+    let kinesis: Vec<serde_json::Value> =
+        serde_json::from_slice(&moto_client(&moto.server, "kinesis-records")).unwrap();
+    assert!(!kinesis.is_empty(), "Kinesis received the overflow");
 }
 
 #[test]

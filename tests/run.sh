@@ -44,3 +44,11 @@ VENV="$VENV_TEMPLATE" bash tests/template/run.sh
 step "cargo test"
 cargo test --all-targets
 cargo test --doc
+
+# --- arm64 step ---------------------------------------------------------------------------------
+# The function's default architecture: Debian's Rust builds the crate for aarch64 into
+# target/aarch64, qemu-user runs its tests (those needing no AWS tooling) and its CLI against the
+# x86_64 one (tests/arm64.sh; installs its Debian packages when missing).
+step "arm64 (aarch64 under qemu-user)"
+bash tests/arm64.sh
+# --- end of arm64 step ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import variants  # tests/template/variants.py: the copies run.sh lints
+
 # TEMPLATE_UNDER_TEST / SOURCE_TEMPLATE_UNDER_TEST let a mutated copy be checked (to see that
 # these tests catch mistakes).
 REPO = Path(__file__).resolve().parents[2]
@@ -1535,3 +1537,223 @@ def test_kms_covers_every_log_group_of_every_mode(mode):
         assert g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}, name
         arn = "arn:aws:logs:xx-test-1:999999999999:log-group:" + s.eval({"Ref": name})
         assert fnmatch.fnmatchcase(arn, pattern), (arn, pattern)
+
+
+# ----------------------------------------------------------------------------- placement and change control
+SUBNETS = variants.SUBNETS
+VPC_ON = {"SubnetIds": SUBNETS, "VpcId": variants.VPC}
+GIVEN_GROUPS = "sg-0aaaaaaaaaaaaaaaa,sg-0bbbbbbbbbbbbbbbb"
+BOUNDARY = variants.BOUNDARY
+SIGNING = variants.SIGNING
+PLACEMENT_RESOURCES = {"FunctionSecurityGroup", "EndpointSecurityGroup", "EndpointIngressFromFunction",
+                       "FirehoseEndpoint", "KinesisEndpoint", "CodeSigningConfig"}
+STREAM_ARN = "arn:aws:firehose:xx-test-1:999999999999:deliverystream/central-prod"
+
+
+def function(s: Scenario) -> dict:
+    return s.resources["LogsProcessorFunction"]["Properties"]
+
+
+@pytest.mark.parametrize("name", variants.VARIANTS)
+def test_each_linted_variant_is_its_template_with_other_defaults(name):
+    """What run.sh lints for an option is the template with only that option's defaults (and
+    the checkov skips its copy must pass without) changed."""
+    template, defaults, dropped = variants.VARIANTS[name]
+    original = load_template(REPO / template)
+    copy = yaml.load(variants.render(name), Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    for param, value in defaults.items():
+        assert str(copy["Parameters"][param]["Default"]) == value
+        assert allowed(copy, param, value), param
+        original["Parameters"][param]["Default"] = copy["Parameters"][param]["Default"]
+    for check in dropped:
+        for res_name, res in original["Resources"].items():
+            skips = res.get("Metadata", {}).get("checkov", {}).get("skip", [])
+            if any(s["id"] == check for s in skips):
+                res["Metadata"]["checkov"]["skip"] = [s for s in skips if s["id"] != check]
+                assert copy["Resources"][res_name]["Metadata"]["checkov"]["skip"] == res["Metadata"]["checkov"]["skip"]
+    assert copy == original
+
+
+def test_placement_and_signing_are_off_by_default():
+    s = Scenario()
+    assert not PLACEMENT_RESOURCES & set(s.resources)
+    fn = function(s)
+    assert "VpcConfig" not in fn and "CodeSigningConfigArn" not in fn
+    assert not [st for st in function_policy_statements(s) if any(a.startswith("ec2:") for a in as_list(st["Action"]))]
+    for name in s.of_type("AWS::IAM::Role"):
+        assert "PermissionsBoundary" not in s.resources[name]["Properties"], name
+
+
+@pytest.mark.parametrize("kinesis", ["", KINESIS_ARN])
+def test_vpc_with_created_endpoints_reaches_only_them(kinesis):
+    s = Scenario({**VPC_ON, "SourceKinesisStreamArn": kinesis})
+    created = {"FunctionSecurityGroup", "EndpointSecurityGroup", "EndpointIngressFromFunction", "FirehoseEndpoint"}
+    assert PLACEMENT_RESOURCES & set(s.resources) == created | ({"KinesisEndpoint"} if kinesis else set())
+    vpc = function(s)["VpcConfig"]
+    assert s.eval(vpc["SubnetIds"]) == SUBNETS.split(",")
+    assert vpc["SecurityGroupIds"] == [{"Fn::GetAtt": ["FunctionSecurityGroup", "GroupId"]}]
+    # The function's group: no ingress, HTTPS to the endpoints' group and nothing else.
+    fsg = s.resources["FunctionSecurityGroup"]["Properties"]
+    assert fsg["VpcId"] == {"Ref": "VpcId"} and "SecurityGroupIngress" not in fsg
+    (egress,) = fsg["SecurityGroupEgress"]
+    assert {k: egress[k] for k in ("IpProtocol", "FromPort", "ToPort")} == {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    assert egress["DestinationSecurityGroupId"] == {"Fn::GetAtt": ["EndpointSecurityGroup", "GroupId"]}
+    assert not {"CidrIp", "CidrIpv6", "DestinationPrefixListId"} & set(egress)
+    # The endpoints' group: HTTPS from the function's group only, and it never connects out.
+    esg = s.resources["EndpointSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in esg
+    assert esg["SecurityGroupEgress"] == [{"Description": "No egress (replaces the default allow-all rule)",
+                                           "IpProtocol": "-1", "CidrIp": "127.0.0.1/32"}]
+    ingress = [r["Properties"] for r in s.of_type("AWS::EC2::SecurityGroupIngress").values()]
+    assert ingress == [{"Description": "HTTPS from the cwl-firehose function",
+                        "GroupId": {"Fn::GetAtt": ["EndpointSecurityGroup", "GroupId"]},
+                        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                        "SourceSecurityGroupId": {"Fn::GetAtt": ["FunctionSecurityGroup", "GroupId"]}}]
+    # Each endpoint: interface, private DNS, in the function's subnets, and its policy lets
+    # through exactly what the function's own policy allows there.
+    expected = {"FirehoseEndpoint": ("kinesis-firehose", "firehose:PutRecordBatch", STREAM_ARN)}
+    if kinesis:
+        expected["KinesisEndpoint"] = ("kinesis-streams", "kinesis:PutRecords", kinesis)
+    fn_statements = function_policy_statements(s)
+    for name, (service, action, arn) in expected.items():
+        ep = s.resources[name]["Properties"]
+        assert ep["VpcEndpointType"] == "Interface" and ep["PrivateDnsEnabled"] is True
+        assert s.eval(ep["ServiceName"]) == f"com.amazonaws.xx-test-1.{service}"
+        assert ep["VpcId"] == {"Ref": "VpcId"}
+        assert s.eval(ep["SubnetIds"]) == SUBNETS.split(",")
+        assert ep["SecurityGroupIds"] == [{"Fn::GetAtt": ["EndpointSecurityGroup", "GroupId"]}]
+        (st,) = statements(ep["PolicyDocument"])
+        assert st["Effect"] == "Allow" and st["Principal"] == {"AWS": {"Fn::GetAtt": ["FunctionRole", "Arn"]}}
+        assert st["Action"] == action and s.eval(st["Resource"]) == arn
+        (own,) = [f for f in fn_statements if action in as_list(f["Action"])]
+        assert as_list(own["Action"]) == [action] and s.eval(own["Resource"]) == arn
+
+
+@pytest.mark.parametrize("incomplete", [
+    {"SubnetIds": SUBNETS},
+    {"VpcId": variants.VPC},
+    {**VPC_ON, "VpcEndpoints": "existing"},  # whose security groups would reach them?
+])
+def test_an_incomplete_placement_is_refused(incomplete):
+    """The rules refuse it before CloudFormation creates anything; and the conditions render no
+    placement for it, so no branch refers to a resource that is not there."""
+    params = param_values(incomplete)
+    refused = []
+    for name, rule in TPL["Rules"].items():
+        if "RuleCondition" in rule and not eval_condition(rule["RuleCondition"], {}, params):
+            continue
+        refused += [a for a in rule["Assertions"] if not eval_condition(a["Assert"], {}, params)]
+    assert len(refused) == 1
+    s = Scenario(incomplete)
+    assert "VpcConfig" not in function(s) and not PLACEMENT_RESOURCES & set(s.resources)
+
+
+@pytest.mark.parametrize("endpoints", ["create", "existing"])
+def test_vpc_with_given_security_groups(endpoints):
+    s = Scenario({**VPC_ON, "SecurityGroupIds": GIVEN_GROUPS, "VpcEndpoints": endpoints})
+    assert "FunctionSecurityGroup" not in s.resources
+    assert s.eval(function(s)["VpcConfig"]["SecurityGroupIds"]) == GIVEN_GROUPS.split(",")
+    if endpoints == "create":
+        (ingress,) = s.of_type("AWS::EC2::SecurityGroupIngress").values()
+        assert s.eval(ingress["Properties"]["SourceSecurityGroupId"]) == GIVEN_GROUPS.split(",")[0]
+    else:
+        # The account's endpoints and groups: the stack creates neither.
+        assert not PLACEMENT_RESOURCES & set(s.resources)
+
+
+def test_vpc_network_interface_permissions_are_scoped():
+    for overrides in ({}, VPC_ON):
+        ec2 = [st for st in function_policy_statements(Scenario(overrides))
+               if any(a.startswith("ec2:") for a in as_list(st["Action"]))]
+        if not overrides:
+            assert ec2 == []
+            continue
+        s = Scenario(overrides)
+        by_resource = {json.dumps(s.eval(st["Resource"])): sorted(as_list(st["Action"])) for st in ec2}
+        # Describe works only on "*"; what changes anything stays in this account and Region.
+        assert by_resource == {
+            '"*"': ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            '"arn:aws:ec2:xx-test-1:999999999999:*/*"': [
+                "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"],
+        }
+
+
+@pytest.mark.parametrize("firehose,kinesis_url,kinesis", [
+    ("", "", ""),
+    ("https://vpce-0a-b.firehose.xx-test-1.vpce.example", "", ""),
+    ("https://vpce-0a-b.firehose.xx-test-1.vpce.example", "https://vpce-0c-d.kinesis.xx-test-1.vpce.example", KINESIS_ARN),
+    # A Kinesis URL without a Kinesis source is not set: there are no Kinesis calls.
+    ("", "https://vpce-0c-d.kinesis.xx-test-1.vpce.example", ""),
+])
+def test_endpoint_urls_for_endpoints_without_private_dns(firehose, kinesis_url, kinesis):
+    s = Scenario({**VPC_ON, "VpcEndpoints": "existing", "SecurityGroupIds": GIVEN_GROUPS,
+                  "FirehoseEndpointUrl": firehose, "KinesisEndpointUrl": kinesis_url, "SourceKinesisStreamArn": kinesis})
+    env = function(s)["Environment"]["Variables"]
+    extra = {k: s.eval(v) for k, v in env.items() if k not in FUNCTION_ENV}
+    want = {}
+    if firehose:
+        want["AWS_ENDPOINT_URL_FIREHOSE"] = firehose
+    if kinesis_url and kinesis:
+        want["AWS_ENDPOINT_URL_KINESIS"] = kinesis_url
+    assert extra == want
+    for name in ("FirehoseEndpointUrl", "KinesisEndpointUrl"):
+        assert not allowed(TPL, name, "http://vpce.example")  # TLS only
+        assert not allowed(TPL, name, "https://vpce.example/path")
+
+
+def test_placement_parameters_accept_only_ids():
+    assert allowed(TPL, "SubnetIds", SUBNETS) and not allowed(TPL, "SubnetIds", "subnet-1,sg-0123456789abcdef0")
+    assert allowed(TPL, "SecurityGroupIds", GIVEN_GROUPS)
+    assert not allowed(TPL, "SecurityGroupIds", ",".join(["sg-0123456789abcdef0"] * 6))  # Lambda: at most 5
+    assert not allowed(TPL, "VpcId", "vpc-1")
+    rules = TPL["Rules"]
+    assert {"PlacementNeedsSubnetsAndVpc", "ExistingEndpointsNeedSecurityGroups"} <= set(rules)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("vpc", [False, True])
+def test_permissions_boundary_on_every_role(mode, vpc):
+    overrides = {**MODES[mode][0], **(VPC_ON if vpc else {})}
+    off = Scenario(overrides)
+    on = Scenario({**overrides, "PermissionsBoundaryArn": BOUNDARY})
+    assert set(on.of_type("AWS::IAM::Role")) == set(off.of_type("AWS::IAM::Role"))
+    for name in on.of_type("AWS::IAM::Role"):
+        assert on.eval(on.resources[name]["Properties"]["PermissionsBoundary"]) == BOUNDARY, name
+        assert "PermissionsBoundary" not in off.resources[name]["Properties"], name
+    # A function SAM gave its own role would escape the parameter: the template names its role.
+    assert function(on)["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]}
+
+
+@pytest.mark.parametrize("mode", SRC_MODES)
+def test_source_permissions_boundary_on_every_role(mode):
+    overrides = SRC_MODES[mode][0]
+    on = src({**overrides, "PermissionsBoundaryArn": BOUNDARY})
+    for name in on.of_type("AWS::IAM::Role"):
+        assert on.eval(on.resources[name]["Properties"]["PermissionsBoundary"]) == BOUNDARY, name
+    for name in src(overrides).of_type("AWS::IAM::Role"):
+        assert "PermissionsBoundary" not in src(overrides).resources[name]["Properties"]
+    assert allowed(SRC, "PermissionsBoundaryArn", "arn:aws-us-gov:iam::aws:policy/x")
+    assert not allowed(SRC, "PermissionsBoundaryArn", "arn:aws:iam::1:policy/x")
+
+
+def test_every_role_after_the_sam_transform_takes_the_boundary(translated):
+    s = Scenario({"PermissionsBoundaryArn": BOUNDARY, "SourceAccountIds": SOURCE_ACCOUNTS, **VPC_ON}, tpl=translated)
+    roles = s.of_type("AWS::IAM::Role")
+    assert set(roles) == {"FunctionRole", "FirehoseRole", "SubscriptionRole", "LogsDestinationRole"}
+    for name, role in roles.items():
+        assert s.eval(role["Properties"]["PermissionsBoundary"]) == BOUNDARY, name
+
+
+@pytest.mark.parametrize("policy", ["Enforce", "Warn"])
+def test_code_signing(policy, translated):
+    profiles = f"{SIGNING},{SIGNING[:-10]}f6g7h8i9j0"
+    for tpl in (TPL, translated):
+        s = Scenario({"SigningProfileVersionArns": profiles, "UntrustedArtifactOnDeployment": policy}, tpl=tpl)
+        csc = s.resources["CodeSigningConfig"]["Properties"]
+        assert s.eval(csc["AllowedPublishers"]["SigningProfileVersionArns"]) == profiles.split(",")
+        assert csc["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": {"Ref": "UntrustedArtifactOnDeployment"}}
+        assert s.eval(csc["CodeSigningPolicies"]["UntrustedArtifactOnDeployment"]) == policy
+        assert function(s)["CodeSigningConfigArn"] == {"Fn::GetAtt": ["CodeSigningConfig", "CodeSigningConfigArn"]}
+    assert TPL["Parameters"]["UntrustedArtifactOnDeployment"]["Default"] == "Enforce"
+    assert not allowed(TPL, "SigningProfileVersionArns", "arn:aws:signer:xx-test-1:999999999999:/signing-profiles/p")
