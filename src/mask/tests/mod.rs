@@ -6,9 +6,8 @@ pub(super) mod cards;
 mod model;
 
 use super::brand::{brand, luhn, Brand, MAX_LEN, MIN_LEN};
-use super::digits::Baseline;
 use super::keep::TAIL;
-use super::{json_body_may_mask, json_body_may_mask_with, mask, mask_bytes_with, Keep};
+use super::{json_body_may_mask, mask, Keep};
 use cards::{canonical, gen_pan, issuer, layout, layouts, layouts_with, Rng, BRANDS};
 use model::model_mask;
 use proptest::prelude::*;
@@ -934,6 +933,8 @@ proptest! {
         b in prop::collection::vec(model_token(), 0..8),
         last4 in any::<bool>(),
     ) {
+        use super::super::digits::Baseline;
+        use super::super::{json_body_may_mask_with, mask_bytes_with};
         let Some(avx2) = crate::simd::Avx2::detect() else {
             return Ok(());
         };
