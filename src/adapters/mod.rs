@@ -13,3 +13,8 @@ pub mod reingest;
 
 #[cfg(feature = "lambda")]
 pub mod lambda;
+
+#[cfg(feature = "archive")]
+pub mod archive;
+#[cfg(feature = "archive")]
+pub mod digest;

@@ -4,10 +4,12 @@
 //! flags override them.
 
 mod bench;
+mod digest;
 mod encode;
 mod generate;
 mod replay;
 mod transform;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -35,6 +37,10 @@ enum Command {
     Replay(replay::Args),
     /// Time the warm invocation path on an event: per stage, MB/s, peak RSS, Lambda cost.
     Bench(bench::Args),
+    /// Write the next signed digest of the log bucket (S3 and KMS).
+    Digest(digest::Args),
+    /// Verify the digest chain and the objects it lists; non-zero exit on any finding.
+    Verify(verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Digest(args) => digest::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
