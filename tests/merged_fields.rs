@@ -3,8 +3,11 @@
 //! then reads every line with its own inference (one column per key, no line
 //! collapsed into one JSON value) and, with the Glue table's schema given
 //! explicitly, writes Parquet that reads back one row per event holding the
-//! declared columns' values. A property test checks the key rule on random
-//! key sets: no line ever has two keys equal ignoring case, or an empty one.
+//! declared columns' values. Spark (Glue ETL), which matches keys to columns
+//! by exact spelling, reads the CLI's lines with the table's schema and with
+//! its own inference, and reads every declared column as Athena does. A
+//! property test checks the key rule on random key sets: no line ever has two
+//! keys equal ignoring case, or an empty one.
 mod common;
 
 use common::*;
@@ -15,6 +18,7 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The declared columns of the corpus run (the template would pass the same
@@ -150,7 +154,9 @@ fn run_corpus(config: Config) -> (String, Summary) {
     run(config, &messages)
 }
 
-fn run(config: Config, messages: &[&str]) -> (String, Summary) {
+/// A Firehose event of one record holding `messages`, one event each (the
+/// first with `extractedFields`).
+fn messages_event(messages: &[&str]) -> Vec<u8> {
     let events: Vec<(i64, &str)> = messages
         .iter()
         .enumerate()
@@ -158,8 +164,11 @@ fn run(config: Config, messages: &[&str]) -> (String, Summary) {
         .collect();
     let mut doc: Value = serde_json::from_slice(&document(&events)).unwrap();
     doc["logEvents"][0]["extractedFields"] = serde_json::json!({"verb": "GET", "status": "200"});
-    let data = b64(&gz(&serde_json::to_vec(&doc).unwrap()));
-    let event = event(&[("r1", &data)]);
+    event(&[("r1", &b64(&gz(&serde_json::to_vec(&doc).unwrap())))])
+}
+
+fn run(config: Config, messages: &[&str]) -> (String, Summary) {
+    let event = messages_event(messages);
     let parsed = FirehoseEvent::parse(&event).unwrap();
     let response = Transformer::new(Config {
         keep_lines: true,
@@ -261,6 +270,102 @@ fn assert_athena_keys(line: &str) {
     }
 }
 
+/// The declared columns of [`COLUMNS`], `(name, glue type)`.
+fn declared() -> Vec<(&'static str, &'static str)> {
+    COLUMNS
+        .split(',')
+        .map(|c| c.split_once(':').unwrap())
+        .collect()
+}
+
+/// The Glue table's columns: the line's own, then the declared ones.
+fn glue_columns() -> Vec<(&'static str, &'static str)> {
+    LINE_SCHEMA.iter().copied().chain(declared()).collect()
+}
+
+/// Spellings of a declared name equal to it ignoring case: as declared,
+/// upper case, each word capitalised, and alternating case both ways.
+fn case_variants(name: &str) -> [String; 5] {
+    let title: Vec<String> = name
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let alternating = |upper_first: bool| -> String {
+        name.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if (i % 2 == 0) == upper_first {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    [
+        name.to_string(),
+        name.to_ascii_uppercase(),
+        title.join("_"),
+        alternating(true),
+        alternating(false),
+    ]
+}
+
+/// A value that fits a declared type, as a message holds it, and as the
+/// line writes it under the column.
+fn fitting(glue_type: &str) -> (&'static str, Value) {
+    match glue_type {
+        "string" => (r#""v""#, Value::from("v")),
+        "int" | "bigint" => (r#""7""#, Value::from(7)),
+        "double" => ("7.25", Value::from(7.25)),
+        "boolean" => ("true", Value::from(true)),
+        "timestamp" => (
+            r#""2025-11-28T04:19:00.5+01:00""#,
+            Value::from("2025-11-28 03:19:00.5"),
+        ),
+        other => panic!("no value for {other}"),
+    }
+}
+
+/// One message per spelling of [`case_variants`]: every declared column in
+/// that spelling, so that across the messages each is spelt five ways.
+fn variant_messages() -> Vec<String> {
+    (0..5)
+        .map(|v| {
+            let fields: Vec<(String, String)> = declared()
+                .into_iter()
+                .map(|(name, ty)| (case_variants(name)[v].clone(), fitting(ty).0.to_string()))
+                .collect();
+            object(&fields)
+        })
+        .collect()
+}
+
+/// Runs `tests/support/SCRIPT ARGS…` with the test virtualenv's Python in
+/// `dir` (removed after) and reads the one JSON object it prints. Spark, if
+/// the script starts it, binds 127.0.0.1 only.
+fn support_script(script: &str, args: &[PathBuf], dir: &Path) -> Value {
+    let out = Command::new(venv_tool("python"))
+        .arg(root().join("tests/support").join(script))
+        .args(args)
+        .current_dir(dir)
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn line_of(lines: &str, index: usize) -> serde_json::Map<String, Value> {
     let line = lines.lines().nth(index).expect("a line per event");
     serde_json::from_str(line).unwrap()
@@ -291,14 +396,17 @@ fn corpus_lines_keep_the_key_rule_and_the_declared_types() {
         !issue.contains_key("msg_Timestamp"),
         "\"t\" is no timestamp"
     );
-    // Converted to the declared types, keys spelt as the logger spelt them.
+    // Converted to the declared types, under the declared spelling; the
+    // undeclared keys spelt as the logger spelt them.
     let serilog = line_of(&lines, 0);
-    assert_eq!(serilog["StatusCode"], 200);
-    assert_eq!(serilog["RequestId"], "0HMV8LK2N1QJ5:00000001");
+    assert_eq!(serilog["statuscode"], 200);
+    assert_eq!(serilog["requestid"], "0HMV8LK2N1QJ5:00000001");
+    assert_eq!(serilog["elapsed"], 12.3456);
     assert_eq!(serilog["@t"], "2025-11-28T03:19:00.1234567Z");
+    assert_eq!(serilog["RequestPath"], "/api/orders");
     assert_eq!(serilog["extracted_fields"]["verb"], "GET");
     assert_eq!(
-        line_of(&lines, 1)["msg_Timestamp"],
+        line_of(&lines, 1)["msg_timestamp"],
         "2025-11-28 03:19:00.123"
     );
     assert_eq!(line_of(&lines, 4)["ts"], "2025-11-28 03:19:00.123456");
@@ -312,6 +420,8 @@ fn corpus_lines_keep_the_key_rule_and_the_declared_types() {
     let pino = line_of(&lines, 7);
     assert_eq!(pino["level"], "30");
     assert_eq!(pino["msg_time"], "2025-11-28 03:19:00.123");
+    assert_eq!(pino["responsetime"], 12);
+    assert_eq!(pino["res"], serde_json::json!({"statusCode": 200}));
     assert_eq!(
         pino["req"]["headers"],
         serde_json::json!({"Host": "api", "msg_host": "api.internal"})
@@ -325,11 +435,15 @@ fn corpus_lines_keep_the_key_rule_and_the_declared_types() {
         !powertools.contains_key("order_id"),
         "30 digits are no bigint"
     );
+    assert_eq!(
+        line_of(&lines, 10)["requestid"],
+        "79b4f56e-95b1-4643-9700-2807f4e68189"
+    );
     assert_eq!(line_of(&lines, 12)["msg_"], "blank name");
     let spellings = line_of(&lines, 13);
     assert_eq!(
         (
-            &spellings["RequestId"],
+            &spellings["requestid"],
             &spellings["msg_requestId"],
             &spellings["msg_REQUESTID_2"]
         ),
@@ -371,6 +485,171 @@ fn corpus_lines_keep_the_key_rule_and_the_declared_types() {
 }
 
 #[test]
+fn every_declared_column_is_written_in_its_declared_spelling() {
+    let messages = variant_messages();
+    let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+    let (lines, summary) = run(settings(&[("MERGE_COLUMNS", COLUMNS)]), &refs);
+    assert_eq!(lines.lines().count(), messages.len());
+    for (v, line) in lines.lines().enumerate() {
+        assert_athena_keys(line);
+        let top = object_keys(line).swap_remove(0);
+        let fields = line_of(&lines, v);
+        for (name, ty) in declared() {
+            // Exactly one key names the column ignoring case: the declared
+            // name, with the value typed.
+            let spelt: Vec<&String> = top.iter().filter(|k| k.to_lowercase() == name).collect();
+            assert_eq!(spelt, [name], "{} in {line}", case_variants(name)[v]);
+            assert_eq!(fields[name], fitting(ty).1, "{name} in {line}");
+        }
+    }
+    assert_eq!(summary.merged_keys_renamed, 0);
+    assert_eq!(summary.merged_values_rejected, 0);
+    // Merged without MERGE_COLUMNS, every key keeps the message's spelling.
+    let (unguarded, _) = run(settings(&[("MERGE_JSON_MESSAGE", "true")]), &refs);
+    for (v, line) in unguarded.lines().enumerate() {
+        let top = object_keys(line).swap_remove(0);
+        for (name, _) in declared() {
+            assert!(top.contains(&case_variants(name)[v]), "{line}");
+        }
+    }
+}
+
+/// The CLI's lines for `messages` (one record), with the variables `env` only.
+fn cli_lines(env: &[(&str, &str)], messages: &[&str], dir: &Path) -> String {
+    let file = dir.join("event.json");
+    std::fs::write(&file, messages_event(messages)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
+        .args(["transform", "--lines", "--no-reingest"])
+        .arg(&file)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(lines.lines().count(), messages.len());
+    lines
+}
+
+/// Spark matches a line's keys to the table's columns by exact spelling (a
+/// Glue ETL job reading the table, `spark.read.schema(…).json(…)`), Athena's
+/// SerDes ignoring case: with MERGE_COLUMNS both read the same value in every
+/// declared column, and Spark's own inference takes one column per declared
+/// field, however the loggers spelt it.
+#[test]
+fn spark_reads_every_declared_column_as_athena_does() {
+    let dir = temp_dir("merged-spark");
+    let variants = variant_messages();
+    let messages: Vec<&str> = CORPUS
+        .iter()
+        .map(|(_, m)| *m)
+        .chain(variants.iter().map(String::as_str))
+        .collect();
+    let lines = cli_lines(&[("MERGE_COLUMNS", COLUMNS)], &messages, &dir);
+    let unguarded = cli_lines(&[("MERGE_JSON_MESSAGE", "true")], &messages, &dir);
+    let varying = cli_lines(
+        &[("MERGE_COLUMNS", COLUMNS)],
+        &[
+            r#"{"level":"info","headers":{"Content-Type":"application/json"}}"#,
+            r#"{"level":"info","headers":{"content-type":"text/plain"}}"#,
+        ],
+        &dir,
+    );
+    // The lines of the variant messages alone (after the corpus's).
+    let variant_lines = |all: &str| -> String {
+        all.lines()
+            .skip(CORPUS.len())
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let files = [
+        ("lines.ndjson", lines.clone()),
+        ("unguarded.ndjson", unguarded.clone()),
+        ("glue.json", serde_json::to_string(&glue_columns()).unwrap()),
+        ("varying.ndjson", varying),
+        ("variants.ndjson", variant_lines(&lines)),
+        ("unguarded-variants.ndjson", variant_lines(&unguarded)),
+    ];
+    let mut args = Vec::new();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+        args.push(dir.join(name));
+    }
+    args.insert(3, dir.clone());
+    let result = support_script("merged_fields_spark.py", &args, &dir);
+    eprintln!("spark: {}", result["seconds"]);
+
+    // With the table's schema: every row, every column as Athena reads it.
+    let explicit = &result["explicit"];
+    assert_eq!(explicit["rows"], messages.len());
+    assert_eq!(explicit["mismatches"], serde_json::json!([]));
+    // Not vacuous: every declared column has values (the variant messages
+    // hold each one five times, in five spellings).
+    for (name, _) in declared() {
+        let n = explicit["non_null"][name].as_u64().unwrap();
+        assert!(n >= 5, "{name}: {n} values");
+    }
+    // Spark's inference over the variant lines: one column per declared
+    // field, in its spelling. Over the corpus it still fails, on an
+    // undeclared key spelt two ways (`msg_Message` from .NET's `Message`,
+    // `msg_message` from Logback's `message`): declaring is the remedy.
+    assert!(
+        result["corpus_inferred"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("COLUMN_ALREADY_EXISTS") && e.contains("`msg_message`")),
+        "{}",
+        result["corpus_inferred"]
+    );
+    let inferred = &result["inferred"];
+    assert_eq!(inferred["error"], Value::Null, "{inferred}");
+    let columns: Vec<&str> = inferred["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for (name, _) in declared() {
+        let spelt: Vec<&&str> = columns
+            .iter()
+            .filter(|c| c.to_lowercase() == name)
+            .collect();
+        assert_eq!(spelt, [&name], "{columns:?}");
+    }
+
+    // The control, merged without MERGE_COLUMNS: keys keep the loggers'
+    // spellings, Spark reads NULL where Athena reads a value, and its
+    // inference fails on one key spelt several ways.
+    let control = &result["unguarded"];
+    let missed = control["explicit"]["mismatches"].as_array().unwrap();
+    assert!(
+        missed
+            .iter()
+            .any(|m| m[1] == "statuscode" && m[2] == "200" && m[3].is_null()),
+        "{control}"
+    );
+    assert!(control["inferred"]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("COLUMN_ALREADY_EXISTS")));
+
+    // Nested keys that vary in case between events (not columns, so kept as
+    // spelt): Spark's inference keeps the first spelling and reads the
+    // other as NULL (docs/schema.md).
+    let varying = &result["varying"];
+    assert_eq!(
+        varying["headers_fields"],
+        serde_json::json!(["Content-Type"])
+    );
+    assert_eq!(
+        varying["headers"],
+        serde_json::json!([{"Content-Type": "application/json"}, {"Content-Type": null}])
+    );
+}
+
+#[test]
 fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
     let dir = std::env::temp_dir().join(format!("cwl-firehose-merged-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -385,14 +664,7 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
             r#"{"level":"info","headers":{"content-type":"text/plain"}}"#,
         ],
     );
-    let glue: Vec<(String, String)> = LINE_SCHEMA
-        .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
-        .chain(COLUMNS.split(',').map(|c| {
-            let (n, t) = c.split_once(':').unwrap();
-            (n.to_string(), t.to_string())
-        }))
-        .collect();
+    let glue = glue_columns();
     let (lines_path, unguarded_path, glue_path, varying_path) = (
         dir.join("lines.ndjson"),
         dir.join("unguarded.ndjson"),
@@ -403,24 +675,17 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
     std::fs::write(&lines_path, &lines).unwrap();
     std::fs::write(&unguarded_path, &unguarded).unwrap();
     std::fs::write(&glue_path, serde_json::to_vec(&glue).unwrap()).unwrap();
-    let out = Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/merged_fields_duckdb.py"))
-        .args([
-            &lines_path,
-            &unguarded_path,
-            &glue_path,
-            &dir,
-            &varying_path,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let result = support_script(
+        "merged_fields_duckdb.py",
+        &[
+            lines_path,
+            unguarded_path,
+            glue_path,
+            dir.clone(),
+            varying_path,
+        ],
+        &dir,
     );
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 
     // DuckDB's own reading: one row per event, one column per key.
     let auto = &result["auto"];
@@ -437,7 +702,7 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
         ("message", "VARCHAR"),
         ("level", "VARCHAR"),
         ("status", "BIGINT"),
-        ("StatusCode", "BIGINT"),
+        ("statuscode", "BIGINT"),
         ("duration_ms", "DOUBLE"),
         ("attempt", "BIGINT"),
         ("cold_start", "BOOLEAN"),
@@ -478,6 +743,9 @@ fn duckdb_reads_every_line_and_writes_parquet_with_the_declared_columns() {
     assert_eq!(value(9, "cold_start"), "True");
     assert_eq!(value(16, "status"), Value::Null);
     assert_eq!(value(17, "level"), "a");
+    // The lines as they are, with the Glue schema: DuckDB matches keys
+    // exactly (as Spark does) and reads every declared value the SerDes read.
+    assert_eq!(result["exact_mismatches"], serde_json::json!([]));
     // Merged without MERGE_COLUMNS, the same events do not fit the schema.
     let unguarded_error = result["unguarded_error"].as_str().unwrap_or_default();
     assert!(

@@ -11,6 +11,14 @@ export VENV_TEMPLATE="${VENV_TEMPLATE:-${VENV:-$root/.venv-template}}"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# -- Java for pyspark (the Spark test in tests/merged_fields.rs): only when none is installed.
+if ! command -v java >/dev/null 2>&1; then
+  step "java (default-jre-headless, for pyspark)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless
+fi
+# -- end of the Java step.
+
 step "tools (pinned, into $VENV_TEST)"
 [ -x "$VENV_TEST/bin/python" ] || python3 -m venv "$VENV_TEST"
 "$VENV_TEST/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt

@@ -97,12 +97,13 @@ impl MergeColumns {
         self.columns.iter().map(|(n, t)| (n.as_str(), *t))
     }
 
-    /// The type of the column a merged key (folded: lowercase) lands in.
-    pub(crate) fn find(&self, folded_key: &[u8]) -> Option<ColumnType> {
+    /// The column a merged key (folded: lowercase) lands in: its declared
+    /// name, the spelling the key is written under, and its type.
+    pub(crate) fn find(&self, folded_key: &[u8]) -> Option<(&str, ColumnType)> {
         self.columns
             .iter()
             .find(|(n, _)| n.as_bytes() == folded_key)
-            .map(|(_, t)| *t)
+            .map(|(n, t)| (n.as_str(), *t))
     }
 }
 
@@ -148,8 +149,8 @@ impl FromStr for MergeColumns {
             if !valid {
                 return Err(format!(
                     "column {name:?}: a name is lowercase letters, digits and _ (not first), \
-                     at most {MAX_NAME} characters (keys match it ignoring case: \
-                     `requestid` holds `RequestId`)"
+                     at most {MAX_NAME} characters (a key matches it ignoring case and is \
+                     written in its spelling: `RequestId` becomes `requestid`)"
                 ));
             }
             let reserved = super::merge::LINE_KEYS.iter().chain(&PARTITION_COLUMNS);
@@ -551,7 +552,7 @@ mod tests {
             c.to_string(),
             "level:string,status:int,duration_ms:double,request_id:string"
         );
-        assert_eq!(c.find(b"status"), Some(ColumnType::Int));
+        assert_eq!(c.find(b"status"), Some(("status", ColumnType::Int)));
         assert_eq!(c.find(b"Status"), None, "keys are folded before the lookup");
         assert!("".parse::<MergeColumns>().unwrap().is_empty());
         assert!("none".parse::<MergeColumns>().unwrap().is_empty());

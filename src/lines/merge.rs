@@ -9,8 +9,11 @@
 //! the same object ignoring case, or (at the top) is a Hive internal column
 //! name (`_col` and digits, which Hive's JSON SerDe reads as the column at
 //! that position) is written as the first of `msg_KEY`, `msg_KEY_2`,
-//! `msg_KEY_3`, … that is free in that object, and counted. Every other key
-//! keeps its spelling. "Ignoring case" is Unicode lowercase, with final
+//! `msg_KEY_3`, … that is free in that object, and counted. A top-level key
+//! that (as kept or renamed) names a declared column ignoring case is
+//! written in the column's declared spelling, so that readers matching keys
+//! exactly (Spark) read the column as the SerDes do. Every other key keeps
+//! its spelling. "Ignoring case" is Unicode lowercase, with final
 //! sigma folded to sigma: at least as coarse as the Java `toLowerCase` the
 //! SerDes use, so two keys they would take for one never both appear.
 //!
@@ -136,17 +139,30 @@ impl Merger {
         } else {
             self.keys.keep_staged();
         }
+        // The key as kept (renamed or not) names a declared column ignoring
+        // case: it is written in the column's declared spelling. The SerDes
+        // match keys ignoring case, but Spark (Glue ETL) and DuckDB given the
+        // table's schema match them exactly and would read `Level` as NULL
+        // in `level`. The declared name is the kept key's fold (names are
+        // lowercase ASCII), so the key stays unique in the object and no
+        // count changes; only a key that won the column is re-spelled, a
+        // later one equal to it ignoring case is renamed as before.
         let column = if self.columns.is_empty() {
             None
         } else {
             self.columns.find(self.keys.last_kept())
         };
+        let written = match column {
+            Some((name, _)) => name,
+            None if collides => self.renamed.as_str(),
+            None => key,
+        };
         let start = self.fields.len();
         self.fields.push(b',');
-        push_str(&mut self.fields, if collides { &self.renamed } else { key });
+        push_str(&mut self.fields, written);
         self.fields.push(b':');
         match column {
-            Some(ty) => {
+            Some((_, ty)) => {
                 if !push_value(ty, raw, &mut self.fields, &mut self.value_scratch) {
                     // Left out: the key stays taken, so no later key takes
                     // the column instead.
@@ -843,7 +859,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             f,
-            r#","Level":"info","Status":200,"duration_ms":12,"ok":true,"at":"2025-11-28 03:19:00","big":1000,"other":"x""#
+            r#","level":"info","status":200,"duration_ms":12,"ok":true,"at":"2025-11-28 03:19:00","big":1000,"other":"x""#
         );
         assert_eq!(rejected, 0);
         let (f, _, rejected) = merged(
@@ -855,6 +871,55 @@ mod tests {
         // out; "LEVEL" collides with "level" and is renamed, not typed.
         assert_eq!(f, r#","level":"{\"a\":1}","msg_LEVEL":"x""#);
         assert_eq!(rejected, 5);
+    }
+
+    #[test]
+    fn declared_columns_are_written_in_their_declared_spelling() {
+        let cols = "level:string,status:int,request_id:string,msg_timestamp:timestamp,key:int";
+        // Every spelling of a declared name, escaped or not, is written as
+        // declared, typed; undeclared and nested keys keep theirs.
+        for (message, want) in [
+            (r#"{"LEVEL":"a"}"#, r#","level":"a""#),
+            (r#"{"Level":"a"}"#, r#","level":"a""#),
+            (r#"{"lEvEl":"a"}"#, r#","level":"a""#),
+            (r#"{"L\u0045VEL":"a"}"#, r#","level":"a""#),
+            (r#"{"STATUS":"404"}"#, r#","status":404"#),
+            (r#"{"Request_ID":"R1"}"#, r#","request_id":"R1""#),
+            ("{\"\u{212a}EY\":1}", r#","key":1"#),
+            (
+                r#"{"Levels":"a","o":{"Level":"b"},"RequestId":"c"}"#,
+                r#","Levels":"a","o":{"Level":"b"},"RequestId":"c""#,
+            ),
+        ] {
+            assert_eq!(
+                merged(cols, message).unwrap(),
+                (want.into(), 0, 0),
+                "{message}"
+            );
+        }
+        // Two keys for one column: the first takes it (declared spelling),
+        // the second is renamed and counted, as without MERGE_COLUMNS. A
+        // renamed key that names a declared column is written as declared.
+        assert_eq!(
+            merged(
+                cols,
+                r#"{"Level":"a","LEVEL":"b","Timestamp":"2025-11-28T03:19:00Z"}"#
+            )
+            .unwrap(),
+            (
+                r#","level":"a","msg_LEVEL":"b","msg_timestamp":"2025-11-28 03:19:00""#.into(),
+                2,
+                0
+            )
+        );
+        // A value left out keeps the key taken: the later spelling does not
+        // take the column.
+        assert_eq!(
+            merged(cols, r#"{"Status":"OK","status":200}"#).unwrap(),
+            (r#","msg_status":200"#.into(), 1, 1)
+        );
+        // Without declared columns every key keeps its spelling.
+        assert_eq!(fields(r#"{"Level":"a"}"#), r#","Level":"a""#);
     }
 
     #[test]

@@ -1,7 +1,16 @@
-//! What may touch a candidate digit run: letters, digits and decimal points on either
-//! side refuse it; track 1's `B` and JSON escapes are the exceptions.
+//! Where a digit run ends and what may touch it: letters, digits and decimal points on
+//! either side refuse a candidate; track 1's `B` and JSON escapes are the exceptions.
 
-use super::*;
+use crate::simd::first_non_digit8;
+
+/// What the masker reads: text, or a JSON string body as written (see
+/// [`super::json_body_may_mask`]), where every rule is loosened so that it can only say
+/// yes more often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Syntax {
+    Text,
+    JsonBody,
+}
 
 /// What precedes a digit run that may start a PAN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,4 +70,33 @@ pub(super) fn right_ok(b: &[u8], e: usize) -> bool {
         Some(b'.') => !digit_at(b, e.checked_add(1)),
         Some(_) => true,
     }
+}
+
+/// End of the run of ASCII digits starting at `s`.
+pub(super) fn run_end(b: &[u8], s: usize) -> usize {
+    let Some(rest) = b.get(s..) else {
+        return s;
+    };
+    let mut skipped = 0;
+    for chunk in rest.chunks_exact(8) {
+        if let Some(at) = first_non_digit8(chunk) {
+            return s + skipped + at;
+        }
+        skipped += 8;
+    }
+    s + skipped
+        + rest
+            .get(skipped..)
+            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+// The finder calls these two per candidate run, from another module: inline them there.
+#[inline]
+pub(super) fn letter_at(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_alphabetic)
+}
+
+#[inline]
+pub(super) fn digit_at(b: &[u8], i: Option<usize>) -> bool {
+    i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit)
 }

@@ -1,6 +1,9 @@
 //! Card brands (issuer ranges and lengths) and the Luhn check.
 
-use super::*;
+/// Fewest digits of a card number looked for: 12-digit Maestro has too many look-alikes.
+pub(super) const MIN_LEN: usize = 13;
+/// Most digits of a card number.
+pub(super) const MAX_LEN: usize = 19;
 
 /// Card brands whose issuer ranges are recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

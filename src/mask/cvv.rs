@@ -1,12 +1,12 @@
 //! Card security codes (PCI DSS 3.3.1): a 3-4 digit value of a key that names one.
 
-use super::*;
+use super::bounds::{escaped, Syntax};
 
 /// Longest key looked at; longer words are not field names we know.
-pub(super) const MAX_KEY: usize = 40;
+const MAX_KEY: usize = 40;
 
 /// Normalised (lower case, no `_`/`-`) key endings that name a card security code.
-pub(super) const CVV_KEYS: [&[u8]; 16] = [
+const CVV_KEYS: [&[u8]; 16] = [
     b"cvv",
     b"cvv2",
     b"cvc",
@@ -26,16 +26,16 @@ pub(super) const CVV_KEYS: [&[u8]; 16] = [
 ];
 
 /// The last letters of [`CVV_KEYS`].
-pub(super) const CVV_KEY_ENDS: &[u8] = b"v2cnder";
+const CVV_KEY_ENDS: &[u8] = b"v2cnder";
 
 /// The last two letters of [`CVV_KEYS`]: most keys whose last letter passes stop here
 /// ("time", "size", "request_id", "duration") before the key is read.
-pub(super) const CVV_KEY_TAILS: [[u8; 2]; 10] = [
+const CVV_KEY_TAILS: [[u8; 2]; 10] = [
     *b"vv", *b"v2", *b"vc", *b"c2", *b"sc", *b"vn", *b"vd", *b"de", *b"er", *b"ue",
 ];
 
 /// Whether the key ending at `key_end` ends like one of [`CVV_KEYS`] (`_`/`-` ignored).
-pub(super) fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
+fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
     // Most keys end in two letters: no `_` or `-` to skip.
     if let Some([x, y]) = key_end.checked_sub(2).and_then(|i| b.get(i..key_end)) {
         if !matches!(x, b'_' | b'-') && !matches!(y, b'_' | b'-') {
@@ -58,7 +58,7 @@ pub(super) fn ends_like_cvv_key(b: &[u8], key_end: usize) -> bool {
 
 /// Whether the digit run at `s` is the value of a security-code field.
 ///
-/// In a JSON body (a yes or no for [`json_body_may_mask`]) every gap may be twice as
+/// In a JSON body (a yes or no for [`super::json_body_may_mask`]) every gap may be twice as
 /// long, a tab is also `\t`, and a letter glued to the key after a backslash is an escape.
 #[inline(always)]
 pub(super) fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
@@ -71,7 +71,7 @@ pub(super) fn is_cvv_value(b: &[u8], s: usize, syntax: Syntax) -> bool {
 
 /// What stands right before a security code's value: its quote, a space, or the field's
 /// separator.
-pub(super) fn is_code_prev(c: u8, syntax: Syntax) -> bool {
+fn is_code_prev(c: u8, syntax: Syntax) -> bool {
     is_quote(c) || is_space(c, syntax) || is_key_sep(c)
 }
 
@@ -81,23 +81,23 @@ pub(super) fn is_code_prev(c: u8, syntax: Syntax) -> bool {
 /// ([`CVV_KEY_ENDS`]), then quotes, spaces or `]`, a separator, and quotes or spaces
 /// again, lead to: its byte classes (`crate::simd::Classes`) must hold every byte of
 /// these sets (checked in the tests).
-pub(super) fn is_key_sep(c: u8) -> bool {
+fn is_key_sep(c: u8) -> bool {
     matches!(c, b':' | b'=' | b'>')
 }
 
 /// A quote around a field's key or value (`\` too: escaped JSON inside a message).
-pub(super) fn is_quote(c: u8) -> bool {
+fn is_quote(c: u8) -> bool {
     matches!(c, b'"' | b'\'' | b'\\')
 }
 
 /// A space between a key, its separator and its value; in a JSON body a tab is `\t`.
-pub(super) fn is_space(c: u8, syntax: Syntax) -> bool {
+fn is_space(c: u8, syntax: Syntax) -> bool {
     c == b' ' || c == b'\t' || (syntax == Syntax::JsonBody && matches!(c, b't' | b'\\'))
 }
 
 /// [`is_cvv_value`] past its first byte.
 #[inline(never)]
-pub(super) fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
+fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
     let json = syntax == Syntax::JsonBody;
     let w = if json { 2 } else { 1 };
     let is_space = |c: u8| is_space(c, syntax);
@@ -140,7 +140,7 @@ pub(super) fn cvv_field_before(b: &[u8], s: usize, syntax: Syntax) -> bool {
 }
 
 /// Moves `p` left over at most `max` bytes matching `pred`.
-pub(super) fn skip_back(b: &[u8], p: usize, max: usize, pred: impl Fn(u8) -> bool) -> usize {
+fn skip_back(b: &[u8], p: usize, max: usize, pred: impl Fn(u8) -> bool) -> usize {
     let before = b.get(..p).unwrap_or_default();
     p - before
         .iter()
@@ -151,7 +151,7 @@ pub(super) fn skip_back(b: &[u8], p: usize, max: usize, pred: impl Fn(u8) -> boo
 }
 
 /// Whether the key's last words (snake, kebab or camel case) spell a [`CVV_KEYS`] entry.
-pub(super) fn is_cvv_key(key: &[u8]) -> bool {
+fn is_cvv_key(key: &[u8]) -> bool {
     CVV_KEYS.iter().any(|name| {
         // Match from the end, skipping `_`/`-`: most keys differ in their last letter.
         let mut k = key.len();
@@ -171,7 +171,7 @@ pub(super) fn is_cvv_key(key: &[u8]) -> bool {
     })
 }
 
-pub(super) fn is_word_start(key: &[u8], i: usize) -> bool {
+fn is_word_start(key: &[u8], i: usize) -> bool {
     let Some(&c) = key.get(i) else {
         return false;
     };
@@ -180,5 +180,55 @@ pub(super) fn is_word_start(key: &[u8], i: usize) -> bool {
         Some(b'_' | b'-') => true,
         // camelCase: "cardCvv", "paymentCVV", "card2Cvc".
         Some(p) => c.is_ascii_uppercase() && (p.is_ascii_lowercase() || p.is_ascii_digit()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cvv_key_ends_cover_every_key() {
+        for key in CVV_KEYS {
+            assert!(CVV_KEY_ENDS.contains(key.last().unwrap()), "{key:?}");
+            let tail = [key[key.len() - 2], key[key.len() - 1]];
+            assert!(CVV_KEY_TAILS.contains(&tail), "{key:?}");
+            for written in [key, &b"card_CVV"[..], b"cvv-2", b"Card_Security_Code"] {
+                let text = [written, b"=1"].concat();
+                let matches = is_cvv_key(written);
+                assert!(
+                    !matches || ends_like_cvv_key(&text, written.len()),
+                    "{written:?}"
+                );
+            }
+        }
+    }
+
+    /// The finder's AVX2 filter passes over a short run only where no key, separator and
+    /// quotes or spaces can lead to it, or no group can follow it: its classes must hold
+    /// every byte the masker accepts there.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_kernels_classes_hold_the_maskers_bytes() {
+        use crate::mask::pan::is_group_sep;
+        use crate::simd::class_spec as spec;
+        for c in 0..=255u8 {
+            for syntax in [Syntax::Text, Syntax::JsonBody] {
+                if is_quote(c) || is_space(c, syntax) || c == b']' {
+                    assert!(spec::skip(c), "{c:#x}");
+                }
+            }
+            if CVV_KEY_ENDS.contains(&c.to_ascii_lowercase()) {
+                assert!(spec::key_end(c), "{c:#x}");
+            }
+            assert_eq!(spec::sep(c), is_key_sep(c), "{c:#x}");
+            assert_eq!(spec::group_sep(c), is_group_sep(c), "{c:#x}");
+            // The two chains of the finder's window (`Candidates::load`) need these apart.
+            assert!(
+                !(spec::skip(c) && (spec::key_end(c) || spec::sep(c))),
+                "{c:#x}"
+            );
+        }
     }
 }

@@ -1,19 +1,19 @@
 //! Finding the digit runs that may be a card number or a security code, 64 bytes at
 //! a time (the kernels are in `crate::simd`).
 
-use super::*;
+use super::bounds::{digit_at, letter_at, run_end};
+use super::brand::MIN_LEN;
+use super::pan::is_group_sep;
 #[cfg(not(target_arch = "x86_64"))]
 use crate::simd::digit_bits_swar;
+use crate::simd::Classes;
 #[cfg(target_arch = "x86_64")]
 use crate::simd::{digit_letter_bits, Avx2, WithAvx2};
-use crate::simd::{first_non_digit8, Classes};
 
 /// Whether a window's letters come with its digits. SSE2 classifies them in four more
 /// instructions a 16-byte block, cheaper than the rules refusing their runs one by one;
-/// in SWAR (arm64) they would cost more than they save (with the SWAR kernels forced on
-/// x86_64: 11.5 ms against 11.2 ms for the max event's messages), so there the byte
-/// after each short run is tested in [`Candidates::next`] instead. The runs returned are
-/// the same.
+/// in SWAR (arm64) they would cost more than they save, so there the byte after each
+/// short run is tested in [`Candidates::next`] instead. The runs returned are the same.
 const WINDOW_LETTERS: bool = cfg!(target_arch = "x86_64");
 
 /// The digit runs that can start a PAN or be a security code, in order, as
@@ -29,25 +29,25 @@ const WINDOW_LETTERS: bool = cfg!(target_arch = "x86_64");
 /// AVX2 where the CPU has it, whose classes also pass over the short runs that no
 /// security code's key precedes and the gaps that cannot join a card number's groups.
 pub(super) struct Candidates<'a, K: Kernel> {
-    pub(super) b: &'a [u8],
-    pub(super) kernel: K,
+    b: &'a [u8],
+    kernel: K,
     /// Offset of the window; `None` before the first.
-    pub(super) base: Option<usize>,
+    base: Option<usize>,
     /// What the next window needs of the bytes before it, as [`Before`] bits.
-    pub(super) carry_out: Before,
+    carry_out: Before,
     /// Bit k: a candidate run starts at `base + k` and has not been returned yet.
-    pub(super) pending: u64,
+    pending: u64,
     /// Bit k: 4 or more digits from `base + k` on.
-    pub(super) four: u64,
+    four: u64,
     /// Bit k: 13 or more digits from `base + k` on, or 5-6 followed by a byte and a
     /// digit (few of either in logs: they take the slower path in `next`).
-    pub(super) rare: u64,
+    rare: u64,
     /// A start inside a run, after [`Candidates::skip_to`].
-    pub(super) forced: Option<usize>,
+    forced: Option<usize>,
 }
 
 /// How far the window moves: 64 bits minus the 12 that a 13-digit run needs past its start.
-pub(super) const STEP: usize = 52;
+const STEP: usize = 52;
 
 impl<'a, K: Kernel> Candidates<'a, K> {
     #[inline(always)]
@@ -114,7 +114,7 @@ impl<'a, K: Kernel> Candidates<'a, K> {
 
     /// 3-4 digits, or 5-6 that may be a PAN's first group.
     #[inline(always)]
-    pub(super) fn is_short_start(&self, s: usize, e: usize) -> bool {
+    fn is_short_start(&self, s: usize, e: usize) -> bool {
         match e - s {
             3 | 4 => !letter_at(self.b, e),
             5 | 6 => {
@@ -126,13 +126,13 @@ impl<'a, K: Kernel> Candidates<'a, K> {
         }
     }
 
-    pub(super) fn is_long_start(&self, s: usize, e: usize) -> bool {
+    fn is_long_start(&self, s: usize, e: usize) -> bool {
         e - s >= MIN_LEN && matches!(self.b.get(s), Some(b'2'..=b'6'))
     }
 
     /// Reads the window at `base`; `carry`: what the bytes before it leave.
     #[inline(always)]
-    pub(super) fn load(&mut self, base: usize, carry: Before) {
+    fn load(&mut self, base: usize, carry: Before) {
         let c = bits_at(self.b, base, self.kernel);
         let d = c.digits;
         let starts = d & !((d << 1) | u64::from(carry.digit()));
@@ -178,7 +178,7 @@ impl<'a, K: Kernel> Candidates<'a, K> {
 
 /// The [`Classes`] of the 64 bytes from `at`, past the end padded with bytes in none.
 #[inline(always)]
-pub(super) fn bits_at(b: &[u8], at: usize, kernel: impl Kernel) -> Classes {
+fn bits_at(b: &[u8], at: usize, kernel: impl Kernel) -> Classes {
     let rest = b.get(at..).unwrap_or_default();
     match rest.get(..64).map(<&[u8; 64]>::try_from) {
         Some(Ok(block)) => kernel.classify(block),
@@ -272,7 +272,7 @@ impl<J: KernelJob> WithAvx2 for OnAvx2<J> {
 /// 2, a key's end, or a key's end and a separator, lead to the window's first byte over
 /// `skip` bytes (see [`Candidates::load`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Before(u64);
+struct Before(u64);
 
 impl Before {
     /// Of the bytes before `at` in `b`, for a window that does not follow another: the
@@ -313,28 +313,152 @@ fn classify(block: &[u8; 64]) -> (u64, u64) {
     (digit_bits_swar(block), 0)
 }
 
-/// End of the run of ASCII digits starting at `s`.
-pub(super) fn run_end(b: &[u8], s: usize) -> usize {
-    let Some(rest) = b.get(s..) else {
-        return s;
-    };
-    let mut skipped = 0;
-    for chunk in rest.chunks_exact(8) {
-        if let Some(at) = first_non_digit8(chunk) {
-            return s + skipped + at;
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    //! The finder against plain loops over the same bytes: the reference for what it
+    //! returns, with each kernel's byte classes written out.
+
+    use super::*;
+    use crate::mask::tests::cards::Rng;
+    use crate::simd::digit_bits_swar;
+    #[cfg(target_arch = "x86_64")]
+    use crate::simd::digit_letter_bits;
+
+    #[test]
+    fn swar_scans_match_plain_loops() {
+        let mut rng = Rng(7);
+        let alphabet = b"ab/:0123456789 - \xff\x80\x39\x3a\x2f\x30=\\t\".,cvErV]>'\t_edn";
+        for _ in 0..20_000 {
+            // Past 200 bytes, so runs cross the 64-byte blocks.
+            let long = rng.below(4) == 0;
+            let len = rng.below(if long { 260 } else { 40 }) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    if rng.below(4) == 0 {
+                        alphabet[rng.below(alphabet.len() as u64) as usize]
+                    } else if rng.below(2) == 0 {
+                        b'0' + rng.below(10) as u8
+                    } else {
+                        rng.next() as u8
+                    }
+                })
+                .collect();
+            candidates_match_plain_loops(&bytes, Baseline, &BASELINE_CLASSES);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(avx2) = crate::simd::Avx2::detect() {
+                candidates_match_plain_loops(&bytes, avx2, &AVX2_CLASSES);
+            }
         }
-        skipped += 8;
     }
-    s + skipped
-        + rest
-            .get(skipped..)
-            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
-}
 
-fn letter_at(b: &[u8], i: usize) -> bool {
-    b.get(i).is_some_and(u8::is_ascii_alphabetic)
-}
+    /// A kernel's classes (`crate::simd::Classes`) byte by byte, for plain loops.
+    struct ClassModel {
+        key_end: fn(u8) -> bool,
+        sep: fn(u8) -> bool,
+        skip: fn(u8) -> bool,
+        group_sep: fn(u8) -> bool,
+    }
 
-pub(super) fn digit_at(b: &[u8], i: Option<usize>) -> bool {
-    i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit)
+    const BASELINE_CLASSES: ClassModel = ClassModel {
+        key_end: |_| true,
+        sep: |_| true,
+        skip: |_| false,
+        group_sep: |c| !c.is_ascii_digit(),
+    };
+
+    #[cfg(target_arch = "x86_64")]
+    const AVX2_CLASSES: ClassModel = ClassModel {
+        key_end: crate::simd::class_spec::key_end,
+        sep: crate::simd::class_spec::sep,
+        skip: crate::simd::class_spec::skip,
+        group_sep: crate::simd::class_spec::group_sep,
+    };
+
+    /// The candidates `kernel` gives on `bytes`, from its start and from anywhere
+    /// (`skip_to`), against plain loops; `classes`: the kernel's classes.
+    fn candidates_match_plain_loops(bytes: &[u8], kernel: impl Kernel, classes: &ClassModel) {
+        let len = bytes.len();
+        {
+            let is_digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+            let run = |s: usize| (s..).take_while(|&i| is_digit(i)).count();
+            // Whether a key's end, `skip` bytes, a separator and `skip` bytes lead to `s`,
+            // the search having started at `from`: a start forced by `skip_to` takes both to
+            // lead there; nothing leads to the text's start (`Before::START`).
+            let after_key_sep = |from: usize, s: usize| {
+                let back = |mut i: usize| {
+                    while i > from && (classes.skip)(bytes[i - 1]) {
+                        i -= 1;
+                    }
+                    i
+                };
+                let i = back(s);
+                if i == from {
+                    return from > 0;
+                }
+                if !(classes.sep)(bytes[i - 1]) {
+                    return false;
+                }
+                let i = back(i - 1);
+                if i == from {
+                    return from > 0;
+                }
+                (classes.key_end)(bytes[i - 1])
+            };
+            // The candidates from `from` on, `from` counting as a start.
+            let want_from = |from: usize| -> Vec<(usize, usize)> {
+                (from..len)
+                    .filter(|&s| (s == from || !is_digit(s - 1)) && is_digit(s))
+                    .map(|s| (s, s + run(s)))
+                    .filter(|&(s, e)| {
+                        let first_ok = (b'2'..=b'6').contains(&bytes[s]);
+                        let sep_after =
+                            bytes.get(e).is_some_and(|&c| is_group_sep(c)) && is_digit(e + 1);
+                        let glued = bytes.get(e).is_some_and(u8::is_ascii_alphabetic);
+                        let group = bytes.get(e).is_some_and(|&c| (classes.group_sep)(c))
+                            && (e + 1..e + 4).all(is_digit);
+                        (matches!(e - s, 3 | 4) && !glued && (after_key_sep(from, s) || group))
+                            || (matches!(e - s, 5 | 6) && first_ok && sep_after)
+                            || (e - s >= 13 && first_ok)
+                    })
+                    .collect()
+            };
+            let mut it = Candidates::with_kernel(bytes, kernel);
+            let got: Vec<_> = std::iter::from_fn(|| it.next()).collect();
+            assert_eq!(got, want_from(0), "{bytes:?}");
+            // Track data makes the search jump on from a candidate's end or past it.
+            for (i, &(_, e)) in got.iter().enumerate() {
+                let to = e + i * 7 % 70;
+                let mut it = Candidates::with_kernel(bytes, kernel);
+                for _ in 0..=i {
+                    it.next();
+                }
+                it.skip_to(to);
+                let rest: Vec<_> = std::iter::from_fn(|| it.next()).collect();
+                assert_eq!(rest, want_from(to), "{bytes:?} to {to}");
+            }
+            for from in 0..=len + 1 {
+                let mut it = Candidates::with_kernel(bytes, kernel);
+                it.skip_to(from);
+                let got: Vec<_> = std::iter::from_fn(|| it.next()).collect();
+                assert_eq!(got, want_from(from), "{bytes:?} from {from}");
+                let end = from
+                    + bytes
+                        .get(from..)
+                        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+                assert_eq!(run_end(bytes, from), end, "{bytes:?} from {from}");
+            }
+            let mut padded = [0u8; 64];
+            for (slot, &c) in padded.iter_mut().zip(bytes) {
+                *slot = c;
+            }
+            let bits = |class: fn(&u8) -> bool| {
+                (0..64).fold(0u64, |acc, i| acc | u64::from(class(&padded[i])) << i)
+            };
+            let want = (bits(u8::is_ascii_digit), bits(u8::is_ascii_alphabetic));
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(digit_letter_bits(&padded), want, "{padded:?}");
+            assert_eq!(digit_bits_swar(&padded), want.0, "{padded:?}");
+        }
+    }
 }

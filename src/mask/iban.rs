@@ -23,13 +23,13 @@ pub(super) fn inside_iban(b: &[u8], s: usize, end: usize) -> bool {
     }
 }
 
-pub(super) fn is_iban_char(c: &u8) -> bool {
+fn is_iban_char(c: &u8) -> bool {
     c.is_ascii_uppercase() || c.is_ascii_digit()
 }
 
 /// An IBAN starts at `head` and reaches at least `end`: country code, check digits, then
 /// groups of 4 (the last 1-4) up to 34 characters, and the ISO 13616 check passes.
-pub(super) fn is_iban_at(b: &[u8], head: usize, end: usize) -> bool {
+fn is_iban_at(b: &[u8], head: usize, end: usize) -> bool {
     let at_word_start = head
         .checked_sub(1)
         .and_then(|p| b.get(p))
@@ -85,6 +85,6 @@ pub(super) fn is_iban_at(b: &[u8], head: usize, end: usize) -> bool {
 }
 
 /// Shortest IBAN (Norway).
-pub(super) const IBAN_MIN: usize = 15;
+const IBAN_MIN: usize = 15;
 /// Longest IBAN, in characters without spaces.
-pub(super) const IBAN_MAX: usize = 34;
+const IBAN_MAX: usize = 34;

@@ -1,4 +1,4 @@
-//! PCI DSS masking of card data in log messages (issue 5).
+//! PCI DSS masking of card data in log messages.
 //!
 //! - Req. 3.5.1: a PAN must be unreadable wherever it is stored, logs included: every card
 //!   number is truncated to at most its first 6 and last 4 digits ([`Keep`]).
@@ -49,13 +49,26 @@
 //! by one byte and a digit, or 13+ reach the rules (on AVX2, only the 3-4 digit runs that
 //! a key's end, a separator and quotes or spaces may lead to, or that a group separator
 //! and 3 digits follow, and only 5-6 digits followed by a group separator). The rules'
-//! work per run is bounded (at most 19 digits, 7 groups and the group before, a 40-byte key or a 34-character IBAN are looked at; only the first two
-//! groups of a run start the gathering), so time is linear in the text.
+//! work per run is bounded (at most 19 digits, 7 groups and the group before, a 40-byte
+//! key or a 34-character IBAN are looked at; only the first two groups of a run start the
+//! gathering), so time is linear in the text.
 //! [`json_body_may_mask`] runs the same rules, loosened, on a message still JSON-escaped, so
 //! the line writer decodes only the rare message that may hold something to mask. All the
 //! syntax looked at is ASCII, so offsets are char boundaries and masking (digit -> `*`)
 //! keeps the text valid UTF-8 and its length.
 //! Nothing is allocated or written until the first match.
+//!
+//! # Layout
+//! This file holds the entry points and the lazy writer of the masked copy; each child
+//! does one job for them and imports only the children below it in this list:
+//! - `digits`: the digit runs worth judging, found 64 bytes at a time (the byte kernels
+//!   are in `crate::simd`); one byte kernel is chosen per call, by `on_best_kernel`.
+//! - `pan`: card numbers, contiguous or in groups, and the track data after them.
+//! - `cvv`: security codes, the value of a key that names one.
+//! - `iban`: IBANs in groups of four, which a grouped card number must not lie in.
+//! - `brand`: issuer ranges, lengths and the Luhn check.
+//! - `bounds`: where a digit run ends, what may touch it, and the two syntaxes read.
+//! - `keep`: how much of a card number stays readable.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -68,81 +81,15 @@ mod brand;
 mod cvv;
 mod digits;
 mod iban;
+mod keep;
 mod pan;
 
-use bounds::*;
-use brand::*;
-use cvv::*;
-use digits::*;
-use iban::*;
-use pan::*;
-use std::fmt;
-use std::str::FromStr;
-
-/// How much of a PAN stays readable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Keep {
-    /// First 6 and last 4 digits: the most PCI DSS 3.4.1 allows to be displayed.
-    #[default]
-    First6Last4,
-    /// Last 4 digits only.
-    Last4,
-}
-
-impl Keep {
-    /// Digits left readable at the start of a PAN.
-    const fn head(self) -> usize {
-        match self {
-            Keep::First6Last4 => 6,
-            Keep::Last4 => 0,
-        }
-    }
-}
-
-/// Digits left readable at the end of a PAN, in both modes.
-const TAIL: usize = 4;
-
-impl fmt::Display for Keep {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Keep::First6Last4 => "first6last4",
-            Keep::Last4 => "last4",
-        })
-    }
-}
-
-/// The text given for a [`Keep`] was neither `first6last4` nor `last4`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseKeepError(String);
-
-impl fmt::Display for ParseKeepError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid PAN mask mode {:?}: expected \"first6last4\" or \"last4\"",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for ParseKeepError {}
-
-impl FromStr for Keep {
-    type Err = ParseKeepError;
-
-    /// Accepts `first6last4` and `last4`, ignoring ASCII case and surrounding whitespace
-    /// (values come from environment variables).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        if t.eq_ignore_ascii_case("first6last4") {
-            Ok(Keep::First6Last4)
-        } else if t.eq_ignore_ascii_case("last4") {
-            Ok(Keep::Last4)
-        } else {
-            Err(ParseKeepError(s.to_owned()))
-        }
-    }
-}
+use bounds::{left_context, loose_left_ok, right_ok, Left, Syntax};
+use cvv::is_cvv_value;
+use digits::{on_best_kernel, Candidates, Kernel, KernelJob};
+pub use keep::Keep;
+use keep::TAIL;
+use pan::find_pan;
 
 /// Masks every PAN (and CVV-looking field) in `text`. Returns `None` when nothing was
 /// found (no allocation; `scratch` is left empty); otherwise clears `scratch`, writes the masked
@@ -288,14 +235,6 @@ fn json_body_may_mask_with(raw: &[u8], kernel: impl Kernel) -> bool {
     false
 }
 
-/// What [`mask`] reads: text, or a JSON string body as written (see
-/// [`json_body_may_mask`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Syntax {
-    Text,
-    JsonBody,
-}
-
 /// Copies `text` into `out` lazily: only once something is masked.
 struct Writer<'a> {
     text: &'a [u8],
@@ -365,17 +304,6 @@ impl Writer<'_> {
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
-    clippy::panic,
-    clippy::print_stdout
+    clippy::panic
 )]
 mod tests;
-
-#[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::print_stdout
-)]
-mod reports;

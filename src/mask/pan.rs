@@ -1,16 +1,16 @@
 //! Card numbers: contiguous or printed in groups, judged as a whole run, and the track
 //! data that follows them on a magnetic stripe.
 
-use super::*;
+use super::bounds::{digit_at, escaped, right_ok, run_end, Left, Syntax};
+use super::brand::{brand, luhn, MAX_LEN, MIN_LEN};
+use super::iban::inside_iban;
 
-pub(super) const MIN_LEN: usize = 13;
-pub(super) const MAX_LEN: usize = 19;
 /// Digits in a printed group.
 pub(super) const MIN_GROUP: usize = 3;
 pub(super) const MAX_GROUP: usize = 6;
 /// Groups gathered from a start: a PAN has at most 6 (3-3-3-3-3-4), and one more may be
 /// left out at the end (it belongs to the next number). A run with more is no PAN.
-pub(super) const MAX_GATHER: usize = 7;
+const MAX_GATHER: usize = 7;
 
 /// What joins the groups of a printed card number: one space or one dash.
 pub(super) fn is_group_sep(c: u8) -> bool {
@@ -42,7 +42,7 @@ pub(super) struct Pan {
 }
 
 /// The PAN starting at the digit run `s..e`, if there is one. In a JSON body (a yes or
-/// no for [`json_body_may_mask`]) IBANs are not ruled out, and an escape next to a run of
+/// no for [`super::json_body_may_mask`]) IBANs are not ruled out, and an escape next to a run of
 /// groups may join its end group to another number.
 #[inline(always)]
 pub(super) fn find_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Option<Pan> {
@@ -233,10 +233,10 @@ fn checked_pan(b: &[u8], s: usize, end: usize, syntax: Syntax) -> Option<Pan> {
 }
 
 /// Track data: expiry YYMM plus service code make at least 7 digits after the separator.
-pub(super) const MIN_TRACK_TAIL: usize = 7;
+const MIN_TRACK_TAIL: usize = 7;
 
 /// Track 2: `PAN=YYMMSSS<discretionary>`.
-pub(super) fn track2_tail(b: &[u8], pan_end: usize) -> Option<(usize, usize)> {
+fn track2_tail(b: &[u8], pan_end: usize) -> Option<(usize, usize)> {
     if b.get(pan_end) != Some(&b'=') {
         return None;
     }
@@ -246,7 +246,7 @@ pub(super) fn track2_tail(b: &[u8], pan_end: usize) -> Option<(usize, usize)> {
 }
 
 /// Track 1: `PAN^NAME^YYMMSSS<discretionary>`, the name being 2-26 characters.
-pub(super) fn track1_tail(b: &[u8], pan_end: usize) -> Option<(usize, usize)> {
+fn track1_tail(b: &[u8], pan_end: usize) -> Option<(usize, usize)> {
     let name = b.get(pan_end + 1..)?;
     let len = name.iter().take(27).position(|&c| c == b'^')?;
     let ts = pan_end + 1 + len + 1;

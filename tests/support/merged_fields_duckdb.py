@@ -12,6 +12,9 @@ template's line schema and the declared ones). Prints one JSON object:
   "Duplicate key" failure of the whole record), then the Glue schema given explicitly to DuckDB
   (whose own key matching is exact), written with COPY ... (FORMAT parquet) and read back: rows,
   distinct ids, and every declared value that differs from the line.
+- exact_mismatches: LINES as they are (no lowercasing) read with the Glue schema: DuckDB, like
+  Spark, matches keys to columns by exact spelling; every declared value that differs from the
+  parquet step's (what the SerDes read), as [id, column, serde, exact].
 - unguarded_error: the same conversion of UNGUARDED_LINES (null if it worked).
 - varying: VARYING_LINES (events whose nested keys differ only in case) read by DuckDB's
   inference (its error), with the Glue schema, and with maximum_depth=1 (rows).
@@ -147,6 +150,15 @@ def main() -> None:
                 mismatches.append([line["id"], name, repr(want), repr(got)])
         values[line["id"]] = {n: (str(row[n]) if row and row[n] is not None else None)
                               for n, _ in declared}
+    exact = f"read_ndjson({sql_str(lines)}, columns={columns_arg(glue)})"
+    exact_mismatches = []
+    for r in con.execute(f"SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM {exact}").fetchall():
+        row = dict(zip(names, r))
+        serde = by_id.get(row["id"], {})
+        for name, _ in declared:
+            if serde.get(name) != row[name]:
+                exact_mismatches.append([row["id"], name, repr(serde.get(name)), repr(row[name])])
+    result["exact_mismatches"] = exact_mismatches
     result["parquet"] = {
         "columns": describe(con, back),
         "rows": len(rows),

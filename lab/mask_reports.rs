@@ -1,14 +1,30 @@
 //! Reports, not tests: the detection, false-positive and throughput figures quoted in
-//! `docs/masking.md`, seeded so every run prints the same rates.
+//! `docs/masking.md`, seeded so every run prints the same rates. Opt-in (each is an
+//! ignored test) and best run alone, in release:
+//!
+//! ```text
+//! cargo test --release --no-default-features --test mask_reports -- --ignored --nocapture --test-threads 1
+//! ```
+//!
+//! They see masking as the line writer does, through `mask` and `json_body_may_mask`;
+//! the cards come from the generators the masking tests use.
 
-use super::tests::*;
-use super::*;
+#[path = "../src/mask/tests/cards.rs"]
+mod cards;
 
-// ------------------------------------------------------------------ reports
-//
-// `cargo test --release --lib --no-default-features mask::reports -- --ignored --nocapture
-// --test-threads 1` prints the figures quoted in docs/masking.md. Seeded: every run prints
-// the same rates.
+use cards::*;
+use cwl_firehose::internals::{json_body_may_mask, mask};
+use cwl_firehose::Keep;
+
+/// What the PAN `formatted` must become under `keep`: its first 6 digits (none in last-4
+/// mode) and its last 4 readable.
+fn masked_as_specified(formatted: &str, keep: Keep) -> String {
+    let head = match keep {
+        Keep::First6Last4 => 6,
+        Keep::Last4 => 0,
+    };
+    expected(formatted, head, 4)
+}
 
 /// The look-alike classes, each with whether it has a structure a card number cannot
 /// have (those must stay at 0%) or is random digits (masked at the share that passes
@@ -340,16 +356,7 @@ fn phone(rng: &mut Rng) -> String {
 /// 01, 35 or 86) and ICCID (19, from 89, Luhn-valid).
 fn grouped_number(rng: &mut Rng) -> String {
     let luhn_complete = |rng: &mut Rng, head: &str, n: usize| -> String {
-        let mut s = format!("{head}{}", rng.digits(n - 1 - head.len()));
-        for c in b'0'..=b'9' {
-            let mut t = s.clone();
-            t.push(char::from(c));
-            if luhn(&digits_of(&t)) {
-                s = t;
-                break;
-            }
-        }
-        s
+        with_check_digit(&format!("{head}{}", rng.digits(n - 1 - head.len())))
     };
     match rng.below(7) {
         0 => {
@@ -447,26 +454,14 @@ fn with_iban_check(cc: &str, bban: &str) -> String {
 }
 
 fn thousands(n: u64, sep: char) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    out
+    thousands_str(&n.to_string(), sep)
 }
 
 /// Exact share of uniformly random n-digit numbers (first digit 1-9) with a brand
 /// prefix, from all 6-digit prefixes.
 fn brand_prefix_share(n: usize) -> f64 {
     let hits = (100_000u32..1_000_000)
-        .filter(|p| {
-            let mut d = digits_of(&p.to_string());
-            d.resize(n, 0);
-            brand(&d).is_some()
-        })
+        .filter(|&p| issuer(u64::from(p), n).is_some())
         .count();
     hits as f64 / 900_000.0
 }
@@ -550,7 +545,8 @@ fn report_detection() {
                                 t += 1;
                                 if mask(&text, keep, &mut scratch).is_some() {
                                     f += 1;
-                                    if scratch == ctx.replace("{}", &expected(&f_, keep)) {
+                                    if scratch == ctx.replace("{}", &masked_as_specified(&f_, keep))
+                                    {
                                         x += 1;
                                     }
                                 }
@@ -561,7 +557,7 @@ fn report_detection() {
             }
         }
         println!(
-            "| {brand:?} | {} | {g} | {t} | {:.3}% | {:.3}% |",
+            "| {brand} | {} | {g} | {t} | {:.3}% | {:.3}% |",
             lens.iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
@@ -623,7 +619,7 @@ fn grouped_pan(rng: &mut Rng, sep: char) -> String {
 /// Whether the PAN `f` inside `text` came out masked as specified.
 fn pan_masked(text: &str, f: &str, scratch: &mut String) -> bool {
     mask(text, Keep::First6Last4, scratch).is_some()
-        && scratch.contains(&expected(f, Keep::First6Last4))
+        && scratch.contains(&masked_as_specified(f, Keep::First6Last4))
 }
 
 /// Generates the groups of a run and their separator.
@@ -687,8 +683,7 @@ fn report_neighbours() {
     // Runs of groups longer than any PAN, under the rule chosen (one number: nothing
     // masked) and two others, simulated by masking parts of the run on their own.
     // "ends": a PAN may be the run without its first or its last group (a PAN and one
-    // neighbour); "anywhere": any part of it made of whole groups (the rule before issue
-    // 16 for groups of 4).
+    // neighbour); "anywhere": any part of it made of whole groups.
     const RUNS: usize = 200_000;
     println!();
     println!(
