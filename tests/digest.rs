@@ -333,3 +333,81 @@ fn digests_carry_the_buckets_object_lock_and_a_time_range_verifies_alone() {
     assert!(ok, "{findings}{stderr}");
     assert!(stderr.contains("3 digests, 2 objects checked"), "{stderr}");
 }
+
+/// The scheduled function under the real runtime (`cargo lambda watch`):
+/// each invocation writes the next digest and verifies the one before, and
+/// says what it found.
+#[test]
+fn the_scheduled_function_digests_then_verifies_the_digest_before() {
+    let a = Archive::start(false);
+    a.deliver(DATA_1, &line(1));
+    a.deliver(DATA_2, &line(2));
+    let watch = start_watch_of(
+        "cwl-firehose-digest-lambda",
+        &[
+            ("AWS_ENDPOINT_URL", a.moto.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("DIGEST_BUCKET", BUCKET),
+            ("DIGEST_KEY_ID", a.key_id.as_str()),
+            ("DIGEST_LATE_ARRIVAL_SECONDS", LATE),
+        ],
+    );
+    let event = a.dir.join("scheduled.json");
+    std::fs::write(&event, r#"{"version":"0","id":"e","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-12-07T03:00:00Z","region":"us-east-1","resources":[],"detail":{}}"#).unwrap();
+    let run = || -> serde_json::Value {
+        // The first invocation also builds the function: a few bounded tries.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let out = lambda_invoke(&watch, &event);
+            if out.status.success() {
+                return serde_json::from_slice(&out.stdout).expect("a JSON answer");
+            }
+            last = String::from_utf8_lossy(&out.stderr).to_string();
+        }
+        panic!(
+            "the digest function never answered: {last}\nmoto's log:\n{}",
+            a.moto.log_tail()
+        );
+    };
+    let first = run();
+    assert_eq!(
+        first["digest"], "digests/00000000000000000001.json",
+        "{first}"
+    );
+    assert_eq!(first["written"], true);
+    assert_eq!(first["objects"], 2);
+    assert_eq!(first["findings"], serde_json::json!([]));
+    // A change to an object of the digest before is found by the next run.
+    a.client(&["flip", BUCKET, DATA_1]);
+    let second = run();
+    assert_eq!(
+        second["digest"], "digests/00000000000000000002.json",
+        "{second}"
+    );
+    // The new version is an object like any other: it is listed.
+    assert_eq!(second["objects"], 1);
+    let findings = second["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{second}");
+    assert!(
+        findings[0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("object changed: {DATA_1} (version ")),
+        "{second}"
+    );
+    // Nothing new, nothing wrong in the digest before: a digest all the same.
+    let third = run();
+    assert_eq!(
+        third["digest"], "digests/00000000000000000003.json",
+        "{third}"
+    );
+    assert_eq!(third["objects"], 0);
+    assert_eq!(third["findings"], serde_json::json!([]));
+    // What the CLI sees is the same chain.
+    let (ok, stdout, _) = a.verify(&[]);
+    assert!(!ok);
+    assert!(stdout.contains(DATA_1), "{stdout}");
+}
