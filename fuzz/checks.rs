@@ -16,17 +16,27 @@
 
 #![allow(dead_code)]
 
+#[path = "../tests/common/document.rs"]
+pub mod document;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::{Config, Disposition, PartOutcome, ReingestError, Transformer};
+use cwl_firehose::{Config, Disposition, DropReason, PartOutcome, ReingestError, Transformer};
 use cwl_firehose::{FirehoseEvent, FirehoseRecord};
+use document::Doc;
 use std::borrow::Cow;
 
 /// The inflate cap the fuzz checks run with: small, so a bomb is cheap.
 pub const FUZZ_INFLATE_CAP: usize = 64 << 10;
 
-/// A CloudWatch Logs document that must always come out Ok.
-const GOOD_DOC: &str = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":5,"message":"ok"}]}"#;
+/// A CloudWatch Logs document that must always come out Ok, and its line.
+fn good_doc() -> Vec<u8> {
+    Doc::new()
+        .group("/g")
+        .stream("s")
+        .event_with_id("1", 5, "ok")
+        .bytes()
+}
 const GOOD_LINE: &str = "{\"timestamp\":5,\"id\":\"1\",\"message\":\"ok\",\"log_group\":\"/g\",\"log_stream\":\"s\",\"owner\":\"123456789012\"}\n";
 
 fn record<'a>(id: &'a str, data: Option<String>) -> FirehoseRecord<'a> {
@@ -138,7 +148,7 @@ thread_local! {
             Transformer::new(config)
         }),
     );
-    static GOOD: String = STANDARD.encode(cwl_firehose::gzip(GOOD_DOC.as_bytes()));
+    static GOOD: String = STANDARD.encode(cwl_firehose::gzip(&good_doc()));
 }
 
 /// Property (1): arbitrary bytes as a record's `data`.
@@ -298,7 +308,11 @@ pub fn round_trip(bytes: &[u8]) {
     let group = u.string(24);
     let stream = u.string(24);
     let n = usize::from(u.byte()) % 40;
-    let mut events = Vec::with_capacity(n);
+    let mut doc = Doc::new()
+        .owner(&owner)
+        .group(&group)
+        .stream(&stream)
+        .filters(&["fuzz"]);
     let mut expected = String::new();
     let mut longest = 0;
     for i in 0..n {
@@ -309,13 +323,9 @@ pub fn round_trip(bytes: &[u8]) {
         let line = expected_line(ts, &id, &message, &group, &stream, &owner);
         longest = longest.max(line.len());
         expected.push_str(&line);
-        events.push(serde_json::json!({"id": id, "timestamp": ts, "message": message}));
+        doc = doc.event(ts, &message);
     }
-    let doc = serde_json::json!({
-        "messageType": "DATA_MESSAGE", "owner": owner, "logGroup": group,
-        "logStream": stream, "subscriptionFilters": ["fuzz"], "logEvents": events,
-    });
-    let json = serde_json::to_vec(&doc).expect("serializes");
+    let json = doc.bytes();
     let mode = u.byte();
     let raw = match mode % 4 {
         // Firehose's own decompression on: plain JSON.
@@ -363,24 +373,31 @@ fn transform_all(
     let ev = event_of(vec![record("r", Some(data))]);
     let mut batch = t.process(&ev, None);
     let parts: Vec<Vec<u8>> = batch.parts().iter().map(|r| r.data.clone()).collect();
-    let disposition = format!("{:?}", batch.dispositions().first());
-    let is_reingest = matches!(
-        batch.dispositions().first(),
-        Some(Disposition::Reingest { .. })
+    let decided = batch.dispositions().first();
+    let (ok, reingested, no_events) = (
+        matches!(decided, Some(Disposition::Ok { .. })),
+        matches!(decided, Some(Disposition::Reingest { .. })),
+        matches!(decided, Some(Disposition::Dropped(DropReason::NoEvents))),
     );
+    // Kept for the failure message only: the batch is gone by then.
+    let shown = if ok || reingested || no_events {
+        String::new()
+    } else {
+        format!("{decided:?}")
+    };
     accept_all(&mut batch);
     let response = batch.finish().bytes;
     let entries = check_response(&response, &["r"], budget);
     match entries[0].result.as_str() {
-        "Ok" => out.extend_from_slice(entries[0].data.as_deref().unwrap_or_default()),
-        "Dropped" if is_reingest => {
+        "Ok" if ok => out.extend_from_slice(entries[0].data.as_deref().unwrap_or_default()),
+        "Dropped" if reingested => {
             for p in parts {
                 transform_all(t, STANDARD.encode(&p), budget, out, depth + 1);
             }
         }
         // A document without events is dropped, and has no lines.
-        "Dropped" if disposition.contains("NoEvents") => {}
-        _ => panic!("record not delivered: {disposition}"),
+        "Dropped" if no_events => {}
+        result => panic!("record not delivered: {result}, {shown}"),
     }
 }
 

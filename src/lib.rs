@@ -67,6 +67,7 @@ mod pipeline;
 mod prefault;
 mod simd;
 mod split;
+mod stages;
 mod summary;
 
 // Everything that knows Lambda, the SDK or the environment.
@@ -91,13 +92,13 @@ pub use summary::{Field, Summary, Unit, FIELDS};
 /// at any time.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::decode::Decoder;
+    pub use crate::decode::{gunzip, Decoder};
     pub use crate::document::reference::{write_document, LogEvent, LogsDocument, MessageType};
-    pub use crate::firehose::{arn_account, arn_region, arn_resource_name, push_bare_entry};
+    pub use crate::firehose::{arn_region, push_bare_entry};
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
-    pub use crate::partition::sanitize_log_group;
+    pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
 
     fn output<'o>(
         lines: &'o mut Vec<u8>,

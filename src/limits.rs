@@ -52,3 +52,10 @@ pub const DEFAULT_INFLATE_CAP: usize = 16 << 20;
 /// and the partition keys (a log group name is at most
 /// [`CWL_MAX_LOG_GROUP_NAME`] characters, escaped at most 6 bytes each).
 pub const PART_ENTRY_OVERHEAD: usize = 4096;
+
+/// The most a Firehose `processing-failed/` object may inflate to. Firehose
+/// writes an object after at most 128 MiB of records (its largest buffer);
+/// each error line carries its record as base64 (4/3 of it) plus a few
+/// hundred bytes of metadata, so twice that leaves room, while a crafted
+/// object (DEFLATE expands about 1000:1) cannot ask for more.
+pub const MAX_FAILED_OBJECT: usize = 256 << 20;

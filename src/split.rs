@@ -143,12 +143,7 @@ mod tests {
         assert_eq!(parts.len(), 2);
         let plain: Vec<String> = parts
             .iter()
-            .map(|p| {
-                let mut out = String::new();
-                std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&p[..]), &mut out)
-                    .unwrap();
-                out
-            })
+            .map(|p| String::from_utf8(crate::decode::gunzip(p.clone(), 1 << 20).unwrap()).unwrap())
             .collect();
         assert_eq!(
             plain[0],

@@ -6,18 +6,20 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::adapters::lambda::{handle, Function};
+use cwl_firehose::adapters::lambda::{handle_at, Function, Now};
 use cwl_firehose::adapters::settings::Settings;
 use cwl_firehose::gzip;
 use cwl_firehose::{Config, FirehoseEvent, RecordError, Transformer};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-const DOC: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"0","timestamp":1,"message":"m"}]}"#;
+mod common;
+
+use common::Doc;
 
 fn event(n: usize) -> Vec<u8> {
-    let data = STANDARD.encode(gzip(DOC.as_bytes()));
+    let data = STANDARD.encode(gzip(&Doc::new().event(1, "m").bytes()));
     let records: Vec<Value> = (0..n)
         .map(|i| json!({"recordId": format!("r{i}"), "data": data}))
         .collect();
@@ -73,12 +75,9 @@ fn a_passed_deadline_fails_every_record_not_started() {
     assert!(results(&response).iter().all(|(_, r)| r == "Ok"));
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
+/// The wall clock the handler is started at: fixed, so a slow machine
+/// cannot move a deadline that is one second away.
+const NOW_MS: u64 = 1_764_300_000_000;
 
 fn invoke(deadline_ms: u64, n: usize) -> Vec<(String, String)> {
     let function = Function::new(&Settings::default());
@@ -91,7 +90,14 @@ fn invoke(deadline_ms: u64, n: usize) -> Vec<(String, String)> {
         .build()
         .unwrap();
     let response = runtime
-        .block_on(handle(&function, LambdaEvent::new(payload, context)))
+        .block_on(handle_at(
+            &function,
+            LambdaEvent::new(payload, context),
+            Now {
+                instant: Instant::now(),
+                epoch_ms: NOW_MS,
+            },
+        ))
         .unwrap();
     results(response.as_str().as_bytes())
 }
@@ -100,7 +106,7 @@ fn invoke(deadline_ms: u64, n: usize) -> Vec<(String, String)> {
 fn lambda_with_a_near_deadline_returns_every_record_failed_in_time() {
     // One second left: less than the 1.5 s kept to send the response, so no
     // record may start; the invocation still answers, with every id.
-    let r = invoke(now_ms() + 1000, 20);
+    let r = invoke(NOW_MS + 1000, 20);
     assert_eq!(
         r.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
         ids(20)
@@ -110,7 +116,7 @@ fn lambda_with_a_near_deadline_returns_every_record_failed_in_time() {
 
 #[test]
 fn lambda_with_time_left_transforms_everything() {
-    let r = invoke(now_ms() + 300_000, 20);
+    let r = invoke(NOW_MS + 300_000, 20);
     assert_eq!(r.len(), 20);
     assert!(r.iter().all(|(_, result)| result == "Ok"));
 }

@@ -6,17 +6,6 @@ use base64::Engine;
 use common::*;
 use cwl_firehose::Config;
 
-fn fixture_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("fixtures/events"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 6, "fixtures are missing: {names:?}");
-    names
-}
-
 #[test]
 fn every_fixture_gives_its_expected_response() {
     for name in fixture_names() {
@@ -65,13 +54,7 @@ fn every_line_is_its_source_event() {
                 .decode(record["data"].as_str().unwrap())
                 .unwrap();
             let doc = if raw.starts_with(&[0x1f, 0x8b]) {
-                let mut out = Vec::new();
-                std::io::Read::read_to_end(
-                    &mut flate2::read::MultiGzDecoder::new(&raw[..]),
-                    &mut out,
-                )
-                .unwrap();
-                out
+                gunzip(&raw)
             } else {
                 raw
             };

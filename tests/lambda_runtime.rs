@@ -73,14 +73,7 @@ fn fixtures_through_the_real_runtime() {
 /// and the same name in another account is not.
 #[test]
 fn excluded_log_groups_through_the_real_runtime() {
-    let doc = |owner: &str, group: &str| {
-        serde_json::to_vec(&serde_json::json!({
-            "messageType": "DATA_MESSAGE", "owner": owner, "logGroup": group,
-            "logStream": "s", "subscriptionFilters": ["f"],
-            "logEvents": [{"id": "1", "timestamp": 1, "message": "m"}],
-        }))
-        .unwrap()
-    };
+    let doc = |owner: &str, group: &str| Doc::new().owner(owner).group(group).event(1, "m").bytes();
     let event = serde_json::to_vec(&serde_json::json!({
         "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
         "records": [

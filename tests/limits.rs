@@ -1,29 +1,27 @@
 //! Every limit, and every kind of bad input, with its pinned outcome: what
 //! Firehose ends up with for the record (the README's "Failure behaviour"
-//! table is this file in prose). Each bad record sits between two good ones,
-//! which must stay Ok: a bad record fails only itself.
+//! table is this file in prose), and the shapes of good input that are easy
+//! to get wrong. Each bad record sits between two good ones, which must stay
+//! Ok: a bad record fails only itself.
+mod common;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use cwl_firehose::gzip;
+use common::{b64, expected_lines, gz, Doc};
 use cwl_firehose::limits::{DEFAULT_INFLATE_CAP, LAMBDA_PAYLOAD_LIMIT};
 use cwl_firehose::{Config, FirehoseEvent, PartOutcome, RecordError, Transformer};
 use serde_json::{json, Value};
 
-const GOOD: &str = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"0","timestamp":1,"message":"good"}]}"#;
+/// The record either side of the one under test.
+fn good() -> Vec<u8> {
+    Doc::new().group("g").stream("s").event(1, "good").bytes()
+}
 
 /// A DATA_MESSAGE document with these messages, as CloudWatch Logs writes it.
 fn doc(group: &str, messages: &[&str]) -> Vec<u8> {
-    let events: Vec<Value> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| json!({"id": format!("{i:056}"), "timestamp": 1_764_300_000_000i64 + i as i64, "message": m}))
-        .collect();
-    serde_json::to_vec(&json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": group,
-        "logStream": "stream", "subscriptionFilters": ["all"], "logEvents": events,
-    }))
-    .unwrap()
+    Doc::new()
+        .group(group)
+        .stream("stream")
+        .messages(messages)
+        .bytes()
 }
 
 /// One record's outcome, the bad record between two good ones.
@@ -35,7 +33,7 @@ struct Outcome {
 }
 
 fn outcome(data: Option<&str>, config: Config) -> Outcome {
-    let good = STANDARD.encode(gzip(GOOD.as_bytes()));
+    let good = gz64(&good());
     let mut records = vec![json!({"recordId": "before", "data": good})];
     records.push(match data {
         Some(d) => json!({"recordId": "bad", "data": d}),
@@ -65,7 +63,8 @@ fn outcome(data: Option<&str>, config: Config) -> Outcome {
     let lines = r[1]["data"]
         .as_str()
         .map(|d| {
-            let bytes = STANDARD.decode(d).unwrap();
+            let bytes =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, d).unwrap();
             assert!(bytes.ends_with(b"\n"));
             bytes
                 .split(|&b| b == b'\n')
@@ -83,7 +82,7 @@ fn outcome(data: Option<&str>, config: Config) -> Outcome {
 }
 
 fn gz64(bytes: &[u8]) -> String {
-    STANDARD.encode(gzip(bytes))
+    b64(&gz(bytes))
 }
 
 fn no_budget() -> Config {
@@ -108,12 +107,12 @@ fn bomb_past_the_inflate_cap_fails_alone() {
 #[test]
 fn many_tiny_gzip_members_past_the_cap_fail_alone() {
     // 1,100 members of 64 KiB each: every member is small, their sum is not.
-    let member = gzip(&vec![b' '; 64 << 10]);
-    let mut data = gzip(b"{");
+    let member = gz(&vec![b' '; 64 << 10]);
+    let mut data = gz(b"{");
     for _ in 0..1100 {
         data.extend_from_slice(&member);
     }
-    let o = outcome(Some(&STANDARD.encode(&data)), Config::default());
+    let o = outcome(Some(&b64(&data)), Config::default());
     assert_eq!(o.result, "ProcessingFailed");
     assert!(matches!(o.error, Some(RecordError::InflateCap { .. })));
 }
@@ -129,6 +128,7 @@ fn ten_thousand_events_give_ten_thousand_lines() {
         assert_eq!(line["message"], messages[i]);
         assert_eq!(line["id"], format!("{i:056}"));
     }
+    assert_eq!(o.lines, expected_lines(&doc("/g", &refs)));
 }
 
 #[test]
@@ -214,11 +214,10 @@ fn duplicate_keys_fail_the_record() {
 
 #[test]
 fn lines_that_repeat_a_long_group_are_capped() {
-    // Regression: each line repeats the log group, so a 64 KiB group and
-    // 2,000 empty events (a record of a few KB; 760 bytes with empty ids)
-    // wrote 131 MB of lines and a 175 MB response (714 MB peak RSS); a
-    // 1,000 KiB record could ask for terabytes and take the whole batch down
-    // with the function. Lines are now capped at twice the inflate cap.
+    // Each line repeats the log group, so a 64 KiB group and 2,000 empty
+    // events (a record of under 1 KB of gzip) would write 131 MB of lines,
+    // and a 1,000 KiB record terabytes: lines are capped at twice the
+    // inflate cap, and the record fails alone.
     let group = "g".repeat(64 << 10);
     let events = vec![json!({"id": "", "timestamp": 0, "message": ""}); 2000];
     let shape = |events: &[Value]| {
@@ -251,18 +250,18 @@ fn lines_that_repeat_a_long_group_are_capped() {
 /// The rest of the table: each bad input and its outcome.
 #[test]
 fn every_bad_input_fails_only_itself() {
-    let control = gz64(br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#);
-    let gz = gzip(&doc("/g", &["x"]));
-    let truncated = STANDARD.encode(&gz[..gz.len() - 4]);
-    let mut trailing = gz.clone();
+    let control = gz64(&Doc::control().bytes());
+    let whole = gz(&doc("/g", &["x"]));
+    let truncated = b64(&whole[..whole.len() - 4]);
+    let mut trailing = whole.clone();
     trailing.extend_from_slice(b"junk");
-    let trailing = STANDARD.encode(&trailing);
+    let trailing = b64(&trailing);
     let missing =
         gz64(br#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logEvents":[]}"#);
     let wrong_type = gz64(br#"{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":1,"timestamp":1,"message":"m"}]}"#);
     let other = gz64(br#"{"messageType":"SOMETHING_NEW","owner":"o","logGroup":"g","logStream":"s","logEvents":[]}"#);
     let no_events = gz64(&doc("/g", &[]));
-    let plain = STANDARD.encode(doc("/g", &["plain"]));
+    let plain = b64(&doc("/g", &["plain"]));
     let not_json = gz64(b"{oops");
     let two_docs = gz64(&[doc("/g", &["a"]), doc("/g", &["b"])].concat());
     let cases: Vec<(&str, Option<&str>, &str, &str)> = vec![
@@ -345,11 +344,79 @@ fn every_bad_input_fails_only_itself() {
     }
 }
 
+/// More of each kind of bad input the table names: each fails only itself.
+#[test]
+fn more_bad_inputs_fail_only_themselves() {
+    let whole = gz(&doc("/g", &["hello"]));
+    let mut data: Vec<String> = vec![
+        "not base64!".into(),
+        "QUJD=".into(), // wrong padding
+        b64(b"just some text"),
+        b64(&[0x1f, 0x8c, 0, 0]), // one bit off the gzip magic
+    ];
+    for cut in [3, 10, whole.len() / 2, whole.len() - 1] {
+        data.push(b64(&whole[..cut]));
+    }
+    for not_a_document in [
+        &b"not json at all"[..],
+        b"[1,2,3]",
+        b"{\"messageType\":\"DATA_MESSAGE\"",
+        b"\"a string\"",
+        // Fields missing or of the wrong type.
+        br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s"}"#,
+        br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logEvents":[]}"#,
+        br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","message":"m"}]}"#,
+        br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":"soon","message":"m"}]}"#,
+    ] {
+        data.push(gz64(not_a_document));
+    }
+    for d in &data {
+        let o = outcome(Some(d), Config::default());
+        assert_eq!(o.result, "ProcessingFailed", "{d}");
+        assert!(o.error.is_some(), "{d}");
+    }
+}
+
+#[test]
+fn two_gzip_members_are_one_document() {
+    let doc = Doc::new().event(1, "split across two gzip members").bytes();
+    let (a, b) = doc.split_at(doc.len() / 2);
+    let mut members = gz(a);
+    members.extend(gz(b));
+    let o = outcome(Some(&b64(&members)), Config::default());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines, expected_lines(&doc));
+}
+
+#[test]
+fn the_inflate_cap_is_exact() {
+    let doc = Doc::new().event(1, &"x".repeat(10_000)).bytes();
+    let data = gz64(&doc);
+    let cap = |inflate_cap| Config {
+        inflate_cap,
+        ..Config::default()
+    };
+    let o = outcome(Some(&data), cap(doc.len() - 1));
+    assert_eq!(o.result, "ProcessingFailed");
+    assert!(matches!(o.error, Some(RecordError::InflateCap { cap }) if cap == doc.len() - 1));
+    assert_eq!(outcome(Some(&data), cap(doc.len())).result, "Ok");
+}
+
+#[test]
+fn unknown_keys_are_ignored() {
+    let doc = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],
+        "policyLevel":"ACCOUNT_LEVEL_POLICY","logEvents":[{"id":"1","timestamp":5,"message":"m","newKey":{"a":1}}]}"#;
+    let o = outcome(Some(&gz64(doc.as_bytes())), Config::default());
+    assert_eq!(o.result, "Ok");
+    assert_eq!(o.lines.len(), 1);
+    assert_eq!(o.lines[0]["message"], "m");
+}
+
 #[test]
 fn data_that_is_not_a_string_fails_alone() {
     for data in [json!(null), json!(1), json!({"a": [1]}), json!(["x"])] {
         let event = serde_json::to_vec(&json!({"records": [
-            {"recordId": "a", "data": data}, {"recordId": "b", "data": gz64(GOOD.as_bytes())}
+            {"recordId": "a", "data": data}, {"recordId": "b", "data": gz64(&good())}
         ]}))
         .unwrap();
         let event = FirehoseEvent::parse(&event).unwrap();
@@ -369,11 +436,20 @@ fn only_a_malformed_event_is_an_error() {
         &b"{}"[..],
         b"[]",
         b"",
+        b"null",
+        b"{\"records\":5}",
         b"{\"records\":[{\"data\":\"x\"}]}",
+        b"not json",
         b"\xff",
     ] {
         assert!(FirehoseEvent::parse(bad).is_err());
     }
+    // An empty batch is a valid event with an empty response.
+    let event = FirehoseEvent::parse(br#"{"records":[]}"#).unwrap();
+    let done = Transformer::new(Config::default())
+        .process(&event, None)
+        .finish();
+    assert_eq!(done.bytes, br#"{"records":[]}"#);
 }
 
 #[test]

@@ -8,10 +8,15 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use cwl_firehose::{gzip, limits::DEFAULT_INFLATE_CAP};
+use cwl_firehose::gzip;
+use cwl_firehose::limits::{DEFAULT_INFLATE_CAP, MAX_FAILED_OBJECT};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+mod common;
+
+use common::{Doc, T0};
 
 const LIMIT: u64 = 128 << 20;
 
@@ -29,11 +34,30 @@ fn run(name: &str, event: Vec<u8>) -> (u64, Value) {
 
 /// [`run`] with these environment variables set.
 fn run_with(name: &str, event: Vec<u8>, vars: &[(&str, &str)]) -> (u64, Value) {
+    let run = measure(name, event, &["transform", "--no-budget"], vars);
+    assert_eq!(run.code, 0, "cwl-firehose transform {name}: {}", run.stderr);
+    let response = serde_json::from_slice(&run.stdout).unwrap();
+    (run.rss, response)
+}
+
+/// What one measured run of the CLI gave.
+struct Measured {
+    /// Peak RSS in bytes.
+    rss: u64,
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+/// Runs `cwl-firehose ARGS INPUT` (`input` written to a file first) as a
+/// child, with these environment variables set, and measures it.
+fn measure(name: &str, input: Vec<u8>, args: &[&str], vars: &[(&str, &str)]) -> Measured {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let input = dir.join(format!("memory-{name}.json"));
-    let output = dir.join(format!("memory-{name}.out.json"));
-    std::fs::write(&input, &event).unwrap();
-    drop(event);
+    let input_file = dir.join(format!("memory-{name}.in"));
+    let output = dir.join(format!("memory-{name}.out"));
+    let errors = dir.join(format!("memory-{name}.err"));
+    std::fs::write(&input_file, &input).unwrap();
+    drop(input);
     // Linux carries a parent's RSS (its high-water mark, with posix_spawn)
     // into the child's ru_maxrss, and this test process holds megabytes. A
     // small Python process forks the CLI and reads its rusage with wait4, so
@@ -41,20 +65,20 @@ fn run_with(name: &str, event: Vec<u8>, vars: &[(&str, &str)]) -> (u64, Value) {
     const MEASURE: &str = "import os, sys
 pid = os.fork()
 if pid == 0:
-    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(fd, 1)
-    os.execv(sys.argv[2], sys.argv[2:])
+    for fd, path in ((1, sys.argv[1]), (2, sys.argv[2])):
+        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+    os.execv(sys.argv[3], sys.argv[3:])
 _, status, usage = os.wait4(pid, 0)
 print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 ";
     let mut cmd = Command::new("python3");
     cmd.args(["-c", MEASURE])
         .arg(&output)
+        .arg(&errors)
         .arg(cli())
-        .args(["transform", "--no-budget"])
-        .arg(&input)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null());
+        .args(args)
+        .arg(&input_file)
+        .stdin(Stdio::null());
     for (var, _) in cwl_firehose::adapters::settings::VARIABLES {
         cmd.env_remove(var);
     }
@@ -63,10 +87,13 @@ print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
     assert!(measured.status.success(), "python3 measuring {name}");
     let measured = String::from_utf8(measured.stdout).unwrap();
     let (maxrss_kib, code) = measured.trim().split_once(' ').unwrap();
-    assert_eq!(code, "0", "cwl-firehose transform {name}");
-    let response = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
-    // ru_maxrss is in KiB on Linux.
-    (maxrss_kib.parse::<u64>().unwrap() * 1024, response)
+    Measured {
+        // ru_maxrss is in KiB on Linux.
+        rss: maxrss_kib.parse::<u64>().unwrap() * 1024,
+        code: code.parse().unwrap(),
+        stdout: std::fs::read(&output).unwrap(),
+        stderr: std::fs::read_to_string(&errors).unwrap(),
+    }
 }
 
 /// One measurement at a time, so no other test holds memory at the fork.
@@ -143,9 +170,11 @@ fn event(records: &[Vec<u8>]) -> Vec<u8> {
 /// A full CloudWatch Logs batch: up to 1,048,576 bytes (messages + 26 per
 /// event) and 10,000 events.
 fn full_document(gen: &mut Lines, seq: &mut u64) -> Vec<u8> {
-    let mut events = Vec::new();
+    let mut doc = Doc::new()
+        .group("/ecs/orders-api")
+        .stream("orders-api/web/0123456789abcdef");
     let mut bytes = 0;
-    while events.len() < 10_000 {
+    while doc.event_count() < 10_000 {
         let mut m = String::new();
         gen.line(&mut m);
         if bytes + m.len() + 26 > 1_048_576 {
@@ -153,14 +182,9 @@ fn full_document(gen: &mut Lines, seq: &mut u64) -> Vec<u8> {
         }
         bytes += m.len() + 26;
         *seq += 1;
-        events.push(json!({"id": format!("{:056}", *seq), "timestamp": 1764300000000u64 + *seq, "message": m}));
+        doc = doc.event_with_id(&format!("{:056}", *seq), T0 + *seq as i64, &m);
     }
-    serde_json::to_vec(&json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/ecs/orders-api",
-        "logStream": "orders-api/web/0123456789abcdef", "subscriptionFilters": ["all"],
-        "logEvents": events,
-    }))
-    .unwrap()
+    doc.bytes()
 }
 
 #[test]
@@ -228,10 +252,9 @@ fn bomb_event_stays_under_128_mib() {
 
 /// The worst record found for memory: empty events (39 bytes each) up to
 /// just under the inflate cap, a record of a few hundred KB. Every event
-/// becomes a line, so before lines were capped at twice the cap, events at
-/// 100,000 and the scan's overflow no longer fell back to serde, this took
-/// 265 MiB at a 64 MiB cap. Now it stays under 128 MiB at the 16 MiB default
-/// and even at 64 MiB.
+/// becomes a line, so it is bounded only by the lines cap (twice the inflate
+/// cap) and the bound on events: under 128 MiB at the 16 MiB default and
+/// even at 64 MiB.
 #[test]
 fn crafted_record_just_under_the_cap() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -267,18 +290,14 @@ fn crafted_record_just_under_the_cap() {
     }
 }
 
-/// The same bound on the events `cwl-firehose generate` writes for the
-/// benchmarks (seeded, so the figures are repeatable).
+/// The same bound on the lab's benchmark events (`generate --size max|bomb
+/// --seed 1`, seeded, so the figures are repeatable).
 #[test]
 fn generated_benchmark_events_stay_under_128_mib() {
+    use cwl_firehose_lab::generate::{event, Size};
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for size in ["max", "bomb"] {
-        let out = Command::new(cli())
-            .args(["generate", "--size", size, "--seed", "1"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "generate --size {size}");
-        let (rss, response) = run(&format!("generated-{size}"), out.stdout);
+    for (size, kind) in [("max", Size::Max), ("bomb", Size::Bomb)] {
+        let (rss, response) = run(&format!("generated-{size}"), event(kind, 1, None));
         eprintln!(
             "generate --size {size}: peak RSS {:.1} MiB",
             rss as f64 / 1048576.0
@@ -291,4 +310,27 @@ fn generated_benchmark_events_stay_under_128_mib() {
             "peak RSS {rss} > {LIMIT} on generate --size {size}"
         );
     }
+}
+
+/// `replay` reads a processing-failed object whole before its records, so a
+/// gzip bomb of one (1 GiB of spaces in about 1 MB) is refused at
+/// `MAX_FAILED_OBJECT`, saying so, and never inflated past it.
+#[test]
+fn replay_refuses_a_gzip_bomb_object_within_its_cap() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let bomb = gzip_bomb(4 * MAX_FAILED_OBJECT);
+    assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+    let run = measure("replay-bomb", bomb, &["replay", "--lines"], &[]);
+    eprintln!(
+        "replay of a 1 GiB gzip bomb: peak RSS {:.1} MiB",
+        run.rss as f64 / 1048576.0
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let refused = format!(
+        "memory-replay-bomb.in: not a readable gzip file: inflated size exceeds the cap of {MAX_FAILED_OBJECT} bytes"
+    );
+    assert!(run.stderr.contains(&refused), "{}", run.stderr);
+    let bound = (MAX_FAILED_OBJECT + (64 << 20)) as u64;
+    assert!(run.rss <= bound, "peak RSS {} > {bound}", run.rss);
 }

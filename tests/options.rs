@@ -1,4 +1,4 @@
-//! The operator options (issue 6): merged JSON messages read by DuckDB,
+//! The operator options: merged JSON messages read by DuckDB,
 //! partition keys, replay of processing-failed/ files, metrics.
 mod common;
 

@@ -18,8 +18,8 @@
 //!   function re-ingested back through it: read from moto's Kinesis stream
 //!   (Kinesis source) or from the objects moto's delivery stream wrote for
 //!   the function's PutRecordBatch calls (DirectPut). The Firehose behaviour
-//!   it relies on is cited from /work/shared/docs/firehose-contract.md in
-//!   that file's docstring;
+//!   it relies on is cited, with AWS's documentation, in that file's
+//!   docstring;
 //! - the operator: `cwl-firehose replay --lines` on the error objects, its
 //!   lines added to the delivered objects;
 //! - Athena: DuckDB's `read_ndjson` over every object.

@@ -7,9 +7,15 @@
 
 #[path = "../fuzz/checks.rs"]
 mod checks;
+#[allow(
+    clippy::duplicate_mod,
+    reason = "fuzz/checks.rs includes the document builder by path too"
+)]
+mod common;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use common::Doc;
 use cwl_firehose::gzip;
 use cwl_firehose::{
     Config, Disposition, FirehoseEvent, LineOptions, OutputFormat, PartOutcome, ReingestError,
@@ -17,7 +23,6 @@ use cwl_firehose::{
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::io::Read;
 
 #[derive(Debug, Clone)]
 struct Event {
@@ -70,16 +75,12 @@ fn input() -> impl Strategy<Value = Input> {
 }
 
 fn document(group: &str, events: &[Event]) -> Vec<u8> {
-    let events: Vec<Value> = events
+    events
         .iter()
-        .enumerate()
-        .map(|(i, e)| json!({"id": format!("{i:056}"), "timestamp": e.timestamp, "message": e.message}))
-        .collect();
-    serde_json::to_vec(
-        &json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
-        "logGroup": group, "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events}),
-    )
-    .unwrap()
+        .fold(Doc::new().group(group).stream("s"), |doc, e| {
+            doc.event(e.timestamp, &e.message)
+        })
+        .bytes()
 }
 
 fn data(input: &Input) -> Option<String> {
@@ -127,15 +128,12 @@ fn input_lines(format: OutputFormat, group: &str, events: &[Event]) -> Vec<Strin
         .enumerate()
         .map(|(i, e)| (e.timestamp, format!("{i:056}"), e.message.clone()))
         .collect();
-    expected_lines(format, group, "s", "123456789012", &events)
+    expected_lines(format, group, "s", common::OWNER, &events)
 }
 
 /// The events of a re-ingested part, as the lines it will become.
 fn part_lines(format: OutputFormat, part: &[u8]) -> Vec<String> {
-    let mut doc = Vec::new();
-    flate2::read::MultiGzDecoder::new(part)
-        .read_to_end(&mut doc)
-        .unwrap();
+    let doc = common::gunzip(part);
     let v: Value = serde_json::from_slice(&doc).unwrap();
     let events: Vec<(i64, String, String)> = v["logEvents"]
         .as_array()

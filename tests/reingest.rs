@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::process::Command;
 
 struct Moto {
@@ -43,27 +42,24 @@ fn moto_client(moto: &MotoServer, command: &str) -> Vec<u8> {
 /// `len` bytes that compress like real logs (a template plus varying fields).
 fn doc(first: usize, n: usize, len: usize) -> Vec<u8> {
     let mut seed = first as u64 * 2_654_435_761 + 1;
-    let events: Vec<serde_json::Value> = (first..first + n)
-        .map(|id| {
-            let mut msg = String::with_capacity(len);
-            while msg.len() < len {
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                msg.push_str(&format!(
-                    "{{\"level\":\"info\",\"user\":{},\"latency_ms\":{},\"path\":\"/v1/items/{}\"}} ",
-                    seed >> 40,
-                    (seed >> 20) % 1000,
-                    (seed >> 8) % 100_000
-                ));
-            }
-            msg.truncate(len);
-            serde_json::json!({"id": format!("{id:056}"), "timestamp": 1_764_300_000_000i64 + id as i64, "message": msg})
-        })
-        .collect();
-    serde_json::to_vec(&serde_json::json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/app/big",
-        "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events,
-    }))
-    .unwrap()
+    let mut doc = Doc::new().group("/app/big").stream("s");
+    for id in first..first + n {
+        let mut msg = String::with_capacity(len);
+        while msg.len() < len {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            msg.push_str(&format!(
+                "{{\"level\":\"info\",\"user\":{},\"latency_ms\":{},\"path\":\"/v1/items/{}\"}} ",
+                seed >> 40,
+                (seed >> 20) % 1000,
+                (seed >> 8) % 100_000
+            ));
+        }
+        msg.truncate(len);
+        doc = doc.event_with_id(&format!("{id:056}"), T0 + id as i64, &msg);
+    }
+    doc.bytes()
 }
 
 /// A Firehose event of these documents (gzip, base64), optionally from a Kinesis source.
@@ -116,18 +112,10 @@ fn transform(endpoint: &str, event: &[u8], args: &[&str]) -> (Vec<u8>, String) {
     (out.stdout, stderr)
 }
 
-fn ungzip_all(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
 /// The documents in one PutRecordBatch call as moto stored it (records are
 /// concatenated gzip members, each one document).
 fn documents_in(object: &[u8]) -> Vec<serde_json::Value> {
-    let plain = ungzip_all(object);
+    let plain = gunzip(object);
     serde_json::Deserializer::from_slice(&plain)
         .into_iter::<serde_json::Value>()
         .map(Result::unwrap)
@@ -306,7 +294,7 @@ fn kinesis_source_gets_put_records_with_original_partition_keys() {
                 r["data"].as_str().unwrap(),
             )
             .unwrap();
-            serde_json::from_slice(&ungzip_all(&data)).unwrap()
+            serde_json::from_slice(&gunzip(&data)).unwrap()
         })
         .collect();
     let seen = count_ids(&entries, &docs);

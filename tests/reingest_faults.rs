@@ -1,6 +1,6 @@
 //! Re-ingestion under the faults the Firehose and Kinesis APIs really
 //! produce, for both sources: the Lambda handler (`cwl_firehose::lambda::
-//! handle`, what the binary runs) with a real deadline, its real AWS SDK
+//! handle_at`, what the binary runs) with a real deadline, its real AWS SDK
 //! client pointed (`AWS_ENDPOINT_URL`) at `tests/support/fault_proxy.py`, a
 //! proxy on 127.0.0.1 in front of moto's server that answers each
 //! PutRecordBatch / PutRecords call with success, a partial failure built
@@ -26,15 +26,14 @@
 mod common;
 
 use common::*;
-use cwl_firehose::adapters::lambda::{handle, Function};
+use cwl_firehose::adapters::lambda::{handle_at, Function, Now};
 use cwl_firehose::adapters::settings::Settings;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// The response budget of every round: small, so most records overflow.
 const BUDGET: usize = 40_000;
@@ -154,21 +153,24 @@ fn rounds() -> Vec<Round> {
 /// big one (600 events, about 200 KB of lines). Event ids name the round.
 fn documents(round: usize, big: bool) -> Vec<Vec<u8>> {
     let doc = |r: usize, n: usize, len: usize| -> Vec<u8> {
-        let events: Vec<Value> = (0..n)
-            .map(|e| {
-                let msg: String = format!("GET /v1/items/{} 200 {}ms user={} ", r * 31 + e, (r * 7 + e) % 997, e)
-                    .repeat(len / 40 + 1)
-                    .chars()
-                    .take(len)
-                    .collect();
-                json!({"id": format!("{round:02}-{r:04}-{e:03}"), "timestamp": 1_764_300_000_000i64 + (r * 1000 + e) as i64, "message": msg})
-            })
+        let mut doc = Doc::new()
+            .group("/app/faults")
+            .stream(&format!("s-{round}"));
+        for e in 0..n {
+            let msg: String = format!(
+                "GET /v1/items/{} 200 {}ms user={} ",
+                r * 31 + e,
+                (r * 7 + e) % 997,
+                e
+            )
+            .repeat(len / 40 + 1)
+            .chars()
+            .take(len)
             .collect();
-        serde_json::to_vec(&json!({
-            "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/app/faults",
-            "logStream": format!("s-{round}"), "subscriptionFilters": ["f"], "logEvents": events,
-        }))
-        .unwrap()
+            let id = format!("{round:02}-{r:04}-{e:03}");
+            doc = doc.event_with_id(&id, T0 + (r * 1000 + e) as i64, &msg);
+        }
+        doc.bytes()
     };
     let mut docs: Vec<Vec<u8>> = (0..650).map(|r| doc(r, 4, 150)).collect();
     if big {
@@ -199,18 +201,12 @@ fn firehose_event(docs: &[Vec<u8>], kinesis_arn: Option<&str>, stream: &str) -> 
     serde_json::to_vec(&e).unwrap()
 }
 
-fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
 struct Outcome {
     event: Vec<u8>,
     response: Vec<u8>,
     elapsed: Duration,
-    /// Epoch seconds: the invocation's deadline, and when it answered.
+    /// Seconds on the handler's wall clock (started at [`T0`]): the
+    /// invocation's deadline, and when it answered.
     deadline: f64,
     answered: f64,
 }
@@ -280,7 +276,13 @@ fn reingestion_outlasts_faults_and_loses_nothing() {
         let mut tasks = Vec::new();
         for (round, event) in rounds.iter().zip(events) {
             let function = Arc::new(Function::new(&settings));
-            let deadline_ms = epoch_ms() + round.deadline.as_millis() as u64;
+            // The handler's wall clock starts at T0 with the round, so the
+            // deadline is measured from the same instant whatever the machine does.
+            let now = Now {
+                instant: Instant::now(),
+                epoch_ms: T0 as u64,
+            };
+            let deadline_ms = now.epoch_ms + round.deadline.as_millis() as u64;
             tasks.push(tokio::spawn(async move {
                 let payload = serde_json::value::RawValue::from_string(
                     String::from_utf8(event.clone()).unwrap(),
@@ -289,7 +291,7 @@ fn reingestion_outlasts_faults_and_loses_nothing() {
                 let mut context = Context::default();
                 context.deadline = deadline_ms;
                 let started = Instant::now();
-                let response = handle(&function, LambdaEvent::new(payload, context))
+                let response = handle_at(&function, LambdaEvent::new(payload, context), now)
                     .await
                     .unwrap();
                 Outcome {
@@ -297,7 +299,8 @@ fn reingestion_outlasts_faults_and_loses_nothing() {
                     response: response.as_str().as_bytes().to_vec(),
                     elapsed: started.elapsed(),
                     deadline: deadline_ms as f64 / 1000.0,
-                    answered: epoch_ms() as f64 / 1000.0,
+                    answered: (now.epoch_ms as f64 + now.instant.elapsed().as_secs_f64() * 1000.0)
+                        / 1000.0,
                 }
             }));
         }
@@ -355,11 +358,7 @@ fn reingestion_outlasts_faults_and_loses_nothing() {
                     r["data"].as_str().unwrap(),
                 )
                 .unwrap();
-                let mut doc = Vec::new();
-                flate2::read::GzDecoder::new(&gz[..])
-                    .read_to_end(&mut doc)
-                    .unwrap();
-                let doc: Value = serde_json::from_slice(&doc).unwrap();
+                let doc: Value = serde_json::from_slice(&gunzip(&gz)).unwrap();
                 doc["logEvents"]
                     .as_array()
                     .unwrap()

@@ -23,7 +23,7 @@ mod runtime_api;
 #[path = "support/template.rs"]
 mod template;
 
-use common::{check_contract, fixture, root};
+use common::{check_contract, fixture, fixture_names, root};
 use cwl_firehose::adapters::settings::Settings;
 use release_build::{configure, tool};
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
@@ -197,17 +197,6 @@ fn read_built(dir: &Path) -> template::Function {
         &tool("VENV_TEMPLATE", ".venv-template", "python"),
         &dir.join("template.yaml"),
     )
-}
-
-fn fixture_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("fixtures/events"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 6, "fixtures are missing: {names:?}");
-    names
 }
 
 fn memory_mb(built: &Built) -> u32 {

@@ -44,6 +44,7 @@ use base64::Engine;
 use common::{check_contract, fixture, gz, log_tail, venv_tool, KillOnDrop, MotoServer};
 use cwl_firehose::adapters::settings::Settings;
 use cwl_firehose::{FirehoseEvent, PartOutcome, Summary, Transformer};
+use cwl_firehose_lab::generate::Size;
 use runtime_api::{spawn_function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -53,7 +54,7 @@ use std::time::Duration;
 /// CI's soak: enough cycles for a trend, well under a minute.
 const DEFAULT_INVOCATIONS: usize = 240;
 const LIMIT: u64 = 128 << 20;
-/// The stream the generated events name (`cwl-firehose generate`).
+/// The stream the generated events name (`cwl_firehose_lab::generate`).
 const STREAM: &str = "cwl-logs";
 
 struct Kind {
@@ -64,21 +65,16 @@ struct Kind {
     is_max: bool,
 }
 
-/// `cwl-firehose generate --size SIZE --seed SEED` (seeded benchmark events).
-fn generate(size: &str, seed: u64) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
-        .args(["generate", "--size", size, "--seed", &seed.to_string()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "generate --size {size}");
-    out.stdout
+/// A seeded benchmark event of the lab's.
+fn generate(size: Size, seed: u64) -> Vec<u8> {
+    cwl_firehose_lab::generate::event(size, seed, None)
 }
 
 /// A small generated event with bad records, each bad in its own way,
 /// between its good ones, so each must fail alone; the generator writes no
 /// card numbers, so a record with some comes last.
 fn bad_records_event() -> (Vec<u8>, usize) {
-    let mut event: Value = serde_json::from_slice(&generate("small", 3)).unwrap();
+    let mut event: Value = serde_json::from_slice(&generate(Size::Small, 3)).unwrap();
     let good: Vec<Value> = event["records"].as_array().unwrap().clone();
     let truncated = {
         let data = STANDARD.decode(good[0]["data"].as_str().unwrap()).unwrap();
@@ -167,12 +163,12 @@ fn expected(settings: &Settings, name: &str, event: Vec<u8>, is_max: bool) -> Ki
 fn kinds(settings: &Settings) -> Vec<Kind> {
     let (bad, spoiled) = bad_records_event();
     let kinds = vec![
-        expected(settings, "max-1", generate("max", 1), true),
-        expected(settings, "small-1", generate("small", 1), false),
+        expected(settings, "max-1", generate(Size::Max, 1), true),
+        expected(settings, "small-1", generate(Size::Small, 1), false),
         expected(settings, "bad-records", bad, false),
-        expected(settings, "bomb", generate("bomb", 1), false),
-        expected(settings, "max-2", generate("max", 2), true),
-        expected(settings, "small-2", generate("small", 2), false),
+        expected(settings, "bomb", generate(Size::Bomb, 1), false),
+        expected(settings, "max-2", generate(Size::Max, 2), true),
+        expected(settings, "small-2", generate(Size::Small, 2), false),
         expected(
             settings,
             "mixed-batch",

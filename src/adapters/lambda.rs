@@ -42,31 +42,40 @@ impl Function {
     }
 }
 
-/// The response, handed to the runtime as the JSON bytes the core wrote.
-#[derive(Debug)]
-pub struct JsonResponse(String);
+/// The response: the JSON bytes the core wrote, as a `RawValue`, which
+/// serde_json (and so the runtime) writes out as they are.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct JsonResponse(Box<RawValue>);
 
 impl JsonResponse {
     /// The response text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.get()
     }
 }
 
-impl serde::Serialize for JsonResponse {
-    /// Written as it is, like a `RawValue`, without the full JSON parse that
-    /// `RawValue::from_string` would run over every invocation's (up to 6 MB)
-    /// response: serde_json writes a struct of this name verbatim. What proves
-    /// the bytes are JSON: the core writes every byte of the response from
-    /// escaped strings, integers and base64 (`firehose.rs`, `json.rs`), and
-    /// `tests/golden.rs` and the `record_data` fuzz target parse every
-    /// response it writes.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        const RAW_VALUE: &str = "$serde_json::private::RawValue";
-        let mut s = serializer.serialize_struct(RAW_VALUE, 1)?;
-        s.serialize_field(RAW_VALUE, &self.0)?;
-        s.end()
+/// When an invocation starts, by both clocks: the monotonic one its
+/// deadlines are kept in, and the wall clock Lambda writes the context's
+/// deadline in (and EMF its timestamps). Read once, so the handler can be
+/// run at a time of the caller's choosing.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    /// The monotonic clock.
+    pub instant: Instant,
+    /// The wall clock, in milliseconds since the Unix epoch.
+    pub epoch_ms: u64,
+}
+
+impl Now {
+    /// Both clocks, now.
+    pub fn read() -> Self {
+        Self {
+            instant: Instant::now(),
+            epoch_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        }
     }
 }
 
@@ -76,13 +85,22 @@ pub async fn handle(
     function: &Function,
     event: LambdaEvent<Box<RawValue>>,
 ) -> Result<JsonResponse, Error> {
-    let started = Instant::now();
+    handle_at(function, event, Now::read()).await
+}
+
+/// [`handle`], started at `now`.
+pub async fn handle_at(
+    function: &Function,
+    event: LambdaEvent<Box<RawValue>>,
+    now: Now,
+) -> Result<JsonResponse, Error> {
+    let started = now.instant;
     let (payload, context) = event.into_parts();
     let event = FirehoseEvent::parse(payload.get().as_bytes()).map_err(|e| {
         let reason = input_error(payload.get()).unwrap_or_else(|| e.to_string());
         format!("not a Firehose transformation event: {reason}")
     })?;
-    let deadlines = match deadline_instant(context.deadline, started) {
+    let deadlines = match deadline_instant(context.deadline, now) {
         Some(deadline) => {
             let end = deadline
                 .checked_sub(RESPONSE_MARGIN)
@@ -121,31 +139,31 @@ pub async fn handle(
     // EMF goes to stdout as a line of its own (not through tracing, whose
     // JSON format would wrap it), where CloudWatch extracts the metrics.
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     println!(
         "{}",
         emf_line(
             &function_name,
             event.delivery_stream_name(),
-            now_ms,
+            now.epoch_ms.saturating_add(elapsed_ms),
             &response.summary
         )
     );
     let text =
         String::from_utf8(response.bytes).map_err(|e| format!("response is not UTF-8: {e}"))?;
-    Ok(JsonResponse(text))
+    // serde_json's public way to write bytes as they are: one pass over them
+    // proves they are one JSON value (a bug would fail the invocation here,
+    // not hand Firehose a response it cannot read), and the string is kept,
+    // not copied.
+    let raw = RawValue::from_string(text).map_err(|e| format!("response is not JSON: {e}"))?;
+    Ok(JsonResponse(raw))
 }
 
 /// The context's deadline (epoch milliseconds) as an `Instant`, or `None`
-/// when it is not in the future.
-pub fn deadline_instant(deadline_ms: u64, now: Instant) -> Option<Instant> {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let remaining = deadline_ms.checked_sub(now_ms).filter(|&ms| ms > 0)?;
-    now.checked_add(Duration::from_millis(remaining))
+/// when it is not after `now`.
+pub fn deadline_instant(deadline_ms: u64, now: Now) -> Option<Instant> {
+    let remaining = deadline_ms.checked_sub(now.epoch_ms).filter(|&ms| ms > 0)?;
+    now.instant.checked_add(Duration::from_millis(remaining))
 }
 
 /// The key of the object [`RejectByteOrderMark`] puts in place of a payload.
@@ -196,5 +214,68 @@ impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for RejectByteOrder
             invocation.body = marker.to_string().into_bytes().into();
         }
         self.inner.call(invocation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed wall clock: the tests never read the real one.
+    fn now() -> Now {
+        Now {
+            instant: Instant::now(),
+            epoch_ms: 1_764_300_000_000,
+        }
+    }
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn handle_event(event: Vec<u8>, deadline_ms: u64, now: Now) -> Result<JsonResponse, Error> {
+        let function = Function::new(&Settings::default());
+        let payload = RawValue::from_string(String::from_utf8(event).unwrap()).unwrap();
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = deadline_ms;
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(handle_at(
+                &function,
+                LambdaEvent::new(payload, context),
+                now,
+            ))
+    }
+
+    /// The runtime writes a buffered response with `serde_json::to_vec`:
+    /// that gives exactly the bytes the core wrote.
+    #[test]
+    fn the_runtime_writes_the_core_bytes_as_they_are() {
+        for name in ["data-message", "mixed-batch", "multiline-unicode"] {
+            let event = fixture(&format!("events/{name}.json"));
+            let response = handle_event(event, now().epoch_ms + 300_000, now()).unwrap();
+            let written = serde_json::to_vec(&response).unwrap();
+            assert!(
+                written == fixture(&format!("expected/{name}.response.json")),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn deadlines_are_read_against_the_given_clock() {
+        let now = now();
+        assert_eq!(
+            deadline_instant(now.epoch_ms + 2500, now),
+            Some(now.instant + Duration::from_millis(2500))
+        );
+        assert_eq!(deadline_instant(now.epoch_ms, now), None);
+        assert_eq!(deadline_instant(now.epoch_ms - 1, now), None);
+        assert_eq!(deadline_instant(0, now), None);
     }
 }

@@ -8,6 +8,10 @@ use cwl_firehose::{Config, FirehoseEvent, Summary, Transformer};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+mod document;
+#[allow(unused_imports, reason = "each test file uses its own part of it")]
+pub use document::{Doc, OWNER, T0};
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -40,18 +44,48 @@ pub fn event(records: &[(&str, &str)]) -> Vec<u8> {
     .unwrap()
 }
 
-/// A CloudWatch Logs DATA_MESSAGE document with these (timestamp, message) events.
+/// A [`Doc`] with these (timestamp, message) events.
 pub fn document(events: &[(i64, &str)]) -> Vec<u8> {
-    let events: Vec<Value> = events
+    events
         .iter()
-        .enumerate()
-        .map(|(i, (ts, msg))| serde_json::json!({"id": format!("{i:056}"), "timestamp": ts, "message": msg}))
+        .fold(Doc::new(), |doc, (ts, message)| doc.event(*ts, message))
+        .bytes()
+}
+
+/// The fixture events' names (`fixtures/events/NAME.json`), sorted.
+pub fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("fixtures/events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
         .collect();
-    serde_json::to_vec(&serde_json::json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/test/group",
-        "logStream": "stream-1", "subscriptionFilters": ["f"], "logEvents": events,
-    }))
-    .unwrap()
+    names.sort();
+    assert!(names.len() >= 6, "fixtures are missing: {names:?}");
+    names
+}
+
+/// Every gzip member of `bytes`, inflated: a reference decoder independent
+/// of the crate's, for bytes a test made or the crate wrote.
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "test bytes, bounded by what the test wrote"
+    )]
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut out)
+        .expect("gzip");
+    out
+}
+
+/// The one zlib stream `bytes` holds, inflated (see [`gunzip`]).
+pub fn unzlib(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "test bytes, bounded by what the test wrote"
+    )]
+    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(bytes), &mut out).expect("zlib");
+    out
 }
 
 /// Runs the core on an event with no re-ingestion outcomes.
@@ -489,6 +523,10 @@ impl FaultProxy {
         )
         .unwrap();
         let mut answer = String::new();
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the test's own proxy on 127.0.0.1 answers a few hundred bytes"
+        )]
         s.read_to_string(&mut answer).unwrap();
         let (_, json) = answer.split_once("\r\n\r\n").unwrap();
         serde_json::from_str(json).unwrap()

@@ -3,8 +3,8 @@ for tests/pipeline.rs. Everything it stores goes to moto's S3 and Kinesis; the
 function runs under `cargo lambda watch` (the real Lambda runtime API), and
 its re-ingestion goes through tests/support/fault_proxy.py to moto.
 
-What it simulates, and the Firehose behaviour it relies on (all from
-/work/shared/docs/firehose-contract.md):
+What it simulates, and the Firehose behaviour it relies on (as AWS's
+Firehose and Lambda documentation states it; quoted where it matters):
 
 - Traffic: an hour of CloudWatch Logs subscription records (gzip of one
   DATA_MESSAGE document each, ids unique), compressed in time: one simulated

@@ -8,14 +8,14 @@
 //!    untimed), the stages interleaved round by round so that a machine
 //!    shared with other work disturbs them alike.
 //!
-//! The core is reached through [`invoke`] (one whole invocation) and one
-//! function per stage, so that a change of the library's API changes those
-//! few lines only.
+//! What is timed (one invocation, one stage) is the library's
+//! `internals::{invoke, Stages}`, the same code the criterion benches time;
+//! this file only times it and reports.
 
 use crate::read_input;
 use cwl_firehose::adapters::settings::Settings;
-use cwl_firehose::internals::{read_lines, Decoder, LineWriter};
-use cwl_firehose::{FirehoseEvent, LineOptions, OutputFormat, RecordError, Summary, Transformer};
+use cwl_firehose::internals::{invoke, Stage, Stages};
+use cwl_firehose::{FirehoseEvent, LineOptions, OutputFormat, Summary, Transformer};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -70,16 +70,17 @@ pub fn run(args: Args) -> Result<(), String> {
     settings.core.reingest = false;
     let input = read_input(&args.transform.event)?;
     let n = args.iterations as usize;
+    let not_an_event = |e: serde_json::Error| format!("not a Firehose event: {e}");
 
     // Phase 1: whole warm invocations.
     let mut transformer = Transformer::new(settings.core.clone());
-    let first = invoke(&mut transformer, &input)?;
+    let first = invoke(&mut transformer, &input).map_err(not_an_event)?;
     let mut whole = Vec::with_capacity(n);
     let mut cpu = Vec::with_capacity(n);
     for _ in 0..n {
         let cpu_start = cpu_ns();
         let start = Instant::now();
-        let run = invoke(&mut transformer, &input)?;
+        let run = invoke(&mut transformer, &input).map_err(not_an_event)?;
         whole.push(ms_since(start));
         if let (Some(a), Some(b)) = (cpu_start, cpu_ns()) {
             cpu.push(b.saturating_sub(a) as f64 / 1e6);
@@ -90,31 +91,19 @@ pub fn run(args: Args) -> Result<(), String> {
     drop(transformer);
 
     // Phase 2: the stages alone.
-    let event = FirehoseEvent::parse(&input).map_err(|e| format!("not a Firehose event: {e}"))?;
-    let data: Vec<&str> = event
-        .records
-        .iter()
-        .filter_map(|r| r.data.as_deref())
-        .collect();
-    let options = settings.core.lines;
-    let lines_cap = settings.core.inflate_cap.saturating_mul(2);
-    let mut stage = Stages::new(settings.core.inflate_cap, options, lines_cap);
-    let inputs = stage.prepare(&data);
+    let event = FirehoseEvent::parse(&input).map_err(not_an_event)?;
+    let mut stages = Stages::new(&settings.core);
+    let inputs = stages.prepare(&event);
     let mut times: [Vec<f64>; 4] = Default::default();
     for round in 0..=n {
-        let t = [
-            time(|| stage.base64_decode(&data)),
-            time(|| stage.inflate(&inputs.raw)),
-            time(|| stage.lines(&inputs.docs)),
-            time(|| stage.base64_encode(&inputs.lines)),
-        ];
-        if round > 0 {
-            for (all, t) in times.iter_mut().zip(t) {
+        for (all, stage) in times.iter_mut().zip(Stage::ALL) {
+            let t = time(|| stages.run(stage, &inputs));
+            // Round 0 warms the buffers up.
+            if round > 0 {
                 all.push(t);
             }
         }
     }
-    let [b64d, infl, lines, b64e] = times.map(median);
 
     let report = Report {
         iterations: n,
@@ -123,15 +112,15 @@ pub fn run(args: Args) -> Result<(), String> {
         summary: first.summary,
         overflowed: first.overflowed,
         failed_other: first.failed_other,
-        inflated_bytes: inputs.docs.iter().map(Vec::len).sum(),
+        inflated_bytes: inputs.bytes(Stage::Inflate),
         median_ms: median(whole.clone()),
         // Only where a thread CPU clock was read (Linux).
         median_cpu_ms: (cpu.len() == n).then(|| median(cpu)),
         min_ms: whole.iter().copied().fold(f64::INFINITY, f64::min),
         max_ms: whole.iter().copied().fold(0.0, f64::max),
-        stages_ms: [b64d, infl, lines, b64e],
+        stages_ms: times.map(median),
         peak_rss_mib,
-        options,
+        options: settings.core.lines,
         settings,
     };
     if args.json {
@@ -143,132 +132,6 @@ pub fn run(args: Args) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-/// What one invocation reports (all invocations of the same event agree).
-struct Invocation {
-    summary: Summary,
-    /// Records failed because they overflowed the response budget.
-    overflowed: usize,
-    /// Records failed for any other reason (bad data, caps).
-    failed_other: usize,
-}
-
-/// One warm invocation as the Lambda runs it between the runtime handing
-/// over the payload and taking the response, without re-ingestion (it is
-/// off): parse the event, decide every record, write the response.
-fn invoke(transformer: &mut Transformer, input: &[u8]) -> Result<Invocation, String> {
-    let event = FirehoseEvent::parse(input).map_err(|e| format!("not a Firehose event: {e}"))?;
-    let response = transformer.process(&event, None).finish();
-    black_box(&response.bytes);
-    let (summary, failures) = (response.summary, response.failures);
-    let overflowed = failures
-        .iter()
-        .filter(|f| matches!(f.error, RecordError::Overflow))
-        .count();
-    Ok(Invocation {
-        overflowed,
-        failed_other: failures.len() - overflowed,
-        summary,
-    })
-}
-
-/// The stages of the record path, each alone, with its own reused buffers.
-struct Stages {
-    decoder: Decoder,
-    writer: LineWriter,
-    lines_cap: usize,
-    buf: Vec<u8>,
-    ends: Vec<usize>,
-    spans: Vec<std::ops::Range<usize>>,
-}
-
-/// Each stage's input: the previous stage's output, per record, for the
-/// records that got that far.
-struct Inputs {
-    raw: Vec<Vec<u8>>,
-    docs: Vec<Vec<u8>>,
-    lines: Vec<Vec<u8>>,
-}
-
-impl Stages {
-    fn new(inflate_cap: usize, options: LineOptions, lines_cap: usize) -> Self {
-        Self {
-            decoder: Decoder::new(inflate_cap),
-            writer: LineWriter::new(options),
-            lines_cap,
-            buf: Vec::new(),
-            ends: Vec::new(),
-            spans: Vec::new(),
-        }
-    }
-
-    /// Runs the stages once, untimed, keeping each one's output.
-    fn prepare(&mut self, data: &[&str]) -> Inputs {
-        let raw: Vec<Vec<u8>> = data
-            .iter()
-            .filter_map(|d| base64_simd::STANDARD.decode_to_vec(d.as_bytes()).ok())
-            .collect();
-        let docs: Vec<Vec<u8>> = raw
-            .iter()
-            .filter_map(|r| self.decoder.decode_bytes(r).ok().map(<[u8]>::to_vec))
-            .collect();
-        let mut lines = Vec::new();
-        for d in &docs {
-            if self.lines_of(d) {
-                lines.push(self.buf.clone());
-            }
-        }
-        Inputs { raw, docs, lines }
-    }
-
-    /// base64 to bytes (the SIMD decoder the record path uses).
-    fn base64_decode(&mut self, data: &[&str]) {
-        for d in data {
-            self.buf.clear();
-            let _ = black_box(base64_simd::STANDARD.decode_append(d.as_bytes(), &mut self.buf));
-        }
-    }
-
-    /// gzip to the CloudWatch Logs document (plain JSON passes through).
-    fn inflate(&mut self, raw: &[Vec<u8>]) {
-        for r in raw {
-            let _ = black_box(self.decoder.decode_bytes(r).map(<[u8]>::len));
-        }
-    }
-
-    /// CloudWatch Logs documents to lines, with the configured options.
-    fn lines(&mut self, docs: &[Vec<u8>]) {
-        for d in docs {
-            black_box(self.lines_of(d));
-        }
-    }
-
-    /// Lines to base64 (the response's `data`).
-    fn base64_encode(&mut self, lines: &[Vec<u8>]) {
-        for l in lines {
-            self.buf.clear();
-            base64_simd::STANDARD.encode_append(l, &mut self.buf);
-            black_box(&self.buf);
-        }
-    }
-
-    /// One document's lines into `buf`, as the record path writes them: the
-    /// fast scan, and serde's path for what it declines. False when the
-    /// document has no lines (control message, no events, an error).
-    fn lines_of(&mut self, doc: &[u8]) -> bool {
-        matches!(
-            read_lines(
-                doc,
-                &mut self.writer,
-                &mut self.buf,
-                &mut self.ends,
-                &mut self.spans,
-                self.lines_cap,
-            ),
-            Ok(Some(_))
-        )
-    }
 }
 
 fn format_name(format: OutputFormat) -> &'static str {
@@ -368,7 +231,7 @@ struct Report {
     median_cpu_ms: Option<f64>,
     min_ms: f64,
     max_ms: f64,
-    /// base64 decode, inflate, lines, base64 encode.
+    /// Each stage alone, in `Stage::ALL`'s order.
     stages_ms: [f64; 4],
     peak_rss_mib: Option<f64>,
     options: LineOptions,
@@ -384,8 +247,6 @@ struct Cost {
     /// Per GB (10^9 bytes) of lines delivered; `None` when none were.
     usd_per_gb: Option<f64>,
 }
-
-const STAGE_NAMES: [&str; 4] = ["base64_decode", "inflate", "lines", "base64_encode"];
 
 impl Report {
     fn mb_per_s(&self, bytes: usize) -> f64 {
@@ -419,10 +280,10 @@ impl Report {
 
     fn json(&self) -> serde_json::Value {
         let cost = self.cost();
-        let stages: serde_json::Map<String, serde_json::Value> = STAGE_NAMES
+        let stages: serde_json::Map<String, serde_json::Value> = Stage::ALL
             .iter()
             .zip(self.stages_ms)
-            .map(|(name, ms)| (name.to_string(), ms.into()))
+            .map(|(stage, ms)| (stage.name().to_string(), ms.into()))
             .collect();
         let s = &self.summary;
         let core = &self.settings.core;
@@ -558,8 +419,8 @@ impl Report {
             "\neach stage alone on the event's records (median of {}):",
             self.iterations
         );
-        let labels = ["base64 decode", "inflate", "lines", "base64 encode"];
-        for (label, t) in labels.iter().zip(self.stages_ms) {
+        for (stage, t) in Stage::ALL.iter().zip(self.stages_ms) {
+            let label = stage.name().replace('_', " ");
             let _ = writeln!(
                 o,
                 "  {label:<14} {:>9} ms  {:>5.1}%",

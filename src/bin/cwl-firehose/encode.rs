@@ -6,13 +6,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cwl_firehose::gzip;
 use cwl_firehose::internals::{LogEvent, LogsDocument};
+use cwl_firehose::limits::{CWL_EVENT_OVERHEAD, CWL_MAX_BATCH_BYTES, CWL_MAX_BATCH_EVENTS};
 use std::borrow::Cow;
 use std::path::PathBuf;
-
-/// CloudWatch Logs' batch limits: events per batch, and bytes (message bytes
-/// plus 26 per event).
-const MAX_EVENTS: usize = 10_000;
-const MAX_BATCH_BYTES: usize = 1_048_576;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -119,8 +115,10 @@ fn raw_line_documents(
         Ok(())
     };
     for (n, line) in text.lines().enumerate() {
-        let size = line.len() + 26;
-        if events.len() == MAX_EVENTS || (bytes + size > MAX_BATCH_BYTES && !events.is_empty()) {
+        let size = line.len() + CWL_EVENT_OVERHEAD;
+        if events.len() == CWL_MAX_BATCH_EVENTS
+            || (bytes + size > CWL_MAX_BATCH_BYTES && !events.is_empty())
+        {
             flush(&mut events, out)?;
             bytes = 0;
         }

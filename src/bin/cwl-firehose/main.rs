@@ -6,7 +6,6 @@
 mod bench;
 mod digest;
 mod encode;
-mod generate;
 mod replay;
 mod transform;
 mod verify;
@@ -31,8 +30,6 @@ enum Command {
     Transform(transform::Args),
     /// Build a Firehose event from CloudWatch Logs documents or raw log lines.
     Encode(encode::Args),
-    /// Write a seeded, deterministic benchmark event (max, small or bomb) to stdout.
-    Generate(generate::Args),
     /// Replay Firehose processing-failed/ error files: print their lines or a new event.
     Replay(replay::Args),
     /// Time the warm invocation path on an event: per stage, MB/s, peak RSS, Lambda cost.
@@ -48,7 +45,6 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transform(args) => transform::run(args),
         Command::Encode(args) => encode::run(args),
-        Command::Generate(args) => generate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Digest(args) => digest::run(args),
@@ -63,18 +59,52 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads a file, or stdin for `-`.
+/// The most the CLI reads from one input: far more than any event Lambda
+/// accepts (6 MB) or any benchmark event, and a bound for a pipe that never
+/// ends.
+pub const MAX_INPUT: usize = 1 << 30;
+
+/// Reads a file, or stdin for `-`, refusing more than [`MAX_INPUT`] bytes.
 pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
+    read_input_capped(path, MAX_INPUT)
+}
+
+/// Reads a file, or stdin for `-`, refusing more than `cap` bytes.
+pub fn read_input_capped(path: &std::path::Path, cap: usize) -> Result<Vec<u8>, String> {
+    let too_large = || format!("{} is larger than {cap} bytes: refused", path.display());
+    let read = |reader: &mut dyn std::io::Read, hint: usize| -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(hint);
+        // `take` bounds the read: one byte past the cap says it is too large.
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "bounded by take(cap + 1), checked below"
+        )]
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                reader,
+                u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1),
+            ),
+            &mut buf,
+        )?;
         Ok(buf)
+    };
+    let buf = if path.as_os_str() == "-" {
+        read(&mut std::io::stdin().lock(), 0).map_err(|e| format!("cannot read stdin: {e}"))?
     } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let len = file.metadata().map_err(cannot)?.len();
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= cap)
+            .ok_or_else(too_large)?;
+        // One byte more than the file, so its end is seen without growing.
+        read(&mut file, len + 1).map_err(cannot)?
+    };
+    if buf.len() > cap {
+        return Err(too_large());
     }
+    Ok(buf)
 }
 
 /// Writes all of `bytes` to stdout.

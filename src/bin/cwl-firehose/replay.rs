@@ -6,8 +6,10 @@
 //! that is not an error record and every record that still fails is reported,
 //! and the exit status says so.
 
-use crate::{read_input, write_stdout};
+use crate::{read_input_capped, write_stdout};
 use cwl_firehose::adapters::settings::Settings;
+use cwl_firehose::internals::gunzip;
+use cwl_firehose::limits::MAX_FAILED_OBJECT;
 use cwl_firehose::FirehoseEvent;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -42,13 +44,9 @@ pub fn run(args: Args) -> Result<(), String> {
     let mut unreadable = 0usize;
     let mut bytes_read = 0usize;
     for (n, path) in args.inputs.iter().enumerate() {
-        let mut bytes = read_input(path)?;
+        let bytes = read_input_capped(path, MAX_FAILED_OBJECT)?;
         bytes_read += bytes.len();
-        if bytes.starts_with(&[0x1f, 0x8b]) {
-            bytes = gunzip(&bytes)
-                .map_err(|e| format!("{}: not a readable gzip file: {e}", path.display()))?;
-        }
-        let text = String::from_utf8_lossy(&bytes);
+        let text = object_text(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         for (i, line) in text
             .lines()
             .enumerate()
@@ -124,9 +122,15 @@ fn event_json(stream_arn: &str, records: &[(String, String)]) -> Result<Vec<u8>,
     .map_err(|e| e.to_string())
 }
 
-fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
-    Ok(out)
+/// A processing-failed object's text: inflated when it is gzip (every
+/// member, refused past [`MAX_FAILED_OBJECT`]: a crafted object could
+/// otherwise inflate to all of memory), as it is otherwise.
+pub fn object_text(bytes: Vec<u8>) -> Result<String, String> {
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        gunzip(bytes, MAX_FAILED_OBJECT).map_err(|e| format!("not a readable gzip file: {e}"))?
+    } else {
+        bytes
+    };
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Warm, in-process comparison: `cwl-firehose bench` against the Python and
-# Node.js references called in a loop in one process (benches/warm_refs.py,
-# benches/warm_refs.js), both output modes, on a ~1 MB event and the max event.
-# A warm Lambda is what users pay for; benches/compare.sh gives the whole-process
+# Node.js references called in a loop in one process (lab/warm_refs.py,
+# lab/warm_refs.js), both output modes, on a ~1 MB event and the max event.
+# A warm Lambda is what users pay for; lab/compare.sh gives the whole-process
 # figures (interpreter start-up included) beside these.
 #
 # Each process runs ITERATIONS invocations after one warm-up and reports their
@@ -10,67 +10,54 @@
 # table shows the median of the rounds' medians. Before timing, each harness's
 # response is checked byte for byte against the reference run as a process.
 #
-#   bash benches/warm_compare.sh [ITERATIONS]      (default 20)
+#   BENCH_REFS=DIR bash lab/warm_compare.sh [ITERATIONS]      (default 20)
 #
-# Environment: SHARED (default ../shared), OUT (default benches/out, git-ignored),
-# SEED (default 1), ROUNDS (default 3), NO_BUILD=1 to reuse what is built,
-# CARGO_TARGET_DIR. Takes about 4 minutes on 2 cores (the references on the max
+# BENCH_REFS names the folder holding ref_python.py and ref_node.js (not in
+# this repository: lab/README.md). Environment: lab/common.sh's, and ROUNDS
+# (default 3). Takes about 4 minutes on 2 cores (the references on the max
 # event take about half a second per invocation).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo=$PWD
+source "$(dirname "$0")/common.sh"
 iterations=${1:-20}
-shared=${SHARED:-$repo/../shared}
-out=${OUT:-$repo/benches/out}
-seed=${SEED:-1}
 rounds=${ROUNDS:-3}
-mkdir -p "$out"
-for tool in python3 node cargo; do
-  command -v "$tool" >/dev/null 2>&1 || {
-    echo "$tool is needed" >&2
+need python3
+need node
+refs ref_python.py ref_node.js
+build
+events small max
+
+# same RUNNER REFERENCE HARNESS VAR EVENT MODE: the harness (its reference named by VAR)
+# returns, byte for byte, what the reference prints run as a process.
+same() {
+  local run=$1 ref=$2 harness=$3 var=$4 event=$5 mode=$6
+  "$run" "$ref" "$out/$event.json" --mode "$mode" >"$out/ref.$event.$mode"
+  env "$var=$ref" "$run" "$harness" "$out/$event.json" \
+    --mode "$mode" --iterations 1 --warmup 0 --out "$out/warm.$event.$mode" >/dev/null
+  cmp -s "$out/ref.$event.$mode" "$out/warm.$event.$mode" || {
+    echo "$harness differs from $ref on $event --mode $mode" >&2
     exit 1
   }
-done
-
-ours=${CARGO_TARGET_DIR:-$repo/target}/release/cwl-firehose
-if [ "${NO_BUILD:-}" != 1 ]; then
-  echo "building cwl-firehose (release: lto, codegen-units = 1)..." >&2
-  cargo build --release --quiet --bin cwl-firehose
-fi
-"$ours" generate --size small --seed "$seed" >"$out/small.json"
-"$ours" generate --size max --seed "$seed" >"$out/max.json"
+  rm -f "$out/ref.$event.$mode" "$out/warm.$event.$mode"
+}
 
 echo "checking that the harnesses return what the references print..." >&2
 for event in small max; do
   for mode in json message; do
-    python3 "$shared/bench/ref_python.py" "$out/$event.json" --mode "$mode" >"$out/ref.py.$event.$mode"
-    REF_PYTHON="$shared/bench/ref_python.py" python3 benches/warm_refs.py "$out/$event.json" \
-      --mode "$mode" --iterations 1 --warmup 0 --out "$out/warm.py.$event.$mode" >/dev/null
-    cmp -s "$out/ref.py.$event.$mode" "$out/warm.py.$event.$mode" || {
-      echo "warm_refs.py differs from ref_python.py on $event --mode $mode" >&2
-      exit 1
-    }
-    node "$shared/bench/ref_node.js" "$out/$event.json" --mode "$mode" >"$out/ref.js.$event.$mode"
-    REF_NODE="$shared/bench/ref_node.js" node benches/warm_refs.js "$out/$event.json" \
-      --mode "$mode" --iterations 1 --warmup 0 --out "$out/warm.js.$event.$mode" >/dev/null
-    cmp -s "$out/ref.js.$event.$mode" "$out/warm.js.$event.$mode" || {
-      echo "warm_refs.js differs from ref_node.js on $event --mode $mode" >&2
-      exit 1
-    }
-    rm -f "$out"/ref.*."$event.$mode" "$out"/warm.*."$event.$mode"
+    same python3 "$refs/ref_python.py" lab/warm_refs.py REF_PYTHON "$event" "$mode"
+    same node "$refs/ref_node.js" lab/warm_refs.js REF_NODE "$event" "$mode"
   done
 done
 
 cat >"$out/warm_rounds.py" <<'PY'
 import json, os, statistics, subprocess, sys
 
-ours, shared, out, iterations, rounds = sys.argv[1:6]
+ours, refs, out, iterations, rounds = sys.argv[1:6]
 iterations, rounds = int(iterations), int(rounds)
 clean = {k: v for k, v in os.environ.items() if k not in (
     "OUTPUT_FORMAT", "ADD_TIME", "MERGE_JSON_MESSAGE", "MERGE_KEEP_MESSAGE", "PARTITION_KEYS",
     "MASK_PAN", "MASK_PAN_KEEP", "RESPONSE_BUDGET", "INFLATE_CAP", "REINGEST")}
-clean["REF_PYTHON"] = f"{shared}/bench/ref_python.py"
-clean["REF_NODE"] = f"{shared}/bench/ref_node.js"
+clean["REF_PYTHON"] = f"{refs}/ref_python.py"
+clean["REF_NODE"] = f"{refs}/ref_node.js"
 
 
 def argv(event, impl, mode):
@@ -80,8 +67,8 @@ def argv(event, impl, mode):
         return [ours, "bench", path, "--no-budget", "--output-format", mode,
                 "--iterations", n, "--json"]
     if impl == "python":
-        return ["python3", "benches/warm_refs.py", path, "--mode", mode, "--iterations", n]
-    return ["node", "benches/warm_refs.js", path, "--mode", mode, "--iterations", n]
+        return ["python3", "lab/warm_refs.py", path, "--mode", mode, "--iterations", n]
+    return ["node", "lab/warm_refs.js", path, "--mode", mode, "--iterations", n]
 
 
 runs = [(e, i, m) for e in ("small", "max") for m in ("json", "message")
@@ -108,7 +95,7 @@ print(json.dumps(summary))
 PY
 
 echo "timing: $rounds rounds of $iterations warm invocations per process..." >&2
-python3 "$out/warm_rounds.py" "$ours" "$shared" "$out" "$iterations" "$rounds" >"$out/warm.json"
+python3 "$out/warm_rounds.py" "$ours" "$refs" "$out" "$iterations" "$rounds" >"$out/warm.json"
 
 python3 - "$out" "$iterations" "$rounds" "$seed" <<'PY'
 import json, os, subprocess, sys
@@ -118,7 +105,7 @@ commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=
                         text=True).stdout.strip()
 print()
 print(f"{os.cpu_count()} cores, commit {commit}, seed {seed}, {rounds} rounds of {iterations} "
-      f"warm invocations per process: `bash benches/warm_compare.sh {iterations}`")
+      f"warm invocations per process: `bash lab/warm_compare.sh {iterations}`")
 print()
 print("Warm, in process: median wall time per invocation (median CPU time in brackets; "
       "an invocation = event parse, every record, response bytes; no process start-up):")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Warm, in-process timing of the Python reference (shared/bench/ref_python.py):
+"""Warm, in-process timing of the Python reference (ref_python.py, kept outside
+this repository; lab/README.md says what it is):
 its per-record function called in a loop in one process, as a warm Lambda calls
 its handler, so that interpreter start-up is not counted.
 
@@ -10,7 +11,7 @@ the reference's main writes) and its UTF-8 encoding.
 
 usage: warm_refs.py EVENT.json [--mode json|message] [--iterations N] [--warmup N]
                                [--out FILE]
-The reference is ../shared/bench/ref_python.py from the repository, or $REF_PYTHON.
+The reference is $REF_PYTHON (lab/warm_compare.sh sets it from $BENCH_REFS).
 Prints one JSON object: median_ms, median_cpu_ms, min_ms, max_ms, iterations,
 peak_rss_mib.
 --out writes the last response, to check it against the reference run as a process.
@@ -22,9 +23,6 @@ import os
 import resource
 import statistics
 import time
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_REF = os.path.join(HERE, "..", "..", "shared", "bench", "ref_python.py")
 
 
 def load(path):
@@ -42,7 +40,10 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--out")
     args = p.parse_args()
-    ref_path = os.environ.get("REF_PYTHON", DEFAULT_REF)
+    ref_path = os.environ.get("REF_PYTHON", "")
+    if not os.path.isfile(ref_path):
+        p.exit(2, f"warm_refs.py: REF_PYTHON must name the Python reference "
+                  f"(ref_python.py; see lab/README.md), not {ref_path!r}\n")
     ref = load(ref_path)
     with open(args.event, "rb") as f:
         payload = f.read()

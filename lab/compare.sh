@@ -7,61 +7,43 @@
 # which a machine shared with other work disturbs less. Quote the ratios.
 # Peak memory is max RSS from GNU time (largest of three runs).
 #
-#   bash benches/compare.sh [ROUNDS]        (default 21)
+#   BENCH_REFS=DIR bash lab/compare.sh [ROUNDS]        (default 21)
 #
-# Environment: SHARED (default ../shared), OUT (default benches/out, git-
-# ignored), SEED (default 1), BOMB_ROUNDS (default 3: the references inflate
-# the whole gigabyte), NO_BUILD=1 to reuse what is built, CARGO_TARGET_DIR.
+# BENCH_REFS names the folder holding ref_python.py, ref_node.js and floor/
+# (not in this repository: lab/README.md). Environment: lab/common.sh's, and
+# BOMB_ROUNDS (default 3: the references inflate the whole gigabyte).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo=$PWD
+source "$(dirname "$0")/common.sh"
 rounds=${1:-21}
-shared=${SHARED:-$repo/../shared}
-out=${OUT:-$repo/benches/out}
-seed=${SEED:-1}
 bomb_rounds=${BOMB_ROUNDS:-3}
-mkdir -p "$out"
 
-need() { command -v "$1" >/dev/null 2>&1; }
 if [ ! -x /usr/bin/time ]; then
-  if [ "$(id -u)" = 0 ] && need apt-get; then
-    apt-get update -qq && apt-get install -y -qq time >/dev/null
-  else
-    echo "GNU time (/usr/bin/time) is needed: apt-get install time" >&2
-    exit 1
-  fi
+  echo "GNU time (/usr/bin/time) is needed: apt-get install time" >&2
+  exit 1
 fi
-for tool in python3 node cargo; do
-  need "$tool" || {
-    echo "$tool is needed" >&2
-    exit 1
-  }
-done
+need python3
+need node
+refs ref_python.py ref_node.js floor/Cargo.toml
 
-ours=${CARGO_TARGET_DIR:-$repo/target}/release/cwl-firehose
 floor=$out/floor/target/release/floor
+build
 if [ "${NO_BUILD:-}" != 1 ]; then
-  echo "building cwl-firehose (release: lto, codegen-units = 1)..." >&2
-  cargo build --release --quiet --bin cwl-firehose
-  # The shared folder may be read-only: build a copy of the floor.
+  # BENCH_REFS may be read-only: build a copy of the floor.
   echo "building the floor..." >&2
   rm -rf "$out/floor/src"
   mkdir -p "$out/floor"
-  cp -r "$shared/bench/floor/Cargo.toml" "$shared/bench/floor/Cargo.lock" "$shared/bench/floor/src" "$out/floor/"
+  cp -r "$refs/floor/Cargo.toml" "$refs/floor/Cargo.lock" "$refs/floor/src" "$out/floor/"
   chmod -R u+w "$out/floor"
   CARGO_TARGET_DIR="$out/floor/target" cargo build --release --quiet --manifest-path "$out/floor/Cargo.toml"
 fi
-
-for size in max small bomb; do
-  "$ours" generate --size "$size" --seed "$seed" >"$out/$size.json"
-done
+events max small bomb
 
 names=(ours python node floor)
 declare -A cmd=(
   [ours]="$ours transform --no-budget"
   [masked]="$ours transform --no-budget --mask-pan"
-  [python]="python3 $shared/bench/ref_python.py"
-  [node]="node $shared/bench/ref_node.js"
+  [python]="python3 $refs/ref_python.py"
+  [node]="node $refs/ref_node.js"
   [floor]="$floor"
 )
 
@@ -146,7 +128,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mark() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {ok = (dir == ">=") ? v >= t : v <= t; print ok ? "met" : "MISSED"}'; }
 
 echo
-echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $rounds interleaved rounds ($bomb_rounds for bomb), seed $seed: \`bash benches/compare.sh $rounds\`"
+echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $rounds interleaved rounds ($bomb_rounds for bomb), seed $seed: \`bash lab/compare.sh $rounds\`"
 echo
 echo "Median wall time (median CPU time, user + sys, in brackets):"
 echo

@@ -10,33 +10,21 @@
 # record transformed and returned). The response's SHA-256 is printed beside
 # each count, so that a change can show its bytes did not move.
 #
-#   bash benches/instructions.sh
+#   bash lab/instructions.sh
 #
-# Environment: OUT (default benches/out, git-ignored), SEED (default 1),
-# NO_BUILD=1 to reuse what is built, CARGO_TARGET_DIR, BIN (a cwl-firehose
-# binary to measure instead of the release build). Takes about 2 minutes.
+# Environment: lab/common.sh's, and BIN (a cwl-firehose binary to measure
+# instead of the release build). Takes about 2 minutes.
 #
 # Counts are what valgrind's virtual CPU executes: on x86_64 it offers up to
 # AVX2 (no AVX-512), so runtime-dispatched code (base64-simd, libdeflate) takes
 # those paths; the process is counted whole (start-up, reading the event,
 # writing the response to /dev/null), the kernel's work is not.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo=$PWD
-out=${OUT:-$repo/benches/out}
-seed=${SEED:-1}
-mkdir -p "$out"
-command -v valgrind >/dev/null 2>&1 || {
-  echo "valgrind is needed: apt-get install valgrind" >&2
-  exit 1
-}
-
-bin=${BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/cwl-firehose}
-if [ -z "${BIN:-}" ] && [ "${NO_BUILD:-}" != 1 ]; then
-  echo "building cwl-firehose (release: lto, codegen-units = 1)..." >&2
-  cargo build --release --quiet --bin cwl-firehose
-fi
-"$bin" generate --size max --seed "$seed" >"$out/max.json"
+source "$(dirname "$0")/common.sh"
+need valgrind "apt-get install valgrind"
+build
+events max
+bin=${BIN:-$ours}
 
 # name|environment (space-separated VAR=value, or empty)
 configs=(
@@ -68,7 +56,7 @@ for config in "${configs[@]}"; do
 done
 
 echo
-echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD), $(valgrind --version), seed $seed: \`bash benches/instructions.sh\`"
+echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD), $(valgrind --version), seed $seed: \`bash lab/instructions.sh\`"
 echo
 echo "Instructions executed by \`cwl-firehose transform --no-reingest [--no-budget] max.json\` (whole process):"
 echo

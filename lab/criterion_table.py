@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Markdown table of the last `cargo bench --bench pipeline` run: median time
-and MB/s (10^6 bytes per second) per bench, from criterion's JSON files.
+"""Markdown table of the last `cargo bench -p cwl-firehose-lab --bench pipeline`
+run: median time and MB/s (10^6 bytes per second) per bench, from criterion's
+JSON files.
 
-    python3 benches/criterion_table.py [TARGET_DIR]     (default: target)
+    python3 lab/criterion_table.py [TARGET_DIR]     (default: target)
 """
 import glob, json, os, sys
 
@@ -17,7 +18,7 @@ for new in sorted(glob.glob(f"{root}/**/new/benchmark.json", recursive=True)):
     mb = f"{size / 1e6:.1f}" if size else ""
     rows.append((bench["full_id"], f"{median * 1e3:.2f}", rate, mb))
 if not rows:
-    sys.exit(f"no criterion results under {root}: run cargo bench --bench pipeline")
+    sys.exit(f"no criterion results under {root}: run cargo bench -p cwl-firehose-lab --bench pipeline")
 print("| bench | median ms | MB/s | MB per iteration |")
 print("|---|---|---|---|")
 for row in rows:

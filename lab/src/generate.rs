@@ -1,14 +1,11 @@
-//! `cwl-firehose generate`: seeded, deterministic Firehose events for
-//! benchmarks, so anyone can rebuild the exact bytes a figure was measured on.
+//! Seeded, deterministic Firehose events for benchmarks, so anyone can
+//! rebuild the exact bytes a figure was measured on.
 //!
 //! Records hold CloudWatch Logs batches as a busy account sends them: full
 //! batches (1 MiB of messages or 10,000 events) of JSON application logs,
 //! access-log lines, multi-line Java stack traces, long SQL statements and
 //! non-ASCII text, gzipped at level 6, with a CONTROL_MESSAGE now and then.
 //! The same seed gives the same bytes on every machine (no `rand`, no clock).
-//!
-//! This file is self-contained (std, clap, flate2, base64 and the library) so
-//! the criterion benches include it with `#[path]` and build the same events.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -39,27 +36,6 @@ pub enum Size {
     Small,
     /// A small event with one gzip-bomb record (1 GB of inflated whitespace) in the middle.
     Bomb,
-}
-
-#[derive(clap::Args)]
-pub struct Args {
-    /// Which event: max, small or bomb.
-    #[arg(long, value_enum, default_value = "max")]
-    size: Size,
-    /// Seed: the same seed gives the same bytes.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Request size to fill instead of the size's default (the bomb record comes on top).
-    #[arg(long, value_name = "BYTES")]
-    bytes: Option<usize>,
-}
-
-pub fn run(args: Args) -> Result<(), String> {
-    let event = event(args.size, args.seed, args.bytes);
-    let mut out = std::io::stdout().lock();
-    out.write_all(&event)
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("cannot write stdout: {e}"))
 }
 
 /// The whole event for `size`, filled to `bytes` (or the size's default).

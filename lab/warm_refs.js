@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Warm, in-process timing of the Node.js reference (shared/bench/ref_node.js): its
+// Warm, in-process timing of the Node.js reference (ref_node.js, kept outside this
+// repository; lab/README.md says what it is): its
 // per-record function called in a loop in one process, as a warm Lambda calls its
 // handler, so that start-up is not counted.
 //
@@ -16,7 +17,7 @@
 //
 // usage: node warm_refs.js EVENT.json [--mode json|message] [--iterations N]
 //                                     [--warmup N] [--out FILE]
-// The reference is ../shared/bench/ref_node.js from the repository, or $REF_NODE.
+// The reference is $REF_NODE (lab/warm_compare.sh sets it from $BENCH_REFS).
 // Prints one JSON object: median_ms, median_cpu_ms, min_ms, max_ms, iterations,
 // peak_rss_mib.
 'use strict';
@@ -55,8 +56,12 @@ function load(refPath, eventPath, mode) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const refPath = process.env.REF_NODE
-    || path.join(__dirname, '..', '..', 'shared', 'bench', 'ref_node.js');
+  const refPath = process.env.REF_NODE || '';
+  if (!refPath || !fs.existsSync(refPath)) {
+    process.stderr.write('warm_refs.js: REF_NODE must name the Node.js reference '
+      + `(ref_node.js; see lab/README.md), not ${JSON.stringify(refPath)}\n`);
+    process.exit(2);
+  }
   const processRecord = load(refPath, args.event, args.mode);
   const payload = fs.readFileSync(args.event, 'utf8');
 
