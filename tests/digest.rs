@@ -229,12 +229,20 @@ fn a_chain_over_delivered_objects_verifies() {
     );
 }
 
+/// verify's findings on a fresh chain after `digest_client.py COMMAND` on
+/// the key `pick` chooses among the digest keys (verify must fail), and
+/// those keys.
+fn tampered(command: &str, pick: fn(&[String]) -> String) -> (String, Vec<String>) {
+    let (a, keys) = chain(false);
+    a.client(&[command, BUCKET, &pick(&keys)]);
+    let (ok, findings, _) = a.verify(&[]);
+    assert!(!ok, "verify passed after {command}");
+    (findings, keys)
+}
+
 #[test]
 fn a_changed_object_is_named() {
-    let (a, keys) = chain(false);
-    a.client(&["flip", BUCKET, DATA_2]);
-    let (ok, findings, _) = a.verify(&[]);
-    assert!(!ok);
+    let (findings, keys) = tampered("flip", |_| DATA_2.to_string());
     assert!(
         findings.starts_with(&format!("object changed: {DATA_2} (version ")),
         "{findings}"
@@ -248,10 +256,7 @@ fn a_changed_object_is_named() {
 
 #[test]
 fn a_deleted_object_is_named() {
-    let (a, keys) = chain(false);
-    a.client(&["delete", BUCKET, FAILED]);
-    let (ok, findings, _) = a.verify(&[]);
-    assert!(!ok);
+    let (findings, keys) = tampered("delete", |_| FAILED.to_string());
     assert!(
         findings.starts_with(&format!("object deleted: {FAILED} (version ")),
         "{findings}"
@@ -287,10 +292,7 @@ fn an_object_added_outside_the_chain_is_named() {
 
 #[test]
 fn an_edited_digest_is_named() {
-    let (a, keys) = chain(false);
-    a.client(&["edit", BUCKET, &keys[0]]);
-    let (ok, findings, _) = a.verify(&[]);
-    assert!(!ok);
+    let (findings, keys) = tampered("edit", |k| k[0].clone());
     assert!(
         findings.starts_with(&format!("digest changed: {}: ", keys[0])),
         "{findings}"
@@ -299,20 +301,14 @@ fn an_edited_digest_is_named() {
 
 #[test]
 fn a_deleted_digest_is_named() {
-    let (a, keys) = chain(false);
-    a.client(&["delete", BUCKET, &keys[1]]);
-    let (ok, findings, _) = a.verify(&[]);
-    assert!(!ok);
+    // In the middle of the chain: a gap in the sequence.
+    let (findings, keys) = tampered("delete", |k| k[1].clone());
     assert!(
         findings.starts_with(&format!("digest missing: {}: ", keys[1])),
         "{findings}"
     );
-    // The objects only that digest listed are outside the chain now, too old
-    // for the next digest to take.
-    let (a, keys) = chain(false);
-    a.client(&["delete", BUCKET, &keys[0]]);
-    let (ok, findings, _) = a.verify(&[]);
-    assert!(!ok);
+    // The first: the oldest left names a previous digest that is gone.
+    let (findings, keys) = tampered("delete", |k| k[0].clone());
     assert!(
         findings.starts_with(&format!("digest missing: {}: ", keys[0])),
         "{findings}"
