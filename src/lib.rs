@@ -56,6 +56,8 @@ mod document;
 mod error;
 mod exclude;
 mod firehose;
+#[cfg(feature = "integrity")]
+pub mod integrity;
 mod json;
 pub mod limits;
 mod lines;

@@ -1,7 +1,8 @@
 //! Everything that knows Lambda, the AWS SDK or the environment, wrapped
 //! around the I/O-free core: settings from environment variables, EMF
 //! metrics, re-ingestion with the SDK, the invocation protocol and the
-//! Lambda handler. The core never depends on this module.
+//! Lambda handler, and the signed digests of the log bucket (S3, KMS). The
+//! core never depends on this module.
 
 pub mod metrics;
 pub mod settings;
@@ -13,3 +14,8 @@ pub mod reingest;
 
 #[cfg(feature = "lambda")]
 pub mod lambda;
+
+#[cfg(feature = "archive")]
+pub mod archive;
+#[cfg(feature = "archive")]
+pub mod digest;

@@ -1,7 +1,7 @@
 //! Writes overflow records back with the AWS SDK: Firehose `PutRecordBatch`
 //! into the delivery stream, or Kinesis `PutRecords` into the source stream
 //! when the delivery stream reads from one (Firehose refuses PutRecordBatch
-//! there). The only module that talks to AWS.
+//! there). The only module on the record path that talks to AWS.
 //!
 //! Calls are chunked by both limits (500 records, 4 MiB). Only the records a
 //! call did not get accepted are sent again, after capped exponential backoff
@@ -496,7 +496,7 @@ where
 }
 
 /// The SDK error with its causes, on one line.
-fn error_text(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_text(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

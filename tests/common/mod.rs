@@ -374,6 +374,8 @@ pub fn path_str(p: &Path) -> &str {
 pub struct Watch {
     _child: KillOnDrop,
     pub port: u16,
+    /// The binary served.
+    pub bin: &'static str,
 }
 
 /// PATH with the test virtualenv's `cargo-lambda` first.
@@ -389,6 +391,11 @@ pub fn cargo_lambda_path() -> String {
 /// Starts `cargo lambda watch` for `cwl-firehose-lambda` with these extra
 /// environment variables for the function.
 pub fn start_watch(env: &[(&str, &str)]) -> Watch {
+    start_watch_of("cwl-firehose-lambda", env)
+}
+
+/// Starts `cargo lambda watch` for the Lambda binary `bin`.
+pub fn start_watch_of(bin: &'static str, env: &[(&str, &str)]) -> Watch {
     let (child, port) = spawn_listening("cargo lambda watch", |port| {
         let mut cmd = std::process::Command::new("cargo");
         cmd.args([
@@ -399,7 +406,7 @@ pub fn start_watch(env: &[(&str, &str)]) -> Watch {
             "--invoke-port",
             &port.to_string(),
         ])
-        .args(["--ignore-changes", "--bin", "cwl-firehose-lambda"])
+        .args(["--ignore-changes", "--bin", bin])
         .current_dir(root())
         .env("PATH", cargo_lambda_path())
         .stdout(std::process::Stdio::null())
@@ -412,6 +419,7 @@ pub fn start_watch(env: &[(&str, &str)]) -> Watch {
     Watch {
         _child: child,
         port,
+        bin,
     }
 }
 
@@ -421,7 +429,7 @@ pub fn lambda_invoke(watch: &Watch, data_file: &Path) -> std::process::Output {
         .args([
             "lambda",
             "invoke",
-            "cwl-firehose-lambda",
+            watch.bin,
             "--invoke-address",
             "127.0.0.1",
             "--invoke-port",

@@ -251,6 +251,9 @@ class Scenario:
         if key == "Fn::Select":
             index, items = arg
             return self.eval(items)[int(index)]
+        if key == "Fn::FindInMap":
+            name, top, second = (self.eval(x) for x in arg)
+            return self.eval(self.tpl["Mappings"][name][top][second])
         raise AssertionError(f"unsupported intrinsic {key}")
 
     def ref(self, name: str) -> str:
@@ -286,6 +289,10 @@ class Scenario:
 
     def of_type(self, rtype: str) -> dict:
         return {n: r for n, r in self.resources.items() if r["Type"] == rtype}
+
+    def transform_function(self) -> tuple[str, dict]:
+        """The transformation function (the other one is DigestFunction)."""
+        return "LogsProcessorFunction", self.resources["LogsProcessorFunction"]
 
     def only(self, rtype: str) -> tuple[str, dict]:
         found = self.of_type(rtype)
@@ -371,7 +378,7 @@ def test_sam_header():
 
 def test_function_build_and_runtime():
     s = Scenario()
-    name, fn = s.only("AWS::Serverless::Function")
+    name, fn = s.transform_function()
     p = fn["Properties"]
     assert p["Runtime"] == "provided.al2023"
     assert p["Architectures"] == [{"Ref": "Architecture"}]
@@ -387,7 +394,7 @@ def test_function_build_and_runtime():
 
 
 def test_function_timeout_below_firehose_wait():
-    fn = Scenario().only("AWS::Serverless::Function")[1]["Properties"]
+    fn = Scenario().transform_function()[1]["Properties"]
     default, lo, hi = numeric_param_bounds(fn["Timeout"])
     assert default == 120
     assert lo >= 1
@@ -396,15 +403,15 @@ def test_function_timeout_below_firehose_wait():
 
 
 def test_function_no_reserved_concurrency_by_default():
-    fn = Scenario().only("AWS::Serverless::Function")[1]["Properties"]
+    fn = Scenario().transform_function()[1]["Properties"]
     assert "ReservedConcurrentExecutions" not in fn
-    capped = Scenario({"ReservedConcurrency": "50"}).only("AWS::Serverless::Function")[1]["Properties"]
+    capped = Scenario({"ReservedConcurrency": "50"}).transform_function()[1]["Properties"]
     assert capped["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
 
 
 @pytest.mark.parametrize("dynamic", ["false", "true"])
 def test_function_environment(dynamic):
-    fn = Scenario({"DynamicPartitioning": dynamic}).only("AWS::Serverless::Function")[1]["Properties"]
+    fn = Scenario({"DynamicPartitioning": dynamic}).transform_function()[1]["Properties"]
     env = fn["Environment"]["Variables"]
     assert set(env) == FUNCTION_ENV
     for key, value in env.items():
@@ -427,7 +434,7 @@ def test_function_environment(dynamic):
 
 # ----------------------------------------------------------------------------- IAM
 def function_policy_statements(s: Scenario) -> list[dict]:
-    fn = s.only("AWS::Serverless::Function")[1]["Properties"]
+    fn = s.transform_function()[1]["Properties"]
     role_ref = fn["Role"]
     assert role_ref["Fn::GetAtt"][1] == "Arn"
     role_name = role_ref["Fn::GetAtt"][0]
@@ -522,6 +529,7 @@ def test_roles_trust_one_service_each(central):
         "FunctionRole": "lambda.${AWS::URLSuffix}",
         "FirehoseRole": "firehose.${AWS::URLSuffix}",
         "SubscriptionRole": "logs.${AWS::URLSuffix}",
+        "DigestFunctionRole": "lambda.${AWS::URLSuffix}",
     }
     if central:
         expected["LogsDestinationRole"] = "logs.${AWS::URLSuffix}"
@@ -723,7 +731,7 @@ def test_every_log_group_has_retention_and_kms(sc):
         assert g["Properties"].get("KmsKeyId"), name
     # The function writes into it (LoggingConfig), and it is named from the stream, not from the
     # function: the function's environment names it (EXCLUDE_LOG_GROUPS).
-    fn = sc.only("AWS::Serverless::Function")[1]["Properties"]
+    fn = sc.transform_function()[1]["Properties"]
     assert fn["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}}
     assert sc.eval({"Ref": "FunctionLogGroup"}) == "/aws/lambda/central-prod-transform"
     named = Scenario({**sc.params, "DeliveryStreamName": "logs.prod"})
@@ -759,7 +767,7 @@ def test_glue_table_holds_the_declared_merge_columns(layout, dynamic):
     assert glue_columns(s) == LINE_SCHEMA + declared
     partition_cols = {c["Name"] for c in s.table["PartitionKeys"]}
     assert not partition_cols & {n for n, _ in declared}
-    env = s.only("AWS::Serverless::Function")[1]["Properties"]["Environment"]["Variables"]
+    env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     assert env["MERGE_COLUMNS"] == {"Ref": "MergeColumns"}
     assert s.eval(env["MERGE_COLUMNS"]) == MERGE_COLUMNS_EXAMPLE
     if layout == "parquet":
@@ -823,7 +831,7 @@ def test_function_environment_fits_lambdas_4_kb():
     assert allowed(TPL, "MergeColumns", columns) and len(columns) > 900
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64,
                   "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100})
-    env = s.only("AWS::Serverless::Function")[1]["Properties"]["Environment"]["Variables"]
+    env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
     assert size < 4096, size
 
@@ -1103,6 +1111,7 @@ def test_sam_transform_offline(monkeypatch):
     packaged = load_template()
     # What `sam build` + `sam deploy` do before the transform: the code is uploaded to S3.
     packaged["Resources"]["LogsProcessorFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
+    packaged["Resources"]["DigestFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
     out = transform(packaged, {}, NoManagedPolicies())
     types = {r["Type"] for r in out["Resources"].values()}
     assert not any(t.startswith("AWS::Serverless::") for t in types)
@@ -1150,6 +1159,8 @@ COMMON_RESOURCES = {
     "FirehoseRole", "FirehosePolicy", "DeliveryStream", "SubscriptionRole", "ProcessingFailureAlarm",
     "DeliveryFailureAlarm", "DataFreshnessAlarm", "FirehoseErrorLogMetricFilter",
     "FirehoseErrorLogAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "Dashboard",
+    "DigestKey", "DigestKeyAlias", "DigestFunctionRole", "DigestFunctionPolicy", "DigestLogGroup",
+    "DigestFunction", "DigestMissingAlarm", "IntegrityFindingAlarm",
 }
 # Each mode: its parameters and the resources it adds to the common ones, no more, no fewer.
 MODES = {
@@ -1186,6 +1197,7 @@ def translated() -> dict:
 
     packaged = load_template()
     packaged["Resources"]["LogsProcessorFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
+    packaged["Resources"]["DigestFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
     saved = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     try:
@@ -1203,7 +1215,9 @@ def test_each_mode_after_the_sam_transform(mode, translated):
     conditions and adds nothing a mode does not use."""
     overrides, extra = MODES[mode]
     s = Scenario(overrides, tpl=translated)
-    assert set(s.resources) == (COMMON_RESOURCES | extra)
+    # The digest function's schedule becomes an EventBridge rule and its permission to invoke.
+    schedule = {"DigestFunctionInterval", "DigestFunctionIntervalPermission"}
+    assert set(s.resources) == (COMMON_RESOURCES | extra | schedule)
     assert s.resources["LogsProcessorFunction"]["Type"] == "AWS::Lambda::Function"
 
 
@@ -1254,7 +1268,7 @@ def test_log_group_parameters_take_only_log_group_names(tpl, name):
 
 
 def exclude_entries(s: Scenario) -> list[str]:
-    fn = s.only("AWS::Serverless::Function")[1]["Properties"]
+    fn = s.transform_function()[1]["Properties"]
     return s.eval(fn["Environment"]["Variables"]["EXCLUDE_LOG_GROUPS"]).split(",")
 
 
@@ -1532,7 +1546,7 @@ def test_kms_covers_every_log_group_of_every_mode(mode):
     (logs_st,) = [st for st in statements(key["KeyPolicy"]) if st["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}]
     pattern = s.eval(logs_st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
     groups = s.of_type("AWS::Logs::LogGroup")
-    assert set(groups) == {"FunctionLogGroup", "FirehoseLogGroup"}
+    assert set(groups) == {"FunctionLogGroup", "FirehoseLogGroup", "DigestLogGroup"}
     for name, g in groups.items():
         assert g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}, name
         arn = "arn:aws:logs:xx-test-1:999999999999:log-group:" + s.eval({"Ref": name})
@@ -1566,11 +1580,10 @@ def test_each_linted_variant_is_its_template_with_other_defaults(name):
         assert allowed(copy, param, value), param
         original["Parameters"][param]["Default"] = copy["Parameters"][param]["Default"]
     for check in dropped:
-        for res_name, res in original["Resources"].items():
-            skips = res.get("Metadata", {}).get("checkov", {}).get("skip", [])
-            if any(s["id"] == check for s in skips):
-                res["Metadata"]["checkov"]["skip"] = [s for s in skips if s["id"] != check]
-                assert copy["Resources"][res_name]["Metadata"]["checkov"]["skip"] == res["Metadata"]["checkov"]["skip"]
+        res = original["Resources"][variants.DROPPED_FROM]
+        skips = res["Metadata"]["checkov"]["skip"]
+        assert any(s["id"] == check for s in skips), check
+        res["Metadata"]["checkov"]["skip"] = [s for s in skips if s["id"] != check]
     assert copy == original
 
 
@@ -1740,7 +1753,7 @@ def test_source_permissions_boundary_on_every_role(mode):
 def test_every_role_after_the_sam_transform_takes_the_boundary(translated):
     s = Scenario({"PermissionsBoundaryArn": BOUNDARY, "SourceAccountIds": SOURCE_ACCOUNTS, **VPC_ON}, tpl=translated)
     roles = s.of_type("AWS::IAM::Role")
-    assert set(roles) == {"FunctionRole", "FirehoseRole", "SubscriptionRole", "LogsDestinationRole"}
+    assert set(roles) == {"FunctionRole", "FirehoseRole", "SubscriptionRole", "LogsDestinationRole", "DigestFunctionRole"}
     for name, role in roles.items():
         assert s.eval(role["Properties"]["PermissionsBoundary"]) == BOUNDARY, name
 
@@ -1754,6 +1767,75 @@ def test_code_signing(policy, translated):
         assert s.eval(csc["AllowedPublishers"]["SigningProfileVersionArns"]) == profiles.split(",")
         assert csc["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": {"Ref": "UntrustedArtifactOnDeployment"}}
         assert s.eval(csc["CodeSigningPolicies"]["UntrustedArtifactOnDeployment"]) == policy
-        assert function(s)["CodeSigningConfigArn"] == {"Fn::GetAtt": ["CodeSigningConfig", "CodeSigningConfigArn"]}
+        # Every function the stack deploys, the digest function too, runs only signed code.
+        functions = [*s.of_type("AWS::Serverless::Function"), *s.of_type("AWS::Lambda::Function")]
+        assert len(functions) >= 2, functions
+        for name in functions:
+            arn = s.resources[name]["Properties"]["CodeSigningConfigArn"]
+            assert arn == {"Fn::GetAtt": ["CodeSigningConfig", "CodeSigningConfigArn"]}, name
     assert TPL["Parameters"]["UntrustedArtifactOnDeployment"]["Default"] == "Enforce"
     assert not allowed(TPL, "SigningProfileVersionArns", "arn:aws:signer:xx-test-1:999999999999:/signing-profiles/p")
+
+
+# ----------------------------------------------------------------------------- signed digests
+DIGEST_SOURCE = (REPO / "src" / "adapters" / "digest.rs").read_text()
+
+
+def test_digest_key_signs_for_the_digest_function_only():
+    key = Scenario().resources["DigestKey"]["Properties"]
+    assert key["KeySpec"] == "ECC_NIST_P256" and key["KeyUsage"] == "SIGN_VERIFY"
+    sts = statements(key["KeyPolicy"])
+    allowed_to_sign = [st for st in sts if st["Effect"] == "Allow"
+                       and any(a in ("kms:Sign", "kms:*") for a in as_list(st["Action"]))]
+    assert [st["Principal"] for st in allowed_to_sign] == [{"AWS": {"Fn::GetAtt": ["DigestFunctionRole", "Arn"]}}]
+    for st in sts:
+        assert not any(a.endswith("*") for a in as_list(st["Action"])), st
+    (deny,) = [st for st in sts if st["Effect"] == "Deny"]
+    assert deny["Action"] == "kms:Sign"
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["DigestFunctionRole", "Arn"]}}}
+    # The account (auditors through IAM) reads the public key and verifies.
+    (admin,) = [st for st in sts if st["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}]
+    assert {"kms:GetPublicKey", "kms:Verify"} <= set(admin["Action"])
+
+
+def test_digest_function_least_privilege():
+    s = Scenario()
+    fn = s.resources["DigestFunction"]
+    p = fn["Properties"]
+    assert fn["Metadata"]["BuildProperties"]["Binary"] == "cwl-firehose-digest-lambda"
+    assert p["Role"] == {"Fn::GetAtt": ["DigestFunctionRole", "Arn"]}
+    assert p["ReservedConcurrentExecutions"] == 1
+    env = p["Environment"]["Variables"]
+    assert env["DIGEST_BUCKET"] == {"Ref": "LogBucket"}
+    assert env["DIGEST_KEY_ID"] == {"Fn::GetAtt": ["DigestKey", "Arn"]}
+    # Every variable the function reads, and no other.
+    for name in ("DIGEST_BUCKET", "DIGEST_KEY_ID", "DIGEST_PREFIX", "DIGEST_LATE_ARRIVAL_SECONDS"):
+        assert f'"{name}"' in DIGEST_SOURCE, name
+    assert s.eval(p["Events"]["Interval"]["Properties"]["Schedule"]) == "rate(60 minutes)"
+    pol = s.resources["DigestFunctionPolicy"]["Properties"]
+    assert pol["Roles"] == [{"Ref": "DigestFunctionRole"}]
+    sts = statements(pol["PolicyDocument"])
+    actions = {a for st in sts for a in as_list(st["Action"])}
+    assert not any(a.startswith("s3:Delete") for a in actions)
+    assert "kms:Sign" in actions
+    for st in sts:
+        if "*" in as_list(st["Resource"]):
+            assert all(a.startswith("xray:") for a in as_list(st["Action"])), st
+        if "s3:PutObject" in as_list(st["Action"]):
+            assert st["Resource"] == {"Fn::Sub": "${LogBucket.Arn}/digests/*"}
+    assert env["DIGEST_PREFIX"] == "digests/"
+
+
+def test_digest_alarms_read_what_the_function_writes():
+    s = Scenario()
+    namespace = re.search(r'METRICS_NAMESPACE: &str = "([^"]+)"', DIGEST_SOURCE).group(1)
+    missing = s.resources["DigestMissingAlarm"]["Properties"]
+    finding = s.resources["IntegrityFindingAlarm"]["Properties"]
+    for alarm, metric in [(missing, "DigestsWritten"), (finding, "IntegrityFindings")]:
+        assert alarm["Namespace"] == namespace
+        assert alarm["MetricName"] == metric and f'"{metric}"' in DIGEST_SOURCE
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "DigestFunction"}}]
+    # A function that does not run writes nothing: missing data must alarm.
+    assert missing["TreatMissingData"] == "breaching"
+    assert s.eval(missing["Period"]) == "7200"
+    assert finding["TreatMissingData"] == "notBreaching" and finding["Threshold"] == 0

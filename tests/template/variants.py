@@ -88,11 +88,18 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# The resource whose skips a copy drops: the transformation function (the digest function keeps
+# its own skips, it is not placed in the VPC).
+DROPPED_FROM = "LogsProcessorFunction"
+
+
 def without_skip(text: str, check: str) -> str:
-    """The template text without the checkov skip of `check` (its `- id:` line and everything
-    indented under it)."""
+    """The template text without DROPPED_FROM's checkov skip of `check` (its `- id:` line and
+    everything indented under it)."""
     lines = text.splitlines(keepends=True)
-    (start,) = [i for i, line in enumerate(lines) if line.strip() == f"- id: {check}"]
+    first = lines.index(f"  {DROPPED_FROM}:\n", lines.index("Resources:\n"))
+    last = next((i for i in range(first + 1, len(lines)) if re.match(r"(  )?\S", lines[i])), len(lines))
+    (start,) = [i for i in range(first, last) if lines[i].strip() == f"- id: {check}"]
     indent = len(lines[start]) - len(lines[start].lstrip())
     end = start + 1
     while end < len(lines) and len(lines[end]) - len(lines[end].lstrip()) > indent:

@@ -4,9 +4,11 @@
 //! flags override them.
 
 mod bench;
+mod digest;
 mod encode;
 mod replay;
 mod transform;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +34,10 @@ enum Command {
     Replay(replay::Args),
     /// Time the warm invocation path on an event: per stage, MB/s, peak RSS, Lambda cost.
     Bench(bench::Args),
+    /// Write the next signed digest of the log bucket (S3 and KMS).
+    Digest(digest::Args),
+    /// Verify the digest chain and the objects it lists; non-zero exit on any finding.
+    Verify(verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +47,8 @@ fn main() -> ExitCode {
         Command::Encode(args) => encode::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Digest(args) => digest::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
