@@ -933,8 +933,8 @@ proptest! {
         b in prop::collection::vec(model_token(), 0..8),
         last4 in any::<bool>(),
     ) {
-        use super::super::digits::Baseline;
-        use super::super::{json_body_may_mask_with, mask_bytes_with};
+        use crate::mask::digits::Baseline;
+        use crate::mask::{json_body_may_mask_with, mask_bytes_with};
         let Some(avx2) = crate::simd::Avx2::detect() else {
             return Ok(());
         };
