@@ -1,6 +1,6 @@
 //! The limits of AWS and CloudWatch Logs this crate designs around, and the
 //! bounds it sets itself because of them: each written once, with where it
-//! comes from (`../shared/docs/firehose-contract.md` gathers the sources).
+//! comes from.
 
 /// Lambda's synchronous response payload limit: 6 MiB. A larger response
 /// fails the invocation, and with it every record of the batch.
