@@ -80,7 +80,7 @@ mod tests {
     /// The hashing rate digests are bounded by (docs/integrity.md); a
     /// figure to read, not a check: run it alone, on a quiet machine.
     #[test]
-    #[ignore = "a measurement: cargo test --release --lib sha256_throughput -- --ignored --nocapture"]
+    #[ignore = "a measurement: cargo test --release -p cwl-firehose --lib sha256_throughput -- --ignored --nocapture"]
     fn sha256_throughput() {
         let block = vec![0x5au8; 1 << 20];
         let started = std::time::Instant::now();
