@@ -29,6 +29,7 @@ out="$CARGO_TARGET_DIR/$triple/debug"
 # Integration tests left out, each for the AWS tooling it drives (they run on x86_64 in
 # tests/run.sh). Every other file in tests/*.rs runs here.
 aws_tooling=(
+  digest          # moto's S3 and KMS, and cargo lambda watch
   lambda_runtime  # cargo lambda watch / invoke
   panic_strategy  # cargo lambda build
   pipeline        # moto and cargo lambda
