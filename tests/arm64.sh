@@ -26,11 +26,12 @@ qemu=/usr/bin/qemu-aarch64-static
 export CARGO_TARGET_DIR="$root/target/aarch64"
 out="$CARGO_TARGET_DIR/$triple/debug"
 
-# Integration tests left out, each for the AWS tooling it drives (they run on x86_64 in
-# tests/run.sh). Every other file in tests/*.rs runs here.
+# Integration tests left out, each for the AWS tooling it drives or (memory) for what qemu
+# changes (they run on x86_64 in tests/run.sh). Every other file in tests/*.rs runs here.
 aws_tooling=(
   digest          # moto's S3 and KMS, and cargo lambda watch
   lambda_runtime  # cargo lambda watch / invoke
+  memory          # peak RSS: under qemu-user it is the emulator's with ours, not the function's
   panic_strategy  # cargo lambda build
   pipeline        # moto and cargo lambda
   reingest        # moto
