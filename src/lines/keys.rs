@@ -11,33 +11,26 @@ pub(crate) struct Key {
     pub member: &'static [u8],
 }
 
+/// One [`Key`] constant.
+macro_rules! key {
+    ($name:ident = $key:literal) => {
+        #[doc = concat!("`", $key, "`")]
+        pub(crate) const $name: Key = Key {
+            open: concat!("{\"", $key, "\":").as_bytes(),
+            member: concat!(",\"", $key, "\":").as_bytes(),
+        };
+    };
+}
+
 macro_rules! line_keys {
     (
         default: [$($name:ident = $key:literal,)*]
         optional: [$($opt_name:ident = $opt_key:literal,)*]
         lambda: [$($l_name:ident = $l_key:literal,)*]
     ) => {
-        $(
-            #[doc = concat!("`", $key, "`")]
-            pub(crate) const $name: Key = Key {
-                open: concat!("{\"", $key, "\":").as_bytes(),
-                member: concat!(",\"", $key, "\":").as_bytes(),
-            };
-        )*
-        $(
-            #[doc = concat!("`", $opt_key, "`")]
-            pub(crate) const $opt_name: Key = Key {
-                open: concat!("{\"", $opt_key, "\":").as_bytes(),
-                member: concat!(",\"", $opt_key, "\":").as_bytes(),
-            };
-        )*
-        $(
-            #[doc = concat!("`", $l_key, "`")]
-            pub(crate) const $l_name: Key = Key {
-                open: concat!("{\"", $l_key, "\":").as_bytes(),
-                member: concat!(",\"", $l_key, "\":").as_bytes(),
-            };
-        )*
+        $(key!($name = $key);)*
+        $(key!($opt_name = $opt_key);)*
+        $(key!($l_name = $l_key);)*
         /// The keys `LAMBDA_FORMAT` writes, in the order it writes them:
         /// reserved only with that option on (common merged keys such as
         /// `level` keep their spelling otherwise), and then only where a

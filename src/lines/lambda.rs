@@ -96,8 +96,8 @@ impl Fields<'_> {
 pub(super) fn read(text: &str) -> Option<(Fields<'_>, &str)> {
     let first = *text.as_bytes().first()?;
     match first {
-        b'0'..=b'9' => app_line(text),
-        b'[' => python_line(text),
+        b'0'..=b'9' => app_line(text, false),
+        b'[' => app_line(text, true),
         b'S' | b'E' | b'R' => platform_text(text).map(|f| (f, text)),
         b'{' => platform_json(text).map(|f| (f, text)),
         _ => None,
@@ -108,25 +108,16 @@ const LEVELS: [&str; 7] = [
     "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL",
 ];
 
-/// `timestamp\trequest_id\tLEVEL\tmessage`.
-fn app_line(text: &str) -> Option<(Fields<'_>, &str)> {
-    let mut parts = text.splitn(4, '\t');
-    let (time, id, level, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    (is_time(time) && is_request_id(id) && LEVELS.contains(&level)).then(|| {
-        let fields = Fields {
-            level: Some(level),
-            request_id: Some(Cow::Borrowed(id)),
-            ..Fields::default()
-        };
-        (fields, rest)
-    })
-}
-
+/// `timestamp\trequest_id\tLEVEL\tmessage`, or with `python`
 /// `[LEVEL]\ttimestamp\trequest_id\tmessage`.
-fn python_line(text: &str) -> Option<(Fields<'_>, &str)> {
+fn app_line(text: &str, python: bool) -> Option<(Fields<'_>, &str)> {
     let mut parts = text.splitn(4, '\t');
-    let (level, time, id, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let level = level.strip_prefix('[')?.strip_suffix(']')?;
+    let (a, b, c, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (time, id, level) = if python {
+        (b, c, a.strip_prefix('[')?.strip_suffix(']')?)
+    } else {
+        (a, b, c)
+    };
     (is_time(time) && is_request_id(id) && LEVELS.contains(&level)).then(|| {
         let fields = Fields {
             level: Some(level),

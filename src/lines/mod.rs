@@ -106,6 +106,26 @@ enum Message<'s, 'a> {
     Plain(&'s [u8]),
 }
 
+impl<'m> Message<'m, 'm> {
+    /// The message as text, decoded into `buf` when the body has escapes;
+    /// `None` for a body that does not decode.
+    fn text<'t>(self, buf: &'t mut Vec<u8>) -> Option<&'t str>
+    where
+        'm: 't,
+    {
+        match self {
+            Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok(),
+            Message::Body(j) => {
+                buf.clear();
+                j.decode_into(buf)?;
+                std::str::from_utf8(buf).ok()
+            }
+            Message::Text(t) => Some(t),
+            Message::Plain(p) => std::str::from_utf8(p).ok(),
+        }
+    }
+}
+
 /// What the line writer counted in one record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -354,17 +374,7 @@ impl LineWriter {
             (None, message)
         };
         let merged = if opts.merge_json_message {
-            let text = match message {
-                Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok()?,
-                Message::Body(j) => {
-                    decoded.clear();
-                    j.decode_into(decoded)?;
-                    std::str::from_utf8(decoded).ok()?
-                }
-                Message::Text(t) => t,
-                Message::Plain(p) => std::str::from_utf8(p).ok()?,
-            };
-            merge.merge(text)
+            merge.merge(message.text(decoded)?)
         } else {
             false
         };
@@ -438,16 +448,7 @@ fn lambda_message<'t, 'm: 't>(
     text: &'t mut Vec<u8>,
     merge: &mut merge::Merger,
 ) -> Option<(Option<lambda::Fields<'t>>, Message<'t, 't>)> {
-    let whole: &'t str = match message {
-        Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok()?,
-        Message::Body(j) => {
-            text.clear();
-            j.decode_into(text)?;
-            std::str::from_utf8(text).ok()?
-        }
-        Message::Text(t) => t,
-        Message::Plain(p) => std::str::from_utf8(p).ok()?,
-    };
+    let whole = message.text(text)?;
     merge.earlier_now.clear();
     Some(match lambda::read(whole) {
         Some((fields, rest)) => {
