@@ -104,6 +104,13 @@ pub(super) fn read(text: &str) -> Option<(Fields<'_>, &str)> {
     }
 }
 
+/// Whether a message starting with `b` may be in one of Lambda's formats:
+/// the first bytes [`read`] tells the formats apart by.
+#[inline]
+pub(super) fn may_start(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'[' | b'S' | b'E' | b'R' | b'{')
+}
+
 const LEVELS: [&str; 7] = [
     "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL",
 ];

@@ -448,8 +448,18 @@ fn lambda_message<'t, 'm: 't>(
     text: &'t mut Vec<u8>,
     merge: &mut merge::Merger,
 ) -> Option<(Option<lambda::Fields<'t>>, Message<'t, 't>)> {
-    let whole = message.text(text)?;
     merge.earlier_now.clear();
+    // Most messages are told apart by their first byte, before any decoding
+    // (a body may start with an escape: that one is decoded).
+    let first = match message {
+        Message::Body(j) => j.raw.first(),
+        Message::Text(t) => t.as_bytes().first(),
+        Message::Plain(p) => p.first(),
+    };
+    if !first.is_some_and(|&b| b == b'\\' || lambda::may_start(b)) {
+        return Some((None, message));
+    }
+    let whole = message.text(text)?;
     Some(match lambda::read(whole) {
         Some((fields, rest)) => {
             merge.earlier_now.extend(fields.keys());
