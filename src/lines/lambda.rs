@@ -104,11 +104,34 @@ pub(super) fn read(text: &str) -> Option<(Fields<'_>, &str)> {
     }
 }
 
-/// Whether a message starting with `b` may be in one of Lambda's formats:
-/// the first bytes [`read`] tells the formats apart by.
-#[inline]
-pub(super) fn may_start(b: u8) -> bool {
-    matches!(b, b'0'..=b'9' | b'[' | b'S' | b'E' | b'R' | b'{')
+/// Whether `message` may be in one of Lambda's formats, judged from its bytes
+/// as they are written, decoded text or a JSON string body with its escapes,
+/// so that the usual message is passed on without being decoded. Never
+/// `false` for a message [`read`] accepts once decoded: a body's bytes up to
+/// its first escape are its text's, and each test below holds for both.
+pub(super) fn may_be(message: &[u8]) -> bool {
+    // What a prefix has, written as text or as a body: a tab, or the
+    // escape of one (or of anything: the first escape ends what is known).
+    let tab_or_escape = |n: usize| message.iter().take(n).any(|&b| b == b'\\' || b == b'\t');
+    match message.first() {
+        // The Node prefix's tab follows a time of at most 35 characters;
+        // the Python one's, `[WARNING]`.
+        Some(b'0'..=b'9' | b'[') => tab_or_escape(36),
+        Some(b'S' | b'E' | b'R') => {
+            [&b"START "[..], b"END ", b"REPORT "]
+                .iter()
+                .any(|p| message.starts_with(p))
+                || tab_or_escape(7)
+        }
+        // `"platform.` as text, `\"platform.` as a body; a body that spells
+        // any of it with `\u` escapes is decoded to be sure.
+        Some(b'{') => {
+            memchr::memmem::find(message, b"platform.").is_some()
+                || memchr::memmem::find(message, b"\\u").is_some()
+        }
+        Some(b'\\') => true,
+        _ => false,
+    }
 }
 
 const LEVELS: [&str; 7] = [
@@ -330,6 +353,68 @@ mod tests {
             r#"{"type":"function","record":"platform.x"}"#,
         ] {
             assert_eq!(line(other), None, "{other}");
+        }
+    }
+
+    /// The bytes as a JSON string body: as `push_str` writes it, and with
+    /// every character a `\u` escape.
+    fn bodies(text: &str) -> [Vec<u8>; 2] {
+        let mut canonical = Vec::new();
+        crate::json::push_str(&mut canonical, text);
+        let canonical = canonical[1..canonical.len() - 1].to_vec();
+        let escaped = text
+            .encode_utf16()
+            .flat_map(|u| format!("\\u{u:04x}").into_bytes())
+            .collect();
+        [canonical, escaped]
+    }
+
+    proptest::proptest! {
+        /// The pre-check never passes on a message `read` accepts, as text or
+        /// as a body with escapes of any kind.
+        #[test]
+        fn the_pre_check_never_misses(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "2026-12-07T00:00:00.000Z", ID, "INFO", "[WARNING]", "[INFO]", "\t", " ",
+                "START", "END", "REPORT", "RequestId: ", "Duration: 1.5 ms",
+                "{", "}", "\"type\":\"platform.start\"", "\"record\":{}", ",", "\"", "x",
+                "\n", "é",
+            ]), 0..12)
+        ) {
+            let text = parts.concat();
+            if read(&text).is_some() {
+                proptest::prop_assert!(may_be(text.as_bytes()), "{text:?}");
+                for body in bodies(&text) {
+                    proptest::prop_assert!(may_be(&body), "{text:?} as {body:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_pre_check_knows_every_sample() {
+        let samples = [
+            format!("2026-12-07T00:00:00.000Z\t{ID}\tINFO\tx"),
+            format!("[ERROR]\t2026-12-07T00:00:00.123Z\t{ID}\tboom"),
+            format!("START RequestId: {ID} Version: $LATEST"),
+            format!("END RequestId: {ID}"),
+            format!("REPORT RequestId: {ID}\tDuration: 1.5 ms"),
+            format!(r#"{{"type":"platform.start","record":{{"requestId":"{ID}"}}}}"#),
+        ];
+        for text in &samples {
+            assert!(read(text).is_some(), "{text}");
+            assert!(may_be(text.as_bytes()));
+            for body in bodies(text) {
+                assert!(may_be(&body), "{body:?}");
+            }
+        }
+        // The usual messages are passed on without decoding.
+        for usual in [
+            &br#"{\"level\":\"info\",\"msg\":\"request completed\"}"#[..],
+            b"10.0.0.1 - - [07/Dec/2026:00:00:00 +0000] \\\"GET / HTTP/1.1\\\" 200",
+            b"Exception in thread main",
+        ] {
+            assert!(!may_be(usual), "{}", String::from_utf8_lossy(usual));
         }
     }
 }

@@ -449,14 +449,13 @@ fn lambda_message<'t, 'm: 't>(
     merge: &mut merge::Merger,
 ) -> Option<(Option<lambda::Fields<'t>>, Message<'t, 't>)> {
     merge.earlier_now.clear();
-    // Most messages are told apart by their first byte, before any decoding
-    // (a body may start with an escape: that one is decoded).
-    let first = match message {
-        Message::Body(j) => j.raw.first(),
-        Message::Text(t) => t.as_bytes().first(),
-        Message::Plain(p) => p.first(),
+    // Most messages are told apart before any decoding.
+    let bytes = match message {
+        Message::Body(j) => j.raw,
+        Message::Text(t) => t.as_bytes(),
+        Message::Plain(p) => p,
     };
-    if !first.is_some_and(|&b| b == b'\\' || lambda::may_start(b)) {
+    if !lambda::may_be(bytes) {
         return Some((None, message));
     }
     let whole = message.text(text)?;
