@@ -337,12 +337,22 @@ fn every_grouping_of_3_to_6_is_a_candidate() {
             }
         }
     }
-    // Groups of three are masked with dashes; with spaces they are how numbers are
-    // written with a thousands separator, and left alone.
+    // Groups of three are masked with either separator, five of them (an Amex) or six.
     assert_eq!(m("378-282-246-310-005"), "378-282-***-**0-005");
-    untouched("378 282 246 310 005");
-    untouched("total 378 282 246 310 005 bytes");
-    untouched("411 111 111 111 111 110");
+    assert_eq!(
+        m("349 512 469 182 376"),
+        "349 512 ***-**2 376".replace('-', " ")
+    );
+    assert_eq!(
+        m("total 378 282 246 310 005 bytes"),
+        "total 378 282 *** **0 005 bytes"
+    );
+    assert_eq!(m("352 800 000 012 345 671"), "352 800 *** *** **5 671");
+    // A number with a space between thousands is masked only when it is one: 15 or 18
+    // digits, a brand's prefix and the Luhn digit. These fail one or the other.
+    untouched("378 282 246 310 006");
+    untouched("total 123 456 789 012 345 bytes");
+    untouched("1 234 567 890 123");
 }
 
 /// `text` with the PAN `f` in it masked as specified.
