@@ -30,12 +30,14 @@ bin=${BIN:-$ours}
 configs=(
   "default|"
   "MASK_PAN=true|MASK_PAN=true"
+  "REDACT=all|REDACT=all"
+  "MASK_PAN=true REDACT=all|MASK_PAN=true REDACT=all"
   "OUTPUT_FORMAT=message|OUTPUT_FORMAT=message"
   "MERGE_JSON_MESSAGE=true|MERGE_JSON_MESSAGE=true"
 )
 # Nothing from the caller's shell may change the settings.
 unset OUTPUT_FORMAT ADD_TIME MERGE_JSON_MESSAGE MERGE_KEEP_MESSAGE PARTITION_KEYS \
-  MASK_PAN MASK_PAN_KEEP RESPONSE_BUDGET INFLATE_CAP REINGEST
+  MASK_PAN MASK_PAN_KEEP REDACT RESPONSE_BUDGET INFLATE_CAP REINGEST
 
 rows=()
 for config in "${configs[@]}"; do

@@ -65,6 +65,7 @@ mod mask;
 mod partition;
 mod pipeline;
 mod prefault;
+mod redact;
 mod simd;
 mod split;
 mod stages;
@@ -85,6 +86,7 @@ pub use firehose::{
 pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat};
 pub use mask::Keep;
 pub use pipeline::{Config, Transformer};
+pub use redact::{Detector, Redact};
 pub use summary::{Field, Summary, Unit, FIELDS};
 
 /// The one door to internals, for this crate's benches, fuzz targets, tests
@@ -102,5 +104,6 @@ pub mod internals {
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
+    pub use crate::redact::{Redactor, Tally};
     pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
 }

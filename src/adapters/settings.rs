@@ -7,6 +7,7 @@ use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
 use crate::lines::{LineOptions, MergeColumns, OutputFormat};
 use crate::mask::Keep;
 use crate::pipeline::Config;
+use crate::redact::Redact;
 use std::time::Duration;
 
 /// Default cap on attempts per re-ingested record: none. Re-ingestion
@@ -73,6 +74,12 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "MASK_PAN_KEEP",
         "digits of a PAN left readable: first6last4|last4 (default first6last4)",
     ),
+    (
+        "REDACT",
+        "redact secrets and personal data: all, or detectors comma-separated: \
+         aws_access_key_id,aws_secret_key,authorization,jwt,private_key,url_credentials,\
+         secret_value,email,ipv4,ipv6,phone,my_number (default none)",
+    ),
 ];
 
 /// Everything both binaries configure.
@@ -132,6 +139,11 @@ impl Settings {
             None => Keep::default(),
         };
         let mask = flag("MASK_PAN", false)?.then_some(keep);
+        let redact = match var("REDACT") {
+            Some(v) if v.eq_ignore_ascii_case("none") => None,
+            Some(v) => Some(v.parse::<Redact>().map_err(|e| format!("REDACT: {e}"))?),
+            None => None,
+        };
         let merge_columns = match var("MERGE_COLUMNS") {
             Some(v) => v
                 .parse::<MergeColumns>()
@@ -167,6 +179,7 @@ impl Settings {
                     merge_json_message,
                     keep_message: flag("MERGE_KEEP_MESSAGE", true)?,
                     mask,
+                    redact,
                 },
                 merge_columns,
             },
@@ -245,6 +258,19 @@ mod tests {
         let s = settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "last4")]).unwrap();
         assert_eq!(s.core.lines.mask, Some(Keep::Last4));
         assert!(settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "none")]).is_err());
+        assert_eq!(s.core.lines.redact, None);
+        assert_eq!(
+            settings(&[("REDACT", "all")]).unwrap().core.lines.redact,
+            Some(Redact::ALL)
+        );
+        let s = settings(&[("REDACT", "email, ipv4")]).unwrap();
+        assert_eq!(s.core.lines.redact.unwrap().to_string(), "email,ipv4");
+        assert_eq!(
+            settings(&[("REDACT", "none")]).unwrap().core.lines.redact,
+            None
+        );
+        let e = settings(&[("REDACT", "email,ssn")]).unwrap_err();
+        assert!(e.starts_with("REDACT: ") && e.contains("ssn"), "{e}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub use time::push_iso8601;
 
 use crate::json::{push_int, push_str, JsonStr};
 use crate::mask::{json_body_may_mask, mask, mask_bytes, Keep};
+use crate::redact::{Redact, Redactor, Tally};
 
 /// What each line holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +66,8 @@ pub struct LineOptions {
     pub keep_message: bool,
     /// Mask card numbers (PCI DSS 3.5.1) in every text field written.
     pub mask: Option<Keep>,
+    /// Redact secrets and personal data in every text field written (after masking).
+    pub redact: Option<Redact>,
 }
 
 impl Default for LineOptions {
@@ -75,6 +78,7 @@ impl Default for LineOptions {
             merge_json_message: false,
             keep_message: true,
             mask: None,
+            redact: None,
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct Counts {
     pub merged_keys_renamed: usize,
     /// Merged values left out of their declared column.
     pub merged_values_rejected: usize,
+    /// Values redacted, per detector.
+    pub redacted: Tally,
 }
 
 /// Writes lines; holds the per-record part so it is built once per record.
@@ -130,6 +136,11 @@ pub struct LineWriter {
     masked_plain: Vec<u8>,
     /// Merged fields (`MERGE_JSON_MESSAGE`, `MERGE_COLUMNS`).
     merge: merge::Merger,
+    /// Values redacted in the current record.
+    redacted: Tally,
+    /// Redaction's scratch space, and the redacted copy of a text.
+    redactor: Redactor,
+    redacted_text: Vec<u8>,
 }
 
 impl LineWriter {
@@ -156,6 +167,7 @@ impl LineWriter {
             masked: self.masked,
             merged_keys_renamed: self.merge.renamed_keys(),
             merged_values_rejected: self.merge.rejected_values(),
+            redacted: self.redacted,
         }
     }
 
@@ -176,7 +188,11 @@ impl LineWriter {
     ) -> Option<String> {
         self.tail.clear();
         self.masked = 0;
+        self.redacted = Tally::default();
         self.merge.start_record();
+        if let Some(set) = self.options.redact {
+            return self.start_record_redacted(group, stream, owner, set);
+        }
         let keep = self.options.mask;
         let mut group_masked = None;
         if let Some(keep) = keep {
@@ -205,6 +221,46 @@ impl LineWriter {
         group_masked
     }
 
+    /// [`Self::start_record`] with redaction on: each name masked (if masking is on), then
+    /// redacted (kept out of the usual path, which it would slow).
+    #[inline(never)]
+    fn start_record_redacted(
+        &mut self,
+        group: &str,
+        stream: &str,
+        owner: &str,
+        set: Redact,
+    ) -> Option<String> {
+        let json = self.options.format == OutputFormat::Json;
+        let mut names = [None, None, None];
+        for (slot, name) in names.iter_mut().zip([group, stream, owner]) {
+            let mut masked_pans = 0;
+            let mut tally = Tally::default();
+            let masked = self.options.mask.and_then(|keep| {
+                let mut out = String::new();
+                masked_pans = mask(name, keep, &mut out)?;
+                Some(out)
+            });
+            let text = masked.as_deref().unwrap_or(name);
+            let redacted = self.redactor.redact_str(text, set, &mut tally);
+            if json {
+                self.masked += masked_pans;
+                self.redacted.merge(&tally);
+            }
+            *slot = redacted.or(masked);
+        }
+        let [group_shown, stream_shown, owner_shown] = names;
+        if json {
+            self.tail.extend_from_slice(keys::LOG_GROUP.member);
+            push_str(&mut self.tail, group_shown.as_deref().unwrap_or(group));
+            self.tail.extend_from_slice(keys::LOG_STREAM.member);
+            push_str(&mut self.tail, stream_shown.as_deref().unwrap_or(stream));
+            self.tail.extend_from_slice(keys::OWNER.member);
+            push_str(&mut self.tail, owner_shown.as_deref().unwrap_or(owner));
+        }
+        group_shown
+    }
+
     /// Whether a line is the decoded message and `\n`, nothing else:
     /// message mode without masking. A reader may then decode each message
     /// straight onto the end of the lines while it reads it and end the line
@@ -212,7 +268,9 @@ impl LineWriter {
     /// to [`Self::event`]; the bytes are the same (`document::scan` tests
     /// check it).
     pub(crate) fn line_is_bare_message(&self) -> bool {
-        self.options.format == OutputFormat::Message && self.options.mask.is_none()
+        self.options.format == OutputFormat::Message
+            && self.options.mask.is_none()
+            && self.options.redact.is_none()
     }
 
     /// Ends a line whose message a reader decoded onto the end of `out`
@@ -242,6 +300,9 @@ impl LineWriter {
             masked_text,
             masked_plain,
             merge,
+            redacted,
+            redactor,
+            redacted_text,
             ..
         } = self;
         let opts = *options;
@@ -253,6 +314,10 @@ impl LineWriter {
             (Some(keep), message) => {
                 mask_message(message, keep, masked, decoded, masked_text, masked_plain)?
             }
+        };
+        let message = match opts.redact {
+            None => message,
+            Some(set) => redact_message(message, set, redacted, redactor, decoded, redacted_text)?,
         };
 
         if opts.format == OutputFormat::Message {
@@ -312,14 +377,28 @@ impl LineWriter {
             // Masking only turns digits into `*`, which keeps strings valid
             // but not numbers: a masked value that is no longer JSON is
             // written as a JSON string.
-            match opts.mask.and_then(|keep| mask_bytes(raw, keep, scratch)) {
-                None => out.extend_from_slice(raw),
+            let masked_raw = match opts.mask.and_then(|keep| mask_bytes(raw, keep, scratch)) {
+                None => None,
                 Some(n) => {
                     *masked += n;
-                    if serde_json::from_slice::<serde::de::IgnoredAny>(scratch).is_ok() {
-                        out.extend_from_slice(scratch);
+                    Some(&scratch[..])
+                }
+            };
+            let text = match opts.redact {
+                Some(set)
+                    if redactor.redact(masked_raw.unwrap_or(raw), set, redacted_text, redacted) =>
+                {
+                    Some(&redacted_text[..])
+                }
+                _ => masked_raw,
+            };
+            match text {
+                None => out.extend_from_slice(raw),
+                Some(text) => {
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
+                        out.extend_from_slice(text);
                     } else {
-                        push_str(out, std::str::from_utf8(scratch).ok()?);
+                        push_str(out, std::str::from_utf8(text).ok()?);
                     }
                 }
             }
@@ -374,6 +453,38 @@ fn mask_message<'s, 'a: 's>(
                 None => Message::Body(j),
             }
         }
+    })
+}
+
+/// The message as redaction leaves it (kept out of line, as masking is): a JSON body is
+/// decoded first, since the detectors read text.
+#[inline(never)]
+fn redact_message<'s, 'a: 's>(
+    message: Message<'s, 'a>,
+    set: Redact,
+    tally: &mut Tally,
+    redactor: &mut Redactor,
+    decoded: &mut Vec<u8>,
+    redacted_text: &'s mut Vec<u8>,
+) -> Option<Message<'s, 'a>> {
+    let (text, plain): (&[u8], bool) = match message {
+        Message::Body(j) if j.plain => (j.raw, true),
+        Message::Body(j) => {
+            decoded.clear();
+            j.decode_into(decoded)?;
+            (&decoded[..], false)
+        }
+        Message::Text(t) => (t.as_bytes(), false),
+        Message::Plain(p) => (p, true),
+    };
+    if !redactor.redact(text, set, redacted_text, tally) {
+        return Some(message);
+    }
+    // A replacement needs no escape, so a body without escapes stays one.
+    Some(if plain {
+        Message::Plain(redacted_text)
+    } else {
+        Message::Text(std::str::from_utf8(redacted_text).ok()?)
     })
 }
 

@@ -155,12 +155,12 @@ fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Opti
 
     let end = *ends.get(n - 1)?;
     // The whole run first; then without its last group, if that belongs to the next number.
-    if right_ok(b, end) && lens.get(..n).is_some_and(|g| is_grouping(g)) {
+    if right_ok(b, end) && lens.get(..n).is_some_and(is_grouping) {
         if let Some(pan) = checked_pan(b, s, end, syntax) {
             return Some(pan);
         }
     }
-    if taken_right(b, end, sep, syntax) && lens.get(..n - 1).is_some_and(|g| is_grouping(g)) {
+    if taken_right(b, end, sep, syntax) && lens.get(..n - 1).is_some_and(is_grouping) {
         return checked_pan(b, s, *ends.get(n - 2)?, syntax);
     }
     None
