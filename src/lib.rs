@@ -84,7 +84,7 @@ pub use firehose::{
     RESULT_PROCESSING_FAILED,
 };
 pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat};
-pub use mask::Keep;
+pub use mask::{Keep, PanKey};
 pub use pipeline::{Config, Transformer};
 pub use redact::{Detector, Redact};
 pub use summary::{Field, Summary, Unit, FIELDS};

@@ -20,6 +20,7 @@ use crate::limits::{
     DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, LAMBDA_PAYLOAD_LIMIT, MAX_PUT_RECORD_BYTES,
 };
 use crate::lines::{LineOptions, LineWriter, MergeColumns};
+use crate::mask::PanKey;
 use crate::partition::push_partition_keys_for;
 use crate::split::{split_document, SplitLimits};
 use std::time::Instant;
@@ -46,6 +47,8 @@ pub struct Config {
     /// Merged fields declared as typed columns (`MERGE_COLUMNS`): every value
     /// written under one fits its type.
     pub merge_columns: MergeColumns,
+    /// With masking on, each masked card number is followed by its token under this key.
+    pub pan_key: Option<PanKey>,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             keep_lines: false,
             lines: LineOptions::default(),
             merge_columns: MergeColumns::none(),
+            pan_key: None,
         }
     }
 }
@@ -100,7 +104,8 @@ impl Transformer {
     pub fn new(config: Config) -> Self {
         Self {
             decoder: Decoder::new(config.inflate_cap),
-            writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone()),
+            writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone())
+                .with_pan_key(config.pan_key.clone()),
             config,
             record: Record::default(),
             keys: Vec::new(),

@@ -5,7 +5,7 @@
 use crate::exclude::ExcludeList;
 use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
 use crate::lines::{LineOptions, MergeColumns, OutputFormat};
-use crate::mask::Keep;
+use crate::mask::{Keep, PanKey};
 use crate::pipeline::Config;
 use crate::redact::Redact;
 use std::time::Duration;
@@ -80,6 +80,16 @@ pub const VARIABLES: &[(&str, &str)] = &[
          aws_access_key_id,aws_secret_key,authorization,jwt,private_key,url_credentials,\
          secret_value,email,ipv4,ipv6,phone,my_number (default none)",
     ),
+    (
+        "PAN_TOKEN_KEY",
+        "with MASK_PAN, follow each masked card number with its token, HMAC-SHA-256 of the \
+         PAN under this key (32-4096 bytes; the CLI's way; default none)",
+    ),
+    (
+        "PAN_TOKEN_SECRET_ARN",
+        "the Lambda's way: the Secrets Manager secret holding that key, read once per cold \
+         start (default none)",
+    ),
 ];
 
 /// Everything both binaries configure.
@@ -92,6 +102,9 @@ pub struct Settings {
     pub max_attempts: u32,
     /// Longest wait for one re-ingestion call's answer.
     pub reingest_call_timeout: Duration,
+    /// The secret holding the card-token key (`PAN_TOKEN_SECRET_ARN`): the Lambda reads
+    /// it before its first event into `core.pan_key`.
+    pub pan_token_secret_arn: Option<String>,
 }
 
 impl Default for Settings {
@@ -100,6 +113,7 @@ impl Default for Settings {
             core: Config::default(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             reingest_call_timeout: Duration::from_millis(DEFAULT_CALL_TIMEOUT_MS),
+            pan_token_secret_arn: None,
         }
     }
 }
@@ -144,6 +158,19 @@ impl Settings {
             Some(v) => Some(v.parse::<Redact>().map_err(|e| format!("REDACT: {e}"))?),
             None => None,
         };
+        let pan_key = match var("PAN_TOKEN_KEY") {
+            Some(v) => {
+                Some(PanKey::new(v.into_bytes()).map_err(|e| format!("PAN_TOKEN_KEY: {e}"))?)
+            }
+            None => None,
+        };
+        let pan_token_secret_arn = var("PAN_TOKEN_SECRET_ARN");
+        if (pan_key.is_some() || pan_token_secret_arn.is_some()) && mask.is_none() {
+            return Err("PAN_TOKEN_KEY and PAN_TOKEN_SECRET_ARN need MASK_PAN=true".to_string());
+        }
+        if pan_key.is_some() && pan_token_secret_arn.is_some() {
+            return Err("set PAN_TOKEN_KEY or PAN_TOKEN_SECRET_ARN, not both".to_string());
+        }
         let merge_columns = match var("MERGE_COLUMNS") {
             Some(v) => v
                 .parse::<MergeColumns>()
@@ -182,6 +209,7 @@ impl Settings {
                     redact,
                 },
                 merge_columns,
+                pan_key,
             },
             max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
                 0 => DEFAULT_MAX_ATTEMPTS,
@@ -194,6 +222,7 @@ impl Settings {
                     n => n as u64,
                 },
             ),
+            pan_token_secret_arn,
         })
     }
 
@@ -269,6 +298,20 @@ mod tests {
             settings(&[("REDACT", "none")]).unwrap().core.lines.redact,
             None
         );
+        let key = "k".repeat(32);
+        let s = settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_KEY", &key)]).unwrap();
+        assert_eq!(
+            s.core.pan_key,
+            Some(PanKey::new(key.clone().into_bytes()).unwrap())
+        );
+        assert!(!format!("{s:?}").contains(&key), "the key is never shown");
+        assert!(settings(&[("PAN_TOKEN_KEY", &key)])
+            .unwrap_err()
+            .contains("MASK_PAN"));
+        assert!(settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_KEY", "short")]).is_err());
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:k";
+        let s = settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_SECRET_ARN", arn)]).unwrap();
+        assert_eq!(s.pan_token_secret_arn.as_deref(), Some(arn));
         let e = settings(&[("REDACT", "email,ssn")]).unwrap_err();
         assert!(e.starts_with("REDACT: ") && e.contains("ssn"), "{e}");
     }

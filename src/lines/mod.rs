@@ -27,7 +27,7 @@ pub use columns::{ColumnType, MergeColumns};
 pub use time::push_iso8601;
 
 use crate::json::{push_int, push_str, JsonStr};
-use crate::mask::{json_body_may_mask, mask, mask_bytes, Keep};
+use crate::mask::{json_body_may_mask, mask_bytes_keyed, mask_keyed, Keep, PanKey};
 use crate::redact::{Redact, Redactor, Tally};
 
 /// What each line holds.
@@ -141,6 +141,8 @@ pub struct LineWriter {
     /// Redaction's scratch space, and the redacted copy of a text.
     redactor: Redactor,
     redacted_text: Vec<u8>,
+    /// The card-token key (`PAN_TOKEN_KEY`), with masking on.
+    pan_key: Option<PanKey>,
 }
 
 impl LineWriter {
@@ -158,6 +160,14 @@ impl LineWriter {
         Self {
             merge: merge::Merger::new(columns),
             ..Self::new(options)
+        }
+    }
+
+    /// The writer with card tokens after masked card numbers, under `key`.
+    pub fn with_pan_key(self, key: Option<PanKey>) -> Self {
+        Self {
+            pan_key: key,
+            ..self
         }
     }
 
@@ -197,7 +207,7 @@ impl LineWriter {
         let mut group_masked = None;
         if let Some(keep) = keep {
             let mut masked = String::new();
-            if let Some(n) = mask(group, keep, &mut masked) {
+            if let Some(n) = mask_keyed(group, keep, self.pan_key.as_ref(), &mut masked) {
                 group_masked = Some(masked);
                 if self.options.format == OutputFormat::Json {
                     self.masked += n;
@@ -208,7 +218,8 @@ impl LineWriter {
             self.tail.extend_from_slice(keys::LOG_GROUP.member);
             push_str(&mut self.tail, group_masked.as_deref().unwrap_or(group));
             self.tail.extend_from_slice(keys::LOG_STREAM.member);
-            match keep.and_then(|keep| mask(stream, keep, &mut self.masked_text)) {
+            let key = self.pan_key.as_ref();
+            match keep.and_then(|keep| mask_keyed(stream, keep, key, &mut self.masked_text)) {
                 Some(n) => {
                     self.masked += n;
                     push_str(&mut self.tail, &self.masked_text);
@@ -238,7 +249,7 @@ impl LineWriter {
             let mut tally = Tally::default();
             let masked = self.options.mask.and_then(|keep| {
                 let mut out = String::new();
-                masked_pans = mask(name, keep, &mut out)?;
+                masked_pans = mask_keyed(name, keep, self.pan_key.as_ref(), &mut out)?;
                 Some(out)
             });
             let text = masked.as_deref().unwrap_or(name);
@@ -303,6 +314,7 @@ impl LineWriter {
             redacted,
             redactor,
             redacted_text,
+            pan_key,
             ..
         } = self;
         let opts = *options;
@@ -312,7 +324,16 @@ impl LineWriter {
             (None, Text::Str(s)) => Message::Text(s),
             (None, Text::Json(j)) => Message::Body(j),
             (Some(keep), message) => {
-                mask_message(message, keep, masked, decoded, masked_text, masked_plain)?
+                let key = pan_key.as_ref();
+                mask_message(
+                    message,
+                    keep,
+                    key,
+                    masked,
+                    decoded,
+                    masked_text,
+                    masked_plain,
+                )?
             }
         };
         let message = match opts.redact {
@@ -377,7 +398,11 @@ impl LineWriter {
             // Masking only turns digits into `*`, which keeps strings valid
             // but not numbers: a masked value that is no longer JSON is
             // written as a JSON string.
-            let masked_raw = match opts.mask.and_then(|keep| mask_bytes(raw, keep, scratch)) {
+            let key = pan_key.as_ref();
+            let masked_raw = match opts
+                .mask
+                .and_then(|keep| mask_bytes_keyed(raw, keep, key, scratch))
+            {
                 None => None,
                 Some(n) => {
                     *masked += n;
@@ -417,13 +442,14 @@ impl LineWriter {
 fn mask_message<'s, 'a: 's>(
     message: Text<'a>,
     keep: Keep,
+    key: Option<&PanKey>,
     masked: &mut usize,
     decoded: &mut Vec<u8>,
     masked_text: &'s mut String,
     masked_plain: &'s mut Vec<u8>,
 ) -> Option<Message<'s, 'a>> {
     Some(match message {
-        Text::Str(s) => match mask(s, keep, masked_text) {
+        Text::Str(s) => match mask_keyed(s, keep, key, masked_text) {
             Some(n) => {
                 *masked += n;
                 Message::Text(masked_text)
@@ -431,7 +457,7 @@ fn mask_message<'s, 'a: 's>(
             None => Message::Text(s),
         },
         // Without escapes the body is the text: mask it where it lies.
-        Text::Json(j) if j.plain => match mask_bytes(j.raw, keep, masked_plain) {
+        Text::Json(j) if j.plain => match mask_bytes_keyed(j.raw, keep, key, masked_plain) {
             Some(n) => {
                 *masked += n;
                 Message::Plain(masked_plain)
@@ -445,7 +471,7 @@ fn mask_message<'s, 'a: 's>(
             decoded.clear();
             j.decode_into(decoded)?;
             let text = std::str::from_utf8(decoded).ok()?;
-            match mask(text, keep, masked_text) {
+            match mask_keyed(text, keep, key, masked_text) {
                 Some(n) => {
                     *masked += n;
                     Message::Text(masked_text)

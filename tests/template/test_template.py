@@ -432,6 +432,24 @@ def test_function_environment(dynamic):
     assert fn["KmsKeyArn"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}
 
 
+def test_redaction_and_card_tokens_are_off_unless_asked():
+    params = TPL["Parameters"]
+    assert params["Redact"]["Default"] == "" and params["PanTokenSecretArn"]["Default"] == ""
+    assert not allowed(TPL, "Redact", "emails") and allowed(TPL, "Redact", "email,ipv4")
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pan-key-AbC123"
+    s = Scenario({"Redact": "all", "PanTokenSecretArn": arn})
+    env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
+    assert env["REDACT"] == {"Ref": "Redact"}
+    assert env["PAN_TOKEN_SECRET_ARN"] == {"Ref": "PanTokenSecretArn"}
+    # The function may read that one secret, and nothing else of Secrets Manager.
+    reads = [st for st in function_policy_statements(s)
+             if "secretsmanager" in str(st.get("Action"))]
+    assert [(r["Action"], r["Resource"]) for r in reads] == [
+        ("secretsmanager:GetSecretValue", {"Ref": "PanTokenSecretArn"})]
+    assert not [st for st in function_policy_statements(Scenario())
+                if "secretsmanager" in str(st.get("Action"))]
+
+
 # ----------------------------------------------------------------------------- IAM
 def function_policy_statements(s: Scenario) -> list[dict]:
     fn = s.transform_function()[1]["Properties"]
@@ -829,8 +847,14 @@ def test_function_environment_fits_lambdas_4_kb():
     columns = ",".join(f"{'c' * 45}{i:02}:timestamp" for i in range(20))[:1000]
     columns = columns[:columns.rfind(",")]
     assert allowed(TPL, "MergeColumns", columns) and len(columns) > 900
+    redact = ",".join(["aws_access_key_id", "aws_secret_key", "authorization", "jwt",
+                       "private_key", "url_credentials", "secret_value", "email", "ipv4", "ipv6",
+                       "phone", "my_number"])
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + "k" * 200
+    assert allowed(TPL, "Redact", redact) and allowed(TPL, "PanTokenSecretArn", secret)
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64,
-                  "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100})
+                  "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100,
+                  "Redact": redact, "PanTokenSecretArn": secret})
     env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
     assert size < 4096, size
