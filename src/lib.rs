@@ -86,7 +86,7 @@ pub use firehose::{
 pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat};
 pub use mask::{Keep, PanKey};
 pub use pipeline::{Config, Transformer};
-pub use redact::{Detector, Redact};
+pub use redact::{Detector, Redact, Rules};
 pub use summary::{Field, Summary, Unit, FIELDS};
 
 /// The one door to internals, for this crate's benches, fuzz targets, tests

@@ -22,6 +22,7 @@ use crate::limits::{
 use crate::lines::{LineOptions, LineWriter, MergeColumns};
 use crate::mask::PanKey;
 use crate::partition::push_partition_keys_for;
+use crate::redact::Rules;
 use crate::split::{split_document, SplitLimits};
 use std::time::Instant;
 
@@ -49,6 +50,8 @@ pub struct Config {
     pub merge_columns: MergeColumns,
     /// With masking on, each masked card number is followed by its token under this key.
     pub pan_key: Option<PanKey>,
+    /// Custom redaction rules (`REDACT_RULES`), applied with `lines.redact` on.
+    pub redact_rules: Rules,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
             lines: LineOptions::default(),
             merge_columns: MergeColumns::none(),
             pan_key: None,
+            redact_rules: Rules::default(),
         }
     }
 }
@@ -105,7 +109,8 @@ impl Transformer {
         Self {
             decoder: Decoder::new(config.inflate_cap),
             writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone())
-                .with_pan_key(config.pan_key.clone()),
+                .with_pan_key(config.pan_key.clone())
+                .with_redact_rules(config.redact_rules.clone()),
             config,
             record: Record::default(),
             keys: Vec::new(),

@@ -76,6 +76,8 @@ pub struct Summary {
     pub redacted_phone: usize,
     /// Values the `my_number` detector redacted (`REDACT`), in records in the response.
     pub redacted_my_number: usize,
+    /// Values custom rules (`REDACT_RULES`) redacted, in records in the response.
+    pub redacted_custom: usize,
 }
 
 /// The unit CloudWatch gives a metric.
@@ -159,6 +161,7 @@ fields! {
     redacted_ipv6 "RedactedIpv6" Count,
     redacted_phone "RedactedPhone" Count,
     redacted_my_number "RedactedMyNumber" Count,
+    redacted_custom "RedactedCustom" Count,
 }
 
 impl Summary {
@@ -179,6 +182,7 @@ impl Summary {
         self.redacted_ipv6 += counts.redacted.of(Detector::Ipv6);
         self.redacted_phone += counts.redacted.of(Detector::Phone);
         self.redacted_my_number += counts.redacted.of(Detector::MyNumber);
+        self.redacted_custom += counts.redacted.custom();
     }
 
     /// `(key, value)` of every count, in [`FIELDS`] order.
@@ -240,9 +244,10 @@ mod tests {
             redacted_ipv6: 31,
             redacted_phone: 32,
             redacted_my_number: 33,
+            redacted_custom: 34,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=33).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=34).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();

@@ -126,3 +126,67 @@ fn off_by_default_and_on_through_the_environment() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("REDACT"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Twenty realistic custom rules: what they take, and the CLI reading them from a file as
+/// the Lambda does (`REDACT_RULES_FILE`).
+#[test]
+fn custom_rules_from_a_file() {
+    let rules_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/redact_rules.txt");
+    let rules = std::fs::read_to_string(&rules_path).unwrap();
+    let active: Vec<&str> = rules
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(active.len(), 20);
+    // As one variable, `REDACT_RULES=` and the rules joined by newlines: docs/redaction.md
+    // quotes this figure against Lambda's 4 KB.
+    let bytes = "REDACT_RULES".len() + active.iter().map(|l| l.len() + 1).sum::<usize>() - 1;
+    assert_eq!(bytes, 807);
+
+    let doc = document(&[(
+        1,
+        "staff EMP-123456 paid with sk_live_abcdefghijklmnopqrstuvwx via bob@example.com",
+    )]);
+    let ev = event(&[("r", &b64(&gz(&doc)))]);
+    let dir = std::env::temp_dir().join(format!("cwl-firehose-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("event.json");
+    std::fs::write(&file, &ev).unwrap();
+    let run_cli = |rules_file: &std::path::Path, redact: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
+            .args(["transform", "--lines"])
+            .arg(&file)
+            .env("REDACT_RULES_FILE", rules_file)
+            .env("REDACT", redact)
+            .output()
+            .unwrap()
+    };
+    let out = run_cli(&rules_path, "");
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line["message"],
+        "staff [REDACTED:employee_id] paid with [REDACTED:stripe_secret] via bob@example.com",
+        "rules alone: no detector runs"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("redacted_custom=2"));
+    let out = run_cli(&rules_path, "email");
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line["message"],
+        "staff [REDACTED:employee_id] paid with [REDACTED:stripe_secret] via [REDACTED:email]"
+    );
+    // A pattern that does not compile stops it before the first event, naming the rule.
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, "fine=x+\nunclosed=ab(c\n").unwrap();
+    let out = run_cli(&bad, "");
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("REDACT_RULES: rule \"unclosed\""),
+        "{stderr}"
+    );
+    let out = run_cli(&dir.join("missing.txt"), "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REDACT_RULES_FILE"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -7,7 +7,7 @@ use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
 use crate::lines::{LineOptions, MergeColumns, OutputFormat};
 use crate::mask::{Keep, PanKey};
 use crate::pipeline::Config;
-use crate::redact::Redact;
+use crate::redact::{Redact, Rules};
 use std::time::Duration;
 
 /// Default cap on attempts per re-ingested record: none. Re-ingestion
@@ -79,6 +79,16 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "redact secrets and personal data: all, or detectors comma-separated: \
          aws_access_key_id,aws_secret_key,authorization,jwt,private_key,url_credentials,\
          secret_value,email,ipv4,ipv6,phone,my_number (default none)",
+    ),
+    (
+        "REDACT_RULES",
+        "custom redaction rules, one name=regex per line (`regex` crate syntax; a value \
+         becomes [REDACTED:name]); turns redaction on (default none)",
+    ),
+    (
+        "REDACT_RULES_FILE",
+        "a file holding REDACT_RULES, for rule sets past Lambda's 4 KB of variables: a path \
+         in the deployment package or a layer (/opt/...), read once at start (default none)",
     ),
     (
         "PAN_TOKEN_KEY",
@@ -158,6 +168,15 @@ impl Settings {
             Some(v) => Some(v.parse::<Redact>().map_err(|e| format!("REDACT: {e}"))?),
             None => None,
         };
+        let redact_rules = match get("REDACT_RULES") {
+            Some(v) => Rules::parse(&v).map_err(|e| format!("REDACT_RULES: {e}"))?,
+            None => Rules::default(),
+        };
+        // Rules alone turn redaction on, with no detector.
+        let redact = match redact {
+            None if !redact_rules.is_empty() => Some(Redact::NONE),
+            r => r,
+        };
         let pan_key = match var("PAN_TOKEN_KEY") {
             Some(v) => {
                 Some(PanKey::new(v.into_bytes()).map_err(|e| format!("PAN_TOKEN_KEY: {e}"))?)
@@ -210,6 +229,7 @@ impl Settings {
                 },
                 merge_columns,
                 pan_key,
+                redact_rules,
             },
             max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
                 0 => DEFAULT_MAX_ATTEMPTS,
@@ -226,10 +246,44 @@ impl Settings {
         })
     }
 
-    /// Reads the process environment.
+    /// Reads the process environment; `REDACT_RULES_FILE` names a file whose text stands
+    /// for `REDACT_RULES` (at most [`MAX_RULES_FILE`] bytes).
     pub fn from_env() -> Result<Self, String> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        let rules = match std::env::var("REDACT_RULES_FILE")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+        {
+            Some(path) => Some(read_rules_file(path.trim())?),
+            None => None,
+        };
+        Self::from_lookup(|name| match (name, &rules) {
+            ("REDACT_RULES", Some(text)) => Some(text.clone()),
+            _ => std::env::var(name).ok(),
+        })
     }
+}
+
+/// Largest `REDACT_RULES_FILE` read.
+pub const MAX_RULES_FILE: u64 = 256 * 1024;
+
+/// The text of the rules file at `path`, capped.
+fn read_rules_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("REDACT_RULES_FILE={path:?}: {e}"))?;
+    let mut text = String::new();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "bounded by take(cap + 1) just before"
+    )]
+    file.take(MAX_RULES_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("REDACT_RULES_FILE={path:?}: {e}"))?;
+    if text.len() as u64 > MAX_RULES_FILE {
+        return Err(format!(
+            "REDACT_RULES_FILE={path:?}: larger than {MAX_RULES_FILE} bytes"
+        ));
+    }
+    Ok(text)
 }
 
 /// `true`/`false` and their usual spellings.
@@ -312,6 +366,22 @@ mod tests {
         let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:k";
         let s = settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_SECRET_ARN", arn)]).unwrap();
         assert_eq!(s.pan_token_secret_arn.as_deref(), Some(arn));
+        let rules = "employee_id=EMP-\\d{6}\n# a comment\n\norder_ref = ORD[0-9]+";
+        let s = settings(&[("REDACT_RULES", rules)]).unwrap();
+        assert_eq!(
+            s.core.lines.redact,
+            Some(Redact::NONE),
+            "rules alone turn it on"
+        );
+        assert_eq!(
+            format!("{:?}", s.core.redact_rules),
+            "[\"employee_id\", \"order_ref\"]"
+        );
+        let e = settings(&[("REDACT_RULES", "ok=a+\nbroken=a(b")]).unwrap_err();
+        assert!(e.starts_with("REDACT_RULES: rule \"broken\""), "{e}");
+        assert!(settings(&[("REDACT_RULES", "Bad Name=x")]).is_err());
+        assert!(settings(&[("REDACT_RULES", "empty=a*")]).is_err());
+        assert!(settings(&[("REDACT_RULES", "a=x\na=y")]).is_err());
         let e = settings(&[("REDACT", "email,ssn")]).unwrap_err();
         assert!(e.starts_with("REDACT: ") && e.contains("ssn"), "{e}");
     }

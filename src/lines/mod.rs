@@ -28,7 +28,7 @@ pub use time::push_iso8601;
 
 use crate::json::{push_int, push_str, JsonStr};
 use crate::mask::{json_body_may_mask, mask_bytes_keyed, mask_keyed, Keep, PanKey};
-use crate::redact::{Redact, Redactor, Tally};
+use crate::redact::{Redact, Redactor, Rules, Tally};
 
 /// What each line holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -167,6 +167,14 @@ impl LineWriter {
     pub fn with_pan_key(self, key: Option<PanKey>) -> Self {
         Self {
             pan_key: key,
+            ..self
+        }
+    }
+
+    /// The writer with custom redaction rules too (with `redact` on).
+    pub fn with_redact_rules(self, rules: Rules) -> Self {
+        Self {
+            redactor: Redactor::with_rules(rules),
             ..self
         }
     }

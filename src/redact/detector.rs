@@ -66,6 +66,8 @@ pub struct Redact(u16);
 impl Redact {
     /// Every detector.
     pub const ALL: Redact = Redact((1 << COUNT) - 1);
+    /// No detector: custom rules only.
+    pub const NONE: Redact = Redact(0);
 
     /// Whether `d` is on.
     #[inline(always)]
@@ -135,9 +137,10 @@ impl FromStr for Redact {
     }
 }
 
-/// Values redacted, per detector (indexed by [`Detector`]).
+/// Values redacted, per detector (indexed by [`Detector`]), and by custom rules (the
+/// last count, all rules together).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Tally(pub [usize; COUNT]);
+pub struct Tally(pub [usize; COUNT + 1]);
 
 impl Tally {
     /// The count of `d`.
@@ -145,8 +148,14 @@ impl Tally {
         self.0.get(d as usize).copied().unwrap_or_default()
     }
 
-    pub(super) fn add(&mut self, d: Detector) {
-        if let Some(n) = self.0.get_mut(d as usize) {
+    /// The count of every custom rule together.
+    pub fn custom(&self) -> usize {
+        self.0.get(COUNT).copied().unwrap_or_default()
+    }
+
+    /// Counts one value of detector `d`, or of a custom rule (`None`).
+    pub(super) fn add(&mut self, d: Option<Detector>) {
+        if let Some(n) = self.0.get_mut(d.map_or(COUNT, |d| d as usize)) {
             *n += 1;
         }
     }

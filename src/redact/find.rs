@@ -9,12 +9,19 @@ use super::detector::{Detector, Redact};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::sync::OnceLock;
 
-/// A value one detector found: `start..end` is replaced.
+/// A value a detector or a custom rule found: `start..end` is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Found {
     pub(super) start: usize,
     pub(super) end: usize,
-    pub(super) detector: Detector,
+    pub(super) label: Label,
+}
+
+/// Who found a value: a detector, or the custom rule of that index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Label {
+    Detector(Detector),
+    Rule(usize),
 }
 
 /// What a keyword found by the automaton starts.
@@ -234,7 +241,7 @@ fn push(
         found.push(Found {
             start,
             end,
-            detector,
+            label: Label::Detector(detector),
         });
     }
     None
@@ -647,7 +654,7 @@ fn key_value(b: &[u8], s: usize, e: usize, set: Redact) -> Option<(usize, Option
         Some(Found {
             start: v.start,
             end: v.end,
-            detector,
+            label: Label::Detector(detector),
         }),
     ))
 }

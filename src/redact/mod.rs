@@ -25,19 +25,31 @@
 
 mod detector;
 mod find;
+mod rules;
 
 #[cfg(test)]
 use detector::COUNT;
 pub use detector::{Detector, Redact, Tally};
-use find::{find_all, Found};
+use find::{find_all, Found, Label};
+pub use rules::Rules;
 
-/// Redacts with one set of detectors, reusing its scratch space from text to text.
+/// Redacts with one set of detectors and the custom rules, reusing its scratch space from
+/// text to text.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     found: Vec<Found>,
+    rules: Rules,
 }
 
 impl Redactor {
+    /// A redactor that applies `rules` too.
+    pub fn with_rules(rules: Rules) -> Self {
+        Self {
+            found: Vec::new(),
+            rules,
+        }
+    }
+
     /// Writes `text` with every value the detectors of `set` find replaced into `out`
     /// (cleared first), adds what was found to `tally` and returns `true`; returns
     /// `false` and leaves `out` alone when nothing was found.
@@ -53,11 +65,12 @@ impl Redactor {
     ) -> bool {
         self.found.clear();
         find_all(text, set, &mut self.found);
+        self.rules.find_all(text, &mut self.found);
         if self.found.is_empty() {
             return false;
         }
         self.found
-            .sort_unstable_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.detector));
+            .sort_unstable_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.label));
         out.clear();
         out.reserve(text.len());
         let mut copied = 0;
@@ -67,9 +80,13 @@ impl Redactor {
             }
             out.extend_from_slice(text.get(copied..f.start).unwrap_or_default());
             out.extend_from_slice(b"[REDACTED:");
-            out.extend_from_slice(f.detector.name().as_bytes());
+            let (name, detector) = match f.label {
+                Label::Detector(d) => (d.name(), Some(d)),
+                Label::Rule(i) => (self.rules.name(i), None),
+            };
+            out.extend_from_slice(name.as_bytes());
             out.push(b']');
-            tally.add(f.detector);
+            tally.add(detector);
             copied = f.end;
         }
         out.extend_from_slice(text.get(copied..).unwrap_or_default());

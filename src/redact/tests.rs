@@ -276,7 +276,7 @@ proptest! {
         let mut plain = Vec::new();
         find_at_every_byte(text.as_bytes(), set, &mut plain);
         let resolve = |mut v: Vec<Found>| {
-            v.sort_unstable_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.detector));
+            v.sort_unstable_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.label));
             let mut kept = Vec::new();
             let mut copied = 0;
             for f in v {

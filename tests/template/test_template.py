@@ -441,6 +441,9 @@ def test_redaction_and_card_tokens_are_off_unless_asked():
     env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     assert env["REDACT"] == {"Ref": "Redact"}
     assert env["PAN_TOKEN_SECRET_ARN"] == {"Ref": "PanTokenSecretArn"}
+    rules = Scenario({"RedactRulesFile": "/opt/redact-rules.txt"}).transform_function()[1]
+    assert rules["Properties"]["Environment"]["Variables"]["REDACT_RULES_FILE"] == {
+        "Ref": "RedactRulesFile"}
     # The function may read that one secret, and nothing else of Secrets Manager.
     reads = [st for st in function_policy_statements(s)
              if "secretsmanager" in str(st.get("Action"))]
@@ -854,7 +857,8 @@ def test_function_environment_fits_lambdas_4_kb():
     assert allowed(TPL, "Redact", redact) and allowed(TPL, "PanTokenSecretArn", secret)
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64,
                   "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100,
-                  "Redact": redact, "PanTokenSecretArn": secret})
+                  "Redact": redact, "PanTokenSecretArn": secret,
+                  "RedactRulesFile": "/opt/" + "r" * 123})
     env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
     assert size < 4096, size
