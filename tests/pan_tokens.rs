@@ -86,17 +86,7 @@ async fn the_key_comes_from_secrets_manager_and_tokens_follow_masked_pans() {
 #[test]
 fn the_cli_takes_the_key_from_pan_token_key() {
     let ev = event(&[("r", &b64(&gz(DOC)))]);
-    let dir = std::env::temp_dir().join(format!("cwl-firehose-token-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("event.json");
-    std::fs::write(&file, &ev).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
-        .args(["transform", "--lines"])
-        .arg(&file)
-        .env("MASK_PAN", "true")
-        .env("PAN_TOKEN_KEY", KEY)
-        .output()
-        .unwrap();
+    let out = transform_lines_with_env(&ev, &[("MASK_PAN", "true"), ("PAN_TOKEN_KEY", KEY)]);
     let first = out.stdout.split(|&c| c == b'\n').next().unwrap();
     let line: serde_json::Value = serde_json::from_slice(first).unwrap();
     assert_eq!(
@@ -105,5 +95,4 @@ fn the_cli_takes_the_key_from_pan_token_key() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains(KEY), "{stderr}");
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -98,16 +98,7 @@ fn off_by_default_and_on_through_the_environment() {
     let (again, _) = run(config(None, None, false), &ev);
     assert_eq!(plain, again);
 
-    let dir = std::env::temp_dir().join(format!("cwl-firehose-redact-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("event.json");
-    std::fs::write(&file, &ev).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
-        .args(["transform", "--lines"])
-        .arg(&file)
-        .env("REDACT", "email,ipv4")
-        .output()
-        .unwrap();
+    let out = transform_lines_with_env(&ev, &[("REDACT", "email,ipv4")]);
     let first = out.stdout.split(|&c| c == b'\n').next().unwrap();
     let line: serde_json::Value = serde_json::from_slice(first).unwrap();
     assert_eq!(
@@ -116,15 +107,9 @@ fn off_by_default_and_on_through_the_environment() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("redacted_email=2"), "{stderr}");
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
-        .args(["transform", "--lines"])
-        .arg(&file)
-        .env("REDACT", "emails")
-        .output()
-        .unwrap();
+    let bad = transform_lines_with_env(&ev, &[("REDACT", "emails")]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("REDACT"));
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Twenty realistic custom rules: what they take, and the CLI reading them from a file as
@@ -151,16 +136,12 @@ fn custom_rules_from_a_file() {
     let ev = event(&[("r", &b64(&gz(&doc)))]);
     let dir = std::env::temp_dir().join(format!("cwl-firehose-rules-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("event.json");
-    std::fs::write(&file, &ev).unwrap();
     let run_cli = |rules_file: &std::path::Path, redact: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
-            .args(["transform", "--lines"])
-            .arg(&file)
-            .env("REDACT_RULES_FILE", rules_file)
-            .env("REDACT", redact)
-            .output()
-            .unwrap()
+        let rules_file = rules_file.to_str().unwrap();
+        transform_lines_with_env(
+            &ev,
+            &[("REDACT_RULES_FILE", rules_file), ("REDACT", redact)],
+        )
     };
     let out = run_cli(&rules_path, "");
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -4,10 +4,11 @@
 //! lines without the tokens it was configured to write.
 
 use super::settings::Settings;
-use crate::mask::{PanKey, MAX_KEY_LEN};
+use crate::mask::PanKey;
 
 /// The key held by the secret `arn`: its `SecretString` as bytes, or its
-/// `SecretBinary`.
+/// `SecretBinary` (Secrets Manager caps a value at 64 KiB; `PanKey` takes 32 to 4096
+/// bytes).
 pub async fn pan_key(config: &aws_config::SdkConfig, arn: &str) -> Result<PanKey, String> {
     let client = aws_sdk_secretsmanager::Client::new(config);
     let out = client
@@ -26,11 +27,6 @@ pub async fn pan_key(config: &aws_config::SdkConfig, arn: &str) -> Result<PanKey
         (None, Some(b)) => b.as_ref(),
         (None, None) => return Err("PAN_TOKEN_SECRET_ARN: the secret holds no value".to_string()),
     };
-    if bytes.len() > MAX_KEY_LEN {
-        return Err(format!(
-            "PAN_TOKEN_SECRET_ARN: the secret holds more than {MAX_KEY_LEN} bytes"
-        ));
-    }
     PanKey::new(bytes.to_vec()).map_err(|e| format!("PAN_TOKEN_SECRET_ARN: {e}"))
 }
 

@@ -92,8 +92,8 @@ use digits::{on_best_kernel, Candidates, Kernel, KernelJob};
 pub use keep::Keep;
 use keep::TAIL;
 use pan::find_pan;
+pub use token::PanKey;
 use token::TOKEN_TEXT_LEN;
-pub use token::{PanKey, MAX_KEY_LEN};
 
 /// Masks every PAN (and CVV-looking field) in `text`. Returns `None` when nothing was
 /// found (no allocation; `scratch` is left empty); otherwise clears `scratch`, writes the masked

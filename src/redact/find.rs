@@ -141,6 +141,24 @@ const AT: u8 = 2;
 const PLUS: u8 = 4;
 const COLON: u8 = 8;
 
+/// The byte classes the detectors of `set` start at.
+fn byte_classes(set: Redact) -> u8 {
+    let mut classes = 0;
+    if set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]) {
+        classes |= DIGIT;
+    }
+    if set.has(Detector::Email) {
+        classes |= AT;
+    }
+    if set.has(Detector::Phone) {
+        classes |= PLUS;
+    }
+    if set.has(Detector::Ipv6) {
+        classes |= COLON;
+    }
+    classes
+}
+
 /// The class of a byte for the byte pass (the compiler makes the table).
 #[inline(always)]
 fn byte_class(c: u8) -> u8 {
@@ -159,19 +177,7 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
     if set.any(KEYWORD_DETECTORS) {
         keywords(b, set, found);
     }
-    let mut classes = 0;
-    if set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]) {
-        classes |= DIGIT;
-    }
-    if set.has(Detector::Email) {
-        classes |= AT;
-    }
-    if set.has(Detector::Phone) {
-        classes |= PLUS;
-    }
-    if set.has(Detector::Ipv6) {
-        classes |= COLON;
-    }
+    let classes = byte_classes(set);
     if classes != 0 {
         bytes(b, set, classes, found);
     }
@@ -293,19 +299,7 @@ fn on_byte(b: &[u8], i: usize, class: u8, set: Redact, found: &mut Vec<Found>) -
 /// byte class at every byte, nothing skipped.
 #[cfg(test)]
 pub(super) fn find_at_every_byte(b: &[u8], set: Redact, found: &mut Vec<Found>) {
-    let mut classes = 0;
-    if set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]) {
-        classes |= DIGIT;
-    }
-    if set.has(Detector::Email) {
-        classes |= AT;
-    }
-    if set.has(Detector::Phone) {
-        classes |= PLUS;
-    }
-    if set.has(Detector::Ipv6) {
-        classes |= COLON;
-    }
+    let classes = byte_classes(set);
     for (i, &c) in b.iter().enumerate() {
         for &(word, kind) in KEYWORDS {
             let w = word.as_bytes();
