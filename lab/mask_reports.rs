@@ -55,10 +55,11 @@ const LOOK_ALIKE_CLASSES: &[&str] = &[
     "tracking, tax, bank and device numbers in groups",
     "table rows, single-spaced columns (vmstat)",
     "table rows, tab or double-space columns",
+    "table rows of 3-digit fields, single-spaced",
 ];
 
 /// Classes of random digits (see [`LOOK_ALIKE_CLASSES`]).
-const UNSTRUCTURED: &[usize] = &[13, 14, 15, 16, 18, 23];
+const UNSTRUCTURED: &[usize] = &[13, 14, 15, 16, 18, 20, 23, 25];
 
 fn hex(rng: &mut Rng, n: usize, upper: bool) -> String {
     let set: &[u8] = if upper {
@@ -294,6 +295,15 @@ fn look_alike(rng: &mut Rng, class: usize) -> String {
                 })
                 .collect::<Vec<_>>()
                 .join(sep)
+        }
+        25 => {
+            // Status codes, ports, sizes, per-mille figures: 3-digit columns joined by
+            // one space, 3 to 12 of them (five or six in a row can read as a card).
+            let cols = rng.range(3, 12);
+            (0..cols)
+                .map(|_| rng.range(100, 999).to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
         }
         _ => unreachable!("no look-alike class {class}"),
     }
@@ -573,7 +583,8 @@ fn report_detection() {
         found as f64 * 100.0 / total as f64,
         exact as f64 * 100.0 / total as f64
     );
-    // Left out on purpose: groups of three joined by spaces (thousands separators).
+    // Groups of three joined by spaces, five or six of them (numbers with a space between
+    // thousands look the same: `report_false_positives` measures those).
     let (mut t, mut f) = (0usize, 0usize);
     for (bi, (_, _, lens)) in BRANDS.iter().enumerate() {
         for &len in lens.iter().filter(|&&l| l % 3 == 0) {
@@ -586,7 +597,7 @@ fn report_detection() {
         }
     }
     println!(
-        "left out: {t} PANs printed in groups of three joined by spaces, detected {:.3}%",
+        "{t} PANs printed in groups of three joined by spaces, detected {:.3}%",
         f as f64 * 100.0 / t as f64
     );
     // Tabs and double spaces do not join groups.

@@ -66,6 +66,7 @@ mod mask;
 mod partition;
 mod pipeline;
 mod prefault;
+mod redact;
 mod simd;
 mod split;
 mod stages;
@@ -85,8 +86,9 @@ pub use firehose::{
     RESULT_PROCESSING_FAILED,
 };
 pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat, StaticFields};
-pub use mask::Keep;
+pub use mask::{Keep, PanKey};
 pub use pipeline::{Config, Transformer};
+pub use redact::{Detector, Redact, Rules};
 pub use summary::{Field, Summary, Unit, FIELDS};
 
 /// The one door to internals, for this crate's benches, fuzz targets, tests
@@ -104,5 +106,6 @@ pub mod internals {
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};
+    pub use crate::redact::{Redactor, Tally};
     pub use crate::stages::{invoke, Invocation, Stage, StageInputs, Stages};
 }

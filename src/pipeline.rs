@@ -21,7 +21,9 @@ use crate::limits::{
     DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, LAMBDA_PAYLOAD_LIMIT, MAX_PUT_RECORD_BYTES,
 };
 use crate::lines::{LineOptions, LineWriter, MergeColumns, StaticFields};
+use crate::mask::PanKey;
 use crate::partition::push_partition_keys_for;
+use crate::redact::Rules;
 use crate::split::{split_document, split_document_within, SplitLimits};
 use std::time::Instant;
 
@@ -54,6 +56,10 @@ pub struct Config {
     pub static_fields: StaticFields,
     /// Read Lambda's log formats into fields (`LAMBDA_FORMAT`).
     pub lambda_format: bool,
+    /// With masking on, each masked card number is followed by its token under this key.
+    pub pan_key: Option<PanKey>,
+    /// Custom redaction rules (`REDACT_RULES`), applied with `lines.redact` on.
+    pub redact_rules: Rules,
 }
 
 impl Default for Config {
@@ -70,6 +76,8 @@ impl Default for Config {
             filters: EventFilters::none(),
             static_fields: StaticFields::none(),
             lambda_format: false,
+            pan_key: None,
+            redact_rules: Rules::default(),
         }
     }
 }
@@ -114,7 +122,9 @@ impl Transformer {
             writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone())
                 .with_filters(config.filters.clone())
                 .with_static_fields(config.static_fields.clone())
-                .with_lambda_format(config.lambda_format),
+                .with_lambda_format(config.lambda_format)
+                .with_pan_key(config.pan_key.clone())
+                .with_redact_rules(config.redact_rules.clone()),
             config,
             record: Record::default(),
             keys: Vec::new(),

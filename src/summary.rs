@@ -1,6 +1,7 @@
 //! The counts of one invocation, and the one list of them that the log line,
 //! the CLI and the EMF metrics all read ([`FIELDS`]).
 
+use crate::redact::Detector;
 use std::fmt;
 
 /// Counts for the invocation's summary line and metrics. The core fills the
@@ -58,6 +59,32 @@ pub struct Summary {
     pub reingest_call_errors: usize,
     /// Wall time of the invocation, in milliseconds.
     pub duration_ms: u64,
+    /// Values the `aws_access_key_id` detector redacted (`REDACT`), in records in the response.
+    pub redacted_aws_access_key_id: usize,
+    /// Values the `aws_secret_key` detector redacted (`REDACT`), in records in the response.
+    pub redacted_aws_secret_key: usize,
+    /// Values the `authorization` detector redacted (`REDACT`), in records in the response.
+    pub redacted_authorization: usize,
+    /// Values the `jwt` detector redacted (`REDACT`), in records in the response.
+    pub redacted_jwt: usize,
+    /// Values the `private_key` detector redacted (`REDACT`), in records in the response.
+    pub redacted_private_key: usize,
+    /// Values the `url_credentials` detector redacted (`REDACT`), in records in the response.
+    pub redacted_url_credentials: usize,
+    /// Values the `secret_value` detector redacted (`REDACT`), in records in the response.
+    pub redacted_secret_value: usize,
+    /// Values the `email` detector redacted (`REDACT`), in records in the response.
+    pub redacted_email: usize,
+    /// Values the `ipv4` detector redacted (`REDACT`), in records in the response.
+    pub redacted_ipv4: usize,
+    /// Values the `ipv6` detector redacted (`REDACT`), in records in the response.
+    pub redacted_ipv6: usize,
+    /// Values the `phone` detector redacted (`REDACT`), in records in the response.
+    pub redacted_phone: usize,
+    /// Values the `my_number` detector redacted (`REDACT`), in records in the response.
+    pub redacted_my_number: usize,
+    /// Values custom rules (`REDACT_RULES`) redacted, in records in the response.
+    pub redacted_custom: usize,
 }
 
 /// The unit CloudWatch gives a metric.
@@ -130,6 +157,19 @@ fields! {
     reingest_throttled "ReingestThrottled" Count,
     reingest_call_errors "ReingestCallErrors" Count,
     duration_ms "Duration" Milliseconds,
+    redacted_aws_access_key_id "RedactedAwsAccessKeyId" Count,
+    redacted_aws_secret_key "RedactedAwsSecretKey" Count,
+    redacted_authorization "RedactedAuthorization" Count,
+    redacted_jwt "RedactedJwt" Count,
+    redacted_private_key "RedactedPrivateKey" Count,
+    redacted_url_credentials "RedactedUrlCredentials" Count,
+    redacted_secret_value "RedactedSecretValue" Count,
+    redacted_email "RedactedEmail" Count,
+    redacted_ipv4 "RedactedIpv4" Count,
+    redacted_ipv6 "RedactedIpv6" Count,
+    redacted_phone "RedactedPhone" Count,
+    redacted_my_number "RedactedMyNumber" Count,
+    redacted_custom "RedactedCustom" Count,
 }
 
 impl Summary {
@@ -138,6 +178,19 @@ impl Summary {
         self.masked_pans += counts.masked;
         self.merged_keys_renamed += counts.merged_keys_renamed;
         self.merged_values_rejected += counts.merged_values_rejected;
+        self.redacted_aws_access_key_id += counts.redacted.of(Detector::AwsAccessKeyId);
+        self.redacted_aws_secret_key += counts.redacted.of(Detector::AwsSecretKey);
+        self.redacted_authorization += counts.redacted.of(Detector::Authorization);
+        self.redacted_jwt += counts.redacted.of(Detector::Jwt);
+        self.redacted_private_key += counts.redacted.of(Detector::PrivateKey);
+        self.redacted_url_credentials += counts.redacted.of(Detector::UrlCredentials);
+        self.redacted_secret_value += counts.redacted.of(Detector::SecretValue);
+        self.redacted_email += counts.redacted.of(Detector::Email);
+        self.redacted_ipv4 += counts.redacted.of(Detector::Ipv4);
+        self.redacted_ipv6 += counts.redacted.of(Detector::Ipv6);
+        self.redacted_phone += counts.redacted.of(Detector::Phone);
+        self.redacted_my_number += counts.redacted.of(Detector::MyNumber);
+        self.redacted_custom += counts.redacted.custom();
         self.events_filtered += counts.filtered;
     }
 
@@ -200,9 +253,22 @@ mod tests {
             reingest_throttled: 20,
             reingest_call_errors: 21,
             duration_ms: 22,
+            redacted_aws_access_key_id: 23,
+            redacted_aws_secret_key: 24,
+            redacted_authorization: 25,
+            redacted_jwt: 26,
+            redacted_private_key: 27,
+            redacted_url_credentials: 28,
+            redacted_secret_value: 29,
+            redacted_email: 30,
+            redacted_ipv4: 31,
+            redacted_ipv6: 32,
+            redacted_phone: 33,
+            redacted_my_number: 34,
+            redacted_custom: 35,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=22).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=35).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();

@@ -64,16 +64,7 @@ fn masking_is_off_by_default_and_on_through_the_environment() {
     );
     assert_eq!(summary.masked_pans, 0);
 
-    let dir = std::env::temp_dir().join(format!("cwl-firehose-mask-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("event.json");
-    std::fs::write(&file, &ev).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
-        .args(["transform", "--lines"])
-        .arg(&file)
-        .env("MASK_PAN", "true")
-        .output()
-        .unwrap();
+    let out = transform_lines_with_env(&ev, &[("MASK_PAN", "true")]);
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["message"], "pan 411111******1111");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -270,6 +270,54 @@ fn whole(c: &mut Criterion) {
         &input.event,
     );
 
+    // Redaction's cost, paired the same way: REDACT=all, and MASK_PAN=true with
+    // REDACT=all, each against the plain path. Each bench counts only the extra time;
+    // the ratio of the totals (the budget: 1.25 and 1.35) is printed after it.
+    let redacting = |mask| {
+        Transformer::new(Config {
+            lines: LineOptions {
+                mask,
+                redact: Some(cwl_firehose::Redact::ALL),
+                ..LineOptions::default()
+            },
+            ..config.clone()
+        })
+    };
+    let mut g = c.benchmark_group("redaction_cost");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(600));
+    for (name, mask) in [
+        ("redact_all_paired", None),
+        (
+            "mask_and_redact_all_paired",
+            Some(cwl_firehose::Keep::First6Last4),
+        ),
+    ] {
+        let mut other = redacting(mask);
+        let (mut plain_total, mut other_total) = (Duration::ZERO, Duration::ZERO);
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let (plain, with) = in_turn(
+                    iters,
+                    || timed(|| invocation(&mut transformer, &input.event)),
+                    || timed(|| invocation(&mut other, &input.event)),
+                );
+                plain_total += plain;
+                other_total += with;
+                with.saturating_sub(plain)
+            })
+        });
+        if std::env::args().any(|a| a == "--bench") && !plain_total.is_zero() {
+            println!(
+                "redaction_cost/{name}: with / plain = {:.3}",
+                other_total.as_secs_f64() / plain_total.as_secs_f64()
+            );
+        }
+    }
+    g.finish();
+
     // The whole path against its stages, paired: each iteration runs one warm
     // invocation and the four stages once each, in turn first. Criterion times the
     // invocations; the ratio of the two totals (warm-up included) is printed after it:

@@ -14,6 +14,8 @@ pub mod reingest;
 
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "lambda")]
+pub mod secrets;
 
 #[cfg(feature = "archive")]
 pub mod archive;

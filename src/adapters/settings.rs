@@ -6,8 +6,9 @@ use crate::exclude::ExcludeList;
 use crate::filter::EventFilters;
 use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
 use crate::lines::{LineOptions, MergeColumns, OutputFormat, StaticFields};
-use crate::mask::Keep;
+use crate::mask::{Keep, PanKey};
 use crate::pipeline::Config;
+use crate::redact::{Redact, Rules};
 use std::time::Duration;
 
 /// Default cap on attempts per re-ingested record: none. Re-ingestion
@@ -97,6 +98,32 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "MASK_PAN_KEEP",
         "digits of a PAN left readable: first6last4|last4 (default first6last4)",
     ),
+    (
+        "REDACT",
+        "redact secrets and personal data: all, or detectors comma-separated: \
+         aws_access_key_id,aws_secret_key,authorization,jwt,private_key,url_credentials,\
+         secret_value,email,ipv4,ipv6,phone,my_number (default none)",
+    ),
+    (
+        "REDACT_RULES",
+        "custom redaction rules, one name=regex per line (`regex` crate syntax; a value \
+         becomes [REDACTED:name]); turns redaction on (default none)",
+    ),
+    (
+        "REDACT_RULES_FILE",
+        "a file holding REDACT_RULES, for rule sets past Lambda's 4 KB of variables: a path \
+         in the deployment package or a layer (/opt/...), read once at start (default none)",
+    ),
+    (
+        "PAN_TOKEN_KEY",
+        "with MASK_PAN, follow each masked card number with its token, HMAC-SHA-256 of the \
+         PAN under this key (32-4096 bytes; the CLI's way; default none)",
+    ),
+    (
+        "PAN_TOKEN_SECRET_ARN",
+        "the Lambda's way: the Secrets Manager secret holding that key, read once per cold \
+         start (default none)",
+    ),
 ];
 
 /// Everything both binaries configure.
@@ -109,6 +136,9 @@ pub struct Settings {
     pub max_attempts: u32,
     /// Longest wait for one re-ingestion call's answer.
     pub reingest_call_timeout: Duration,
+    /// The secret holding the card-token key (`PAN_TOKEN_SECRET_ARN`): the Lambda reads
+    /// it before its first event into `core.pan_key`.
+    pub pan_token_secret_arn: Option<String>,
 }
 
 impl Default for Settings {
@@ -117,6 +147,7 @@ impl Default for Settings {
             core: Config::default(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             reingest_call_timeout: Duration::from_millis(DEFAULT_CALL_TIMEOUT_MS),
+            pan_token_secret_arn: None,
         }
     }
 }
@@ -156,6 +187,33 @@ impl Settings {
             None => Keep::default(),
         };
         let mask = flag("MASK_PAN", false)?.then_some(keep);
+        let redact = match var("REDACT") {
+            Some(v) if v.eq_ignore_ascii_case("none") => None,
+            Some(v) => Some(v.parse::<Redact>().map_err(|e| format!("REDACT: {e}"))?),
+            None => None,
+        };
+        let redact_rules = match get("REDACT_RULES") {
+            Some(v) => Rules::parse(&v).map_err(|e| format!("REDACT_RULES: {e}"))?,
+            None => Rules::default(),
+        };
+        // Rules alone turn redaction on, with no detector.
+        let redact = match redact {
+            None if !redact_rules.is_empty() => Some(Redact::NONE),
+            r => r,
+        };
+        let pan_key = match var("PAN_TOKEN_KEY") {
+            Some(v) => {
+                Some(PanKey::new(v.into_bytes()).map_err(|e| format!("PAN_TOKEN_KEY: {e}"))?)
+            }
+            None => None,
+        };
+        let pan_token_secret_arn = var("PAN_TOKEN_SECRET_ARN");
+        if (pan_key.is_some() || pan_token_secret_arn.is_some()) && mask.is_none() {
+            return Err("PAN_TOKEN_KEY and PAN_TOKEN_SECRET_ARN need MASK_PAN=true".to_string());
+        }
+        if pan_key.is_some() && pan_token_secret_arn.is_some() {
+            return Err("set PAN_TOKEN_KEY or PAN_TOKEN_SECRET_ARN, not both".to_string());
+        }
         let merge_columns = match var("MERGE_COLUMNS") {
             Some(v) => v
                 .parse::<MergeColumns>()
@@ -228,11 +286,14 @@ impl Settings {
                     merge_json_message,
                     keep_message: flag("MERGE_KEEP_MESSAGE", true)?,
                     mask,
+                    redact,
                 },
                 merge_columns,
                 filters,
                 static_fields,
                 lambda_format,
+                pan_key,
+                redact_rules,
             },
             max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
                 0 => DEFAULT_MAX_ATTEMPTS,
@@ -245,13 +306,48 @@ impl Settings {
                     n => n as u64,
                 },
             ),
+            pan_token_secret_arn,
         })
     }
 
-    /// Reads the process environment.
+    /// Reads the process environment; `REDACT_RULES_FILE` names a file whose text stands
+    /// for `REDACT_RULES` (at most [`MAX_RULES_FILE`] bytes).
     pub fn from_env() -> Result<Self, String> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        let rules = match std::env::var("REDACT_RULES_FILE")
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+        {
+            Some(path) => Some(read_rules_file(path.trim())?),
+            None => None,
+        };
+        Self::from_lookup(|name| match (name, &rules) {
+            ("REDACT_RULES", Some(text)) => Some(text.clone()),
+            _ => std::env::var(name).ok(),
+        })
     }
+}
+
+/// Largest `REDACT_RULES_FILE` read.
+pub const MAX_RULES_FILE: u64 = 256 * 1024;
+
+/// The text of the rules file at `path`, capped.
+fn read_rules_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("REDACT_RULES_FILE={path:?}: {e}"))?;
+    let mut text = String::new();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "bounded by take(cap + 1) just before"
+    )]
+    file.take(MAX_RULES_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("REDACT_RULES_FILE={path:?}: {e}"))?;
+    if text.len() as u64 > MAX_RULES_FILE {
+        return Err(format!(
+            "REDACT_RULES_FILE={path:?}: larger than {MAX_RULES_FILE} bytes"
+        ));
+    }
+    Ok(text)
 }
 
 /// `true`/`false` and their usual spellings.
@@ -309,6 +405,49 @@ mod tests {
         let s = settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "last4")]).unwrap();
         assert_eq!(s.core.lines.mask, Some(Keep::Last4));
         assert!(settings(&[("MASK_PAN", "true"), ("MASK_PAN_KEEP", "none")]).is_err());
+        assert_eq!(s.core.lines.redact, None);
+        assert_eq!(
+            settings(&[("REDACT", "all")]).unwrap().core.lines.redact,
+            Some(Redact::ALL)
+        );
+        let s = settings(&[("REDACT", "email, ipv4")]).unwrap();
+        assert_eq!(s.core.lines.redact.unwrap().to_string(), "email,ipv4");
+        assert_eq!(
+            settings(&[("REDACT", "none")]).unwrap().core.lines.redact,
+            None
+        );
+        let key = "k".repeat(32);
+        let s = settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_KEY", &key)]).unwrap();
+        assert_eq!(
+            s.core.pan_key,
+            Some(PanKey::new(key.clone().into_bytes()).unwrap())
+        );
+        assert!(!format!("{s:?}").contains(&key), "the key is never shown");
+        assert!(settings(&[("PAN_TOKEN_KEY", &key)])
+            .unwrap_err()
+            .contains("MASK_PAN"));
+        assert!(settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_KEY", "short")]).is_err());
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:k";
+        let s = settings(&[("MASK_PAN", "true"), ("PAN_TOKEN_SECRET_ARN", arn)]).unwrap();
+        assert_eq!(s.pan_token_secret_arn.as_deref(), Some(arn));
+        let rules = "employee_id=EMP-\\d{6}\n# a comment\n\norder_ref = ORD[0-9]+";
+        let s = settings(&[("REDACT_RULES", rules)]).unwrap();
+        assert_eq!(
+            s.core.lines.redact,
+            Some(Redact::NONE),
+            "rules alone turn it on"
+        );
+        assert_eq!(
+            format!("{:?}", s.core.redact_rules),
+            "[\"employee_id\", \"order_ref\"]"
+        );
+        let e = settings(&[("REDACT_RULES", "ok=a+\nbroken=a(b")]).unwrap_err();
+        assert!(e.starts_with("REDACT_RULES: rule \"broken\""), "{e}");
+        assert!(settings(&[("REDACT_RULES", "Bad Name=x")]).is_err());
+        assert!(settings(&[("REDACT_RULES", "empty=a*")]).is_err());
+        assert!(settings(&[("REDACT_RULES", "a=x\na=y")]).is_err());
+        let e = settings(&[("REDACT", "email,ssn")]).unwrap_err();
+        assert!(e.starts_with("REDACT: ") && e.contains("ssn"), "{e}");
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub use time::push_iso8601;
 
 use crate::filter::{EventFilters, Filtering};
 use crate::json::{push_int, push_str, JsonStr};
-use crate::mask::{json_body_may_mask, mask, mask_bytes, Keep};
+use crate::mask::{json_body_may_mask, mask_bytes_keyed, mask_keyed, Keep, PanKey};
+use crate::redact::{Redact, Redactor, Rules, Tally};
 
 /// What each line holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,6 +71,8 @@ pub struct LineOptions {
     pub keep_message: bool,
     /// Mask card numbers (PCI DSS 3.5.1) in every text field written.
     pub mask: Option<Keep>,
+    /// Redact secrets and personal data in every text field written (after masking).
+    pub redact: Option<Redact>,
 }
 
 impl Default for LineOptions {
@@ -80,6 +83,7 @@ impl Default for LineOptions {
             merge_json_message: false,
             keep_message: true,
             mask: None,
+            redact: None,
         }
     }
 }
@@ -137,6 +141,8 @@ pub struct Counts {
     pub merged_values_rejected: usize,
     /// Events the event filters dropped (no line).
     pub filtered: usize,
+    /// Values redacted, per detector.
+    pub redacted: Tally,
 }
 
 /// Writes lines; holds the per-record part so it is built once per record.
@@ -169,6 +175,16 @@ pub struct LineWriter {
     lambda_format: bool,
     /// A message decoded for `LAMBDA_FORMAT`.
     lambda_text: Vec<u8>,
+    /// Values redacted in the current record.
+    redacted: Tally,
+    /// Redaction's scratch space, and the redacted copy of a text.
+    redactor: Redactor,
+    redacted_text: Vec<u8>,
+    /// The redacted copy of `extractedFields` (the message's may still be in
+    /// use: Lambda's fields borrow from it).
+    redacted_extracted: Vec<u8>,
+    /// The card-token key (`PAN_TOKEN_KEY`), with masking on.
+    pan_key: Option<PanKey>,
 }
 
 impl LineWriter {
@@ -199,6 +215,14 @@ impl LineWriter {
         }
     }
 
+    /// The writer with card tokens after masked card numbers, under `key`.
+    pub fn with_pan_key(self, key: Option<PanKey>) -> Self {
+        Self {
+            pan_key: key,
+            ..self
+        }
+    }
+
     /// The same writer, reading Lambda's log formats into fields when `on`
     /// (JSON lines only).
     pub fn with_lambda_format(self, on: bool) -> Self {
@@ -216,6 +240,14 @@ impl LineWriter {
         }
     }
 
+    /// The writer with custom redaction rules too (with `redact` on).
+    pub fn with_redact_rules(self, rules: Rules) -> Self {
+        Self {
+            redactor: Redactor::with_rules(rules),
+            ..self
+        }
+    }
+
     /// What was counted in the record written last.
     pub fn counts(&self) -> Counts {
         Counts {
@@ -223,6 +255,7 @@ impl LineWriter {
             merged_keys_renamed: self.merge.renamed_keys(),
             merged_values_rejected: self.merge.rejected_values(),
             filtered: self.filtering.as_ref().map_or(0, |f| f.dropped),
+            redacted: self.redacted,
         }
     }
 
@@ -255,16 +288,20 @@ impl LineWriter {
     ) -> Option<String> {
         self.tail.clear();
         self.masked = 0;
+        self.redacted = Tally::default();
         self.merge.start_record();
         self.source_account = None;
         if let Some(filtering) = &mut self.filtering {
             filtering.start_record(group);
         }
+        if let Some(set) = self.options.redact {
+            return self.start_record_redacted(group, stream, owner, set);
+        }
         let keep = self.options.mask;
         let mut group_masked = None;
         if let Some(keep) = keep {
             let mut masked = String::new();
-            if let Some(n) = mask(group, keep, &mut masked) {
+            if let Some(n) = mask_keyed(group, keep, self.pan_key.as_ref(), &mut masked) {
                 group_masked = Some(masked);
                 if self.options.format == OutputFormat::Json {
                     self.masked += n;
@@ -275,7 +312,8 @@ impl LineWriter {
             self.tail.extend_from_slice(keys::LOG_GROUP.member);
             push_str(&mut self.tail, group_masked.as_deref().unwrap_or(group));
             self.tail.extend_from_slice(keys::LOG_STREAM.member);
-            match keep.and_then(|keep| mask(stream, keep, &mut self.masked_text)) {
+            let key = self.pan_key.as_ref();
+            match keep.and_then(|keep| mask_keyed(stream, keep, key, &mut self.masked_text)) {
                 Some(n) => {
                     self.masked += n;
                     push_str(&mut self.tail, &self.masked_text);
@@ -288,6 +326,46 @@ impl LineWriter {
         group_masked
     }
 
+    /// [`Self::start_record`] with redaction on: each name masked (if masking is on), then
+    /// redacted (kept out of the usual path, which it would slow).
+    #[inline(never)]
+    fn start_record_redacted(
+        &mut self,
+        group: &str,
+        stream: &str,
+        owner: &str,
+        set: Redact,
+    ) -> Option<String> {
+        let json = self.options.format == OutputFormat::Json;
+        let mut names = [None, None, None];
+        for (slot, name) in names.iter_mut().zip([group, stream, owner]) {
+            let mut masked_pans = 0;
+            let mut tally = Tally::default();
+            let masked = self.options.mask.and_then(|keep| {
+                let mut out = String::new();
+                masked_pans = mask_keyed(name, keep, self.pan_key.as_ref(), &mut out)?;
+                Some(out)
+            });
+            let text = masked.as_deref().unwrap_or(name);
+            let redacted = self.redactor.redact_str(text, set, &mut tally);
+            if json {
+                self.masked += masked_pans;
+                self.redacted.merge(&tally);
+            }
+            *slot = redacted.or(masked);
+        }
+        let [group_shown, stream_shown, owner_shown] = names;
+        if json {
+            self.tail.extend_from_slice(keys::LOG_GROUP.member);
+            push_str(&mut self.tail, group_shown.as_deref().unwrap_or(group));
+            self.tail.extend_from_slice(keys::LOG_STREAM.member);
+            push_str(&mut self.tail, stream_shown.as_deref().unwrap_or(stream));
+            self.tail.extend_from_slice(keys::OWNER.member);
+            push_str(&mut self.tail, owner_shown.as_deref().unwrap_or(owner));
+        }
+        group_shown
+    }
+
     /// Whether a line is the decoded message and `\n`, nothing else:
     /// message mode without masking. A reader may then decode each message
     /// straight onto the end of the lines while it reads it and end the line
@@ -298,6 +376,7 @@ impl LineWriter {
         self.options.format == OutputFormat::Message
             && self.options.mask.is_none()
             && self.filtering.is_none()
+            && self.options.redact.is_none()
     }
 
     /// Ends a line whose message a reader decoded onto the end of `out`
@@ -334,6 +413,11 @@ impl LineWriter {
             static_fields,
             lambda_format,
             lambda_text,
+            redacted,
+            redactor,
+            redacted_text,
+            redacted_extracted,
+            pan_key,
             ..
         } = self;
         let opts = *options;
@@ -343,15 +427,30 @@ impl LineWriter {
             (None, Text::Str(s)) => Message::Text(s),
             (None, Text::Json(j)) => Message::Body(j),
             (Some(keep), message) => {
-                mask_message(message, keep, masked, decoded, masked_text, masked_plain)?
+                let key = pan_key.as_ref();
+                mask_message(
+                    message,
+                    keep,
+                    key,
+                    masked,
+                    decoded,
+                    masked_text,
+                    masked_plain,
+                )?
             }
+        };
+        let message = match opts.redact {
+            None => message,
+            Some(set) => redact_message(message, set, redacted, redactor, decoded, redacted_text)?,
         };
         // Filtered after masking: the patterns see what the line would show,
         // and masking has counted what it found.
         if let Some(filtering) = filtering {
             if filter_drops(filtering, message, decoded)? {
-                if let (Some(keep), Some(raw)) = (opts.mask, extracted) {
-                    *masked += mask_bytes(raw, keep, scratch).unwrap_or(0);
+                if let Some(raw) = extracted {
+                    let key = pan_key.as_ref();
+                    let rewrite = (masked, scratch, redacted, redactor, redacted_extracted);
+                    rewritten_extracted(raw, opts, key, rewrite);
                 }
                 return Some(false);
             }
@@ -410,18 +509,33 @@ impl LineWriter {
             // Masking only turns digits into `*`, which keeps strings valid
             // but not numbers: a masked value that is no longer JSON is
             // written as a JSON string.
-            match opts.mask.and_then(|keep| mask_bytes(raw, keep, scratch)) {
+            let key = pan_key.as_ref();
+            let rewrite = (masked, scratch, redacted, redactor, redacted_extracted);
+            let text = rewritten_extracted(raw, opts, key, rewrite);
+            match text {
                 None => out.extend_from_slice(raw),
-                Some(n) => {
-                    *masked += n;
-                    if serde_json::from_slice::<serde::de::IgnoredAny>(scratch).is_ok() {
-                        out.extend_from_slice(scratch);
+                Some(text) => {
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
+                        out.extend_from_slice(text);
                     } else {
-                        push_str(out, std::str::from_utf8(scratch).ok()?);
+                        push_str(out, std::str::from_utf8(text).ok()?);
                     }
                 }
             }
-            attribution::push_source_fields(out, raw, opts.mask, source_masked, source_account);
+            // With redaction, the source fields are read from what the line
+            // shows of `extractedFields` (masked there already).
+            match text {
+                Some(shown) if opts.redact.is_some() => {
+                    attribution::push_source_fields(out, shown, None, source_masked, source_account)
+                }
+                _ => attribution::push_source_fields(
+                    out,
+                    raw,
+                    opts.mask,
+                    source_masked,
+                    source_account,
+                ),
+            }
         }
         if let Some(fields) = &lambda {
             fields.push(out);
@@ -468,6 +582,39 @@ fn lambda_message<'t, 'm: 't>(
     })
 }
 
+/// `extractedFields` as masking, then redaction, leave it, counted (`None`:
+/// unchanged): for a line, and for a dropped event, whose finds are counted
+/// as the message's are.
+fn rewritten_extracted<'b>(
+    raw: &[u8],
+    opts: LineOptions,
+    key: Option<&PanKey>,
+    (masked, scratch, redacted, redactor, redacted_text): (
+        &mut usize,
+        &'b mut Vec<u8>,
+        &mut Tally,
+        &mut Redactor,
+        &'b mut Vec<u8>,
+    ),
+) -> Option<&'b [u8]> {
+    let masked_raw = match opts
+        .mask
+        .and_then(|keep| mask_bytes_keyed(raw, keep, key, scratch))
+    {
+        None => None,
+        Some(n) => {
+            *masked += n;
+            Some(&scratch[..])
+        }
+    };
+    match opts.redact {
+        Some(set) if redactor.redact(masked_raw.unwrap_or(raw), set, redacted_text, redacted) => {
+            Some(&redacted_text[..])
+        }
+        _ => masked_raw,
+    }
+}
+
 /// Whether the filters drop the event of `message` (kept out of line: no
 /// filter is the hot path). `None` for a body that does not decode.
 #[inline(never)]
@@ -495,13 +642,14 @@ fn filter_drops(
 fn mask_message<'s, 'a: 's>(
     message: Text<'a>,
     keep: Keep,
+    key: Option<&PanKey>,
     masked: &mut usize,
     decoded: &mut Vec<u8>,
     masked_text: &'s mut String,
     masked_plain: &'s mut Vec<u8>,
 ) -> Option<Message<'s, 'a>> {
     Some(match message {
-        Text::Str(s) => match mask(s, keep, masked_text) {
+        Text::Str(s) => match mask_keyed(s, keep, key, masked_text) {
             Some(n) => {
                 *masked += n;
                 Message::Text(masked_text)
@@ -509,7 +657,7 @@ fn mask_message<'s, 'a: 's>(
             None => Message::Text(s),
         },
         // Without escapes the body is the text: mask it where it lies.
-        Text::Json(j) if j.plain => match mask_bytes(j.raw, keep, masked_plain) {
+        Text::Json(j) if j.plain => match mask_bytes_keyed(j.raw, keep, key, masked_plain) {
             Some(n) => {
                 *masked += n;
                 Message::Plain(masked_plain)
@@ -523,7 +671,7 @@ fn mask_message<'s, 'a: 's>(
             decoded.clear();
             j.decode_into(decoded)?;
             let text = std::str::from_utf8(decoded).ok()?;
-            match mask(text, keep, masked_text) {
+            match mask_keyed(text, keep, key, masked_text) {
                 Some(n) => {
                     *masked += n;
                     Message::Text(masked_text)
@@ -531,6 +679,38 @@ fn mask_message<'s, 'a: 's>(
                 None => Message::Body(j),
             }
         }
+    })
+}
+
+/// The message as redaction leaves it (kept out of line, as masking is): a JSON body is
+/// decoded first, since the detectors read text.
+#[inline(never)]
+fn redact_message<'s, 'a: 's>(
+    message: Message<'s, 'a>,
+    set: Redact,
+    tally: &mut Tally,
+    redactor: &mut Redactor,
+    decoded: &mut Vec<u8>,
+    redacted_text: &'s mut Vec<u8>,
+) -> Option<Message<'s, 'a>> {
+    let (text, plain): (&[u8], bool) = match message {
+        Message::Body(j) if j.plain => (j.raw, true),
+        Message::Body(j) => {
+            decoded.clear();
+            j.decode_into(decoded)?;
+            (&decoded[..], false)
+        }
+        Message::Text(t) => (t.as_bytes(), false),
+        Message::Plain(p) => (p, true),
+    };
+    if !redactor.redact(text, set, redacted_text, tally) {
+        return Some(message);
+    }
+    // A replacement needs no escape, so a body without escapes stays one.
+    Some(if plain {
+        Message::Plain(redacted_text)
+    } else {
+        Message::Text(std::str::from_utf8(redacted_text).ok()?)
     })
 }
 

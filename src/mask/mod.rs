@@ -69,6 +69,7 @@
 //! - `brand`: issuer ranges, lengths and the Luhn check.
 //! - `bounds`: where a digit run ends, what may touch it, and the two syntaxes read.
 //! - `keep`: how much of a card number stays readable.
+//! - `token`: the keyed hash written after a masked card number when a key is set.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -83,6 +84,7 @@ mod digits;
 mod iban;
 mod keep;
 mod pan;
+mod token;
 
 use bounds::{left_context, loose_left_ok, right_ok, Left, Syntax};
 use cvv::is_cvv_value;
@@ -90,16 +92,30 @@ use digits::{on_best_kernel, Candidates, Kernel, KernelJob};
 pub use keep::Keep;
 use keep::TAIL;
 use pan::find_pan;
+pub use token::PanKey;
+use token::TOKEN_TEXT_LEN;
 
 /// Masks every PAN (and CVV-looking field) in `text`. Returns `None` when nothing was
 /// found (no allocation; `scratch` is left empty); otherwise clears `scratch`, writes the masked
 /// text into it and returns the number of values masked.
 ///
 /// The count adds up PANs (a PAN with its track data counts once) and security codes.
-/// The masked text has the same length as `text`: each hidden digit becomes `*`.
+/// The masked text has the same length as `text`: each hidden digit becomes `*`
+/// ([`mask_keyed`] adds card tokens).
 pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
+    mask_keyed(text, keep, None, scratch)
+}
+
+/// [`mask`], each masked PAN followed by its card token when `key` is set
+/// (` [pan_token:<24 hex>]`, see `token`): the text then grows by that much per PAN.
+pub fn mask_keyed(
+    text: &str,
+    keep: Keep,
+    key: Option<&PanKey>,
+    scratch: &mut String,
+) -> Option<usize> {
     let mut bytes = std::mem::take(scratch).into_bytes();
-    let found = mask_bytes(text.as_bytes(), keep, &mut bytes);
+    let found = mask_bytes_keyed(text.as_bytes(), keep, key, &mut bytes);
     if found.is_none() {
         // Untouched: give the buffer back empty rather than check it again.
         bytes.clear();
@@ -115,17 +131,29 @@ pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
 /// (a JSON string body without escapes is its own text). Bytes other than the hidden
 /// ASCII digits are copied unchanged.
 pub fn mask_bytes(text: &[u8], keep: Keep, scratch: &mut Vec<u8>) -> Option<usize> {
+    mask_bytes_keyed(text, keep, None, scratch)
+}
+
+/// [`mask_bytes`] with card tokens when `key` is set (see [`mask_keyed`]).
+pub fn mask_bytes_keyed(
+    text: &[u8],
+    keep: Keep,
+    key: Option<&PanKey>,
+    scratch: &mut Vec<u8>,
+) -> Option<usize> {
     on_best_kernel(MaskBytes {
         text,
         keep,
+        key,
         scratch,
     })
 }
 
-/// [`mask_bytes`] as a [`KernelJob`].
+/// [`mask_bytes_keyed`] as a [`KernelJob`].
 struct MaskBytes<'a> {
     text: &'a [u8],
     keep: Keep,
+    key: Option<&'a PanKey>,
     scratch: &'a mut Vec<u8>,
 }
 
@@ -133,7 +161,7 @@ impl KernelJob for MaskBytes<'_> {
     type Output = Option<usize>;
     #[inline(always)]
     fn run(self, kernel: impl Kernel) -> Option<usize> {
-        mask_bytes_with(self.text, self.keep, self.scratch, kernel)
+        mask_bytes_with(self.text, self.keep, self.key, self.scratch, kernel)
     }
 }
 
@@ -142,6 +170,7 @@ impl KernelJob for MaskBytes<'_> {
 fn mask_bytes_with(
     text: &[u8],
     keep: Keep,
+    key: Option<&PanKey>,
     scratch: &mut Vec<u8>,
     kernel: impl Kernel,
 ) -> Option<usize> {
@@ -151,6 +180,7 @@ fn mask_bytes_with(
         started: false,
         copied: 0,
         count: 0,
+        tokens: Vec::new(),
     };
     // End of the last PAN found.
     let mut pan_end = 0;
@@ -169,6 +199,9 @@ fn mask_bytes_with(
             pan_end = pan.end;
             let hide_to = pan.digits.saturating_sub(TAIL);
             out.mask(pan.start, pan.end, keep.head(), hide_to);
+            if let Some(key) = key {
+                out.token(key, pan.start, pan.end);
+            }
             if let Some((ts, te)) = pan.track {
                 out.mask(ts, te, 0, usize::MAX);
                 runs.skip_to(te);
@@ -244,6 +277,8 @@ struct Writer<'a> {
     /// Bytes of `text` already written.
     copied: usize,
     count: usize,
+    /// Card tokens to write after the masked text's bytes `..at`, in order of `at`.
+    tokens: Vec<(usize, [u8; TOKEN_TEXT_LEN])>,
 }
 
 impl Writer<'_> {
@@ -284,6 +319,20 @@ impl Writer<'_> {
         self.copied = end.max(written);
     }
 
+    /// Records the card token of the PAN at `start..end`, written after it by `finish`
+    /// (the masked copy mirrors `text` byte for byte until then).
+    fn token(&mut self, key: &PanKey, start: usize, end: usize) {
+        let digits: Vec<u8> = self
+            .text
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| c - b'0')
+            .collect();
+        self.tokens.push((end, key.token_text(&digits)));
+    }
+
     fn push_unchanged(&mut self, upto: usize) {
         self.out
             .extend_from_slice(self.text.get(self.copied..upto).unwrap_or_default());
@@ -295,6 +344,20 @@ impl Writer<'_> {
             return None;
         }
         self.push_unchanged(self.text.len());
+        if !self.tokens.is_empty() {
+            let masked = std::mem::take(self.out);
+            let mut at = 0;
+            self.out
+                .reserve(masked.len() + self.tokens.len() * TOKEN_TEXT_LEN);
+            for (end, token) in &self.tokens {
+                self.out
+                    .extend_from_slice(masked.get(at..*end).unwrap_or_default());
+                self.out.extend_from_slice(token);
+                at = *end;
+            }
+            self.out
+                .extend_from_slice(masked.get(at..).unwrap_or_default());
+        }
         Some(self.count)
     }
 }

@@ -17,17 +17,20 @@ pub(super) fn is_group_sep(c: u8) -> bool {
     c == b' ' || c == b'-'
 }
 
-/// Whether `lens` (two groups or more, joined by `sep`) is a way a card number may be
+/// Whether `lens` (two groups or more, joined by one separator) is a way a card number may be
 /// printed: groups of 3 to 6 digits, 13 to 19 in all; or groups of 4 ending in a short
-/// one (4-4-4-1, 4-4-4-2, 4-4-4-4-1, 4-4-4-4-2). Groups of three joined by spaces are
-/// not: that is how numbers are written with a thousands separator (`123 456 789 012 345`).
-pub(super) fn is_grouping(lens: &[usize], sep: u8) -> bool {
+/// one (4-4-4-1, 4-4-4-2, 4-4-4-4-1, 4-4-4-4-2). Groups of three joined by spaces count
+/// too (`349 512 469 182 376`, an Amex as some receipts print it): a number written with
+/// a space between thousands is masked only when it has 15 or 18 digits, a brand's prefix
+/// and a valid Luhn digit (docs/masking.md measures how rare that is). Every grouping
+/// holds for both separators.
+pub(super) fn is_grouping(lens: &[usize]) -> bool {
     let n: usize = lens.iter().sum();
     if lens.len() < 2 || !(MIN_LEN..=MAX_LEN).contains(&n) {
         return false;
     }
     if lens.iter().all(|l| (MIN_GROUP..=MAX_GROUP).contains(l)) {
-        return !(sep == b' ' && lens.iter().all(|&l| l == 3));
+        return true;
     }
     matches!(lens, [4, 4, 4, 1 | 2] | [4, 4, 4, 4, 1 | 2])
 }
@@ -152,12 +155,12 @@ fn grouped_pan(b: &[u8], s: usize, e: usize, left: Left, syntax: Syntax) -> Opti
 
     let end = *ends.get(n - 1)?;
     // The whole run first; then without its last group, if that belongs to the next number.
-    if right_ok(b, end) && lens.get(..n).is_some_and(|g| is_grouping(g, sep)) {
+    if right_ok(b, end) && lens.get(..n).is_some_and(is_grouping) {
         if let Some(pan) = checked_pan(b, s, end, syntax) {
             return Some(pan);
         }
     }
-    if taken_right(b, end, sep, syntax) && lens.get(..n - 1).is_some_and(|g| is_grouping(g, sep)) {
+    if taken_right(b, end, sep, syntax) && lens.get(..n - 1).is_some_and(is_grouping) {
         return checked_pan(b, s, *ends.get(n - 2)?, syntax);
     }
     None

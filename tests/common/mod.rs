@@ -566,3 +566,23 @@ pub fn duckdb(statements: &[String]) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// `cwl-firehose transform --lines` on `event` (written to a temporary file) with the
+/// variables `env` set: what a local run with those settings prints.
+pub fn transform_lines_with_env(event: &[u8], env: &[(&str, &str)]) -> std::process::Output {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!(
+        "cwl-firehose-transform-{}-{n}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, event).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cwl-firehose"))
+        .args(["transform", "--lines"])
+        .arg(&file)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).ok();
+    out
+}

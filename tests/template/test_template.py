@@ -440,6 +440,27 @@ def test_function_environment(dynamic):
     assert fn["KmsKeyArn"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}
 
 
+def test_redaction_and_card_tokens_are_off_unless_asked():
+    params = TPL["Parameters"]
+    assert params["Redact"]["Default"] == "" and params["PanTokenSecretArn"]["Default"] == ""
+    assert not allowed(TPL, "Redact", "emails") and allowed(TPL, "Redact", "email,ipv4")
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pan-key-AbC123"
+    s = Scenario({"Redact": "all", "PanTokenSecretArn": arn})
+    env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
+    assert env["REDACT"] == {"Ref": "Redact"}
+    assert env["PAN_TOKEN_SECRET_ARN"] == {"Ref": "PanTokenSecretArn"}
+    rules = Scenario({"RedactRulesFile": "/opt/redact-rules.txt"}).transform_function()[1]
+    assert rules["Properties"]["Environment"]["Variables"]["REDACT_RULES_FILE"] == {
+        "Ref": "RedactRulesFile"}
+    # The function may read that one secret, and nothing else of Secrets Manager.
+    reads = [st for st in function_policy_statements(s)
+             if "secretsmanager" in str(st.get("Action"))]
+    assert [(r["Action"], r["Resource"]) for r in reads] == [
+        ("secretsmanager:GetSecretValue", {"Ref": "PanTokenSecretArn"})]
+    assert not [st for st in function_policy_statements(Scenario())
+                if "secretsmanager" in str(st.get("Action"))]
+
+
 # ----------------------------------------------------------------------------- IAM
 def function_policy_statements(s: Scenario) -> list[dict]:
     fn = s.transform_function()[1]["Properties"]
@@ -890,14 +911,23 @@ def test_merge_columns_rule_requires_merging():
 def test_function_environment_fits_lambdas_4_kb():
     """Lambda's limit is 4 KB for all variables: the largest MergeColumns, ExcludeLogGroups and
     event filters the parameters take, the longest stream name, RUST_LOG of 100 characters."""
-    names = ",".join(("/" + "x" * 180 + str(i)) for i in range(10))
+    names = ",".join(("/" + "x" * 197 + str(i)) for i in range(7))
+    assert allowed(TPL, "ExcludeLogGroups", names) and len(names) > 1390
     columns = ",".join(f"{'c' * 45}{i:02}:timestamp" for i in range(20))[:1000]
     columns = columns[:columns.rfind(",")]
     assert allowed(TPL, "MergeColumns", columns) and len(columns) > 900
+    redact = ",".join(["aws_access_key_id", "aws_secret_key", "authorization", "jwt",
+                       "private_key", "url_credentials", "secret_value", "email", "ipv4", "ipv6",
+                       "phone", "my_number"])
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + "k" * 200
+    secret = secret[:256]
+    assert allowed(TPL, "Redact", redact) and allowed(TPL, "PanTokenSecretArn", secret)
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64,
                   "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100,
                   "DropMessages": "d" * 100, "KeepMessages": "k" * 100, "EventFilters": "e" * 200,
-                  "LambdaFormat": "false", "StaticFields": ",".join(f"f{i}={'v' * 20}" for i in range(5))})
+                  "LambdaFormat": "false", "StaticFields": ",".join(f"f{i}={'v' * 20}" for i in range(5)),
+                  "Redact": redact, "PanTokenSecretArn": secret,
+                  "RedactRulesFile": "/opt/" + "r" * 123})
     env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
     assert size < 4096, size
@@ -1362,7 +1392,8 @@ def test_function_excludes_the_pipelines_own_log_groups(count):
 def test_exclude_log_groups_is_capped_at_what_the_function_environment_can_hold():
     assert allowed(TPL, "ExcludeLogGroups", ",".join(f"g{i}" for i in range(10)))
     assert not allowed(TPL, "ExcludeLogGroups", ",".join(f"g{i}" for i in range(11)))
-    names = ",".join(("/" + "x" * 180 + str(i)) for i in range(10))
+    names = ",".join(("/" + "x" * 197 + str(i)) for i in range(7))
+    assert allowed(TPL, "ExcludeLogGroups", names) and len(names) > 1390
     assert len(names) <= 2000 and allowed(TPL, "ExcludeLogGroups", names)
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64})
     assert len(",".join(exclude_entries(s))) < 4096 - 512

@@ -317,6 +317,7 @@ impl Report {
                 "merge_json_message": self.options.merge_json_message,
                 "keep_message": self.options.keep_message,
                 "mask_pan": self.options.mask.map(|k| k.to_string()),
+                "redact": self.options.redact.map(|r| r.to_string()),
                 "partition_keys": core.partition_keys,
                 "response_budget": core.response_budget,
                 "inflate_cap": core.inflate_cap,

@@ -174,18 +174,10 @@ pub fn canonical(n: usize) -> Vec<usize> {
     v
 }
 
-/// Whether `groups` joined by `sep` is a grouping masking accepts: all but groups of three
-/// joined by spaces, which is how numbers are written with a thousands separator.
-pub fn accepted(groups: &[usize], sep: char) -> bool {
-    !(sep == ' ' && groups.len() > 1 && groups.iter().all(|&g| g == 3))
-}
-
-/// The layouts of [`layouts`] that `sep` accepts.
-pub fn layouts_with(n: usize, sep: char) -> Vec<Vec<usize>> {
+/// The layouts of [`layouts`] masking accepts with `sep`: every one, with either
+/// separator (groups of three joined by spaces included).
+pub fn layouts_with(n: usize, _sep: char) -> Vec<Vec<usize>> {
     layouts(n)
-        .into_iter()
-        .filter(|g| accepted(g, sep))
-        .collect()
 }
 
 /// What `formatted` (a PAN in some layout) must become when its first `head` and last

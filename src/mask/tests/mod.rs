@@ -337,12 +337,22 @@ fn every_grouping_of_3_to_6_is_a_candidate() {
             }
         }
     }
-    // Groups of three are masked with dashes; with spaces they are how numbers are
-    // written with a thousands separator, and left alone.
+    // Groups of three are masked with either separator, five of them (an Amex) or six.
     assert_eq!(m("378-282-246-310-005"), "378-282-***-**0-005");
-    untouched("378 282 246 310 005");
-    untouched("total 378 282 246 310 005 bytes");
-    untouched("411 111 111 111 111 110");
+    assert_eq!(
+        m("349 512 469 182 376"),
+        "349 512 ***-**2 376".replace('-', " ")
+    );
+    assert_eq!(
+        m("total 378 282 246 310 005 bytes"),
+        "total 378 282 *** **0 005 bytes"
+    );
+    assert_eq!(m("352 800 000 012 345 671"), "352 800 *** *** **5 671");
+    // A number with a space between thousands is masked only when it is one: 15 or 18
+    // digits, a brand's prefix and the Luhn digit. These fail one or the other.
+    untouched("378 282 246 310 006");
+    untouched("total 123 456 789 012 345 bytes");
+    untouched("1 234 567 890 123");
 }
 
 /// `text` with the PAN `f` in it masked as specified.
@@ -941,8 +951,8 @@ proptest! {
         let keep = if last4 { Keep::Last4 } else { Keep::First6Last4 };
         for text in [a.concat(), b.concat()] {
             let (mut base, mut fast) = (Vec::new(), Vec::new());
-            let want = mask_bytes_with(text.as_bytes(), keep, &mut base, Baseline);
-            let got = mask_bytes_with(text.as_bytes(), keep, &mut fast, avx2);
+            let want = mask_bytes_with(text.as_bytes(), keep, None, &mut base, Baseline);
+            let got = mask_bytes_with(text.as_bytes(), keep, None, &mut fast, avx2);
             prop_assert_eq!((got, &fast), (want, &base), "{:?}", text);
             let escaped = serde_json::to_string(&text).unwrap();
             let raw = &escaped.as_bytes()[1..escaped.len() - 1];
@@ -974,4 +984,45 @@ proptest! {
         let text = tokens.concat();
         prop_assert_eq!(run(&text, Keep::First6Last4).0, model_mask(&text), "{:?}", text);
     }
+}
+
+#[test]
+fn card_tokens_follow_masked_pans_and_only_them() {
+    use crate::mask::{mask_keyed, PanKey};
+    let key = PanKey::new(b"k".repeat(32)).unwrap();
+    let other = PanKey::new(b"j".repeat(32)).unwrap();
+    let m = |text: &str, key: &PanKey| {
+        let mut out = String::new();
+        mask_keyed(text, Keep::First6Last4, Some(key), &mut out).map(|_| out)
+    };
+    let a = m("pan 4111 1111 1111 1111, cvv=123", &key).unwrap();
+    let b = m("pan 4111-1111-1111-1111 and 5555555555554444", &key).unwrap();
+    let token = |s: &str| {
+        s.split(" [pan_token:")
+            .skip(1)
+            .map(|t| t[..24].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(a.starts_with("pan 4111 11** **** 1111 [pan_token:"), "{a}");
+    assert!(
+        a.ends_with("], cvv=***"),
+        "a security code gets no token: {a}"
+    );
+    let (ta, tb) = (token(&a), token(&b));
+    assert_eq!(ta.len(), 1);
+    assert_eq!(tb.len(), 2);
+    assert_eq!(
+        ta[0], tb[0],
+        "the same card, the same token, in any grouping"
+    );
+    assert_ne!(tb[0], tb[1]);
+    assert!(ta[0]
+        .bytes()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert_ne!(
+        token(&m("4111111111111111", &other).unwrap())[0],
+        ta[0],
+        "another key"
+    );
+    assert_eq!(m("no card here 12345", &key), None);
 }

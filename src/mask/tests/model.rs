@@ -92,11 +92,11 @@ pub(super) fn model_mask(text: &str) -> String {
                 let g = &c[from..];
                 let lens: Vec<usize> = g.iter().map(|&(s, e)| e - s).collect();
                 let start = g[0].0;
-                let whole = right_free(last.1) && is_grouping(&lens, sep);
+                let whole = right_free(last.1) && is_grouping(&lens);
                 if whole && valid(start, last.1) {
                     return Some((start, last.1));
                 }
-                let cut = g.len() >= 2 && taken_last && is_grouping(&lens[..lens.len() - 1], sep);
+                let cut = g.len() >= 2 && taken_last && is_grouping(&lens[..lens.len() - 1]);
                 let end = g[g.len().saturating_sub(2)].1;
                 (cut && valid(start, end)).then_some((start, end))
             };

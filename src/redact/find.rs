@@ -1,0 +1,924 @@
+//! Where each detector looks: two cheap passes find the few places a value may start
+//! (keywords, found together by one Aho-Corasick automaton; and `@`, `+`, `:` and the
+//! starts of digit runs, by a byte table), and only there does a detector read on.
+//! Every detector's reading is bounded (a key of 64 bytes, a value of 4 KiB, an address
+//! of 45 characters, …; a private-key block ends at its END line or the text's end), so
+//! time is linear in the text.
+
+use super::detector::{Detector, Redact};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::OnceLock;
+
+/// A value a detector or a custom rule found: `start..end` is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Found {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) label: Label,
+}
+
+/// Who found a value: a detector, or the custom rule of that index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Label {
+    Detector(Detector),
+    Rule(usize),
+}
+
+/// What a keyword found by the automaton starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keyword {
+    AwsKeyId,
+    Jwt,
+    Pem,
+    Bearer,
+    Authorization,
+    Url,
+    /// A word that may end a key naming a secret (or a My Number).
+    Key,
+}
+
+/// The keywords, matched ignoring ASCII case (detectors check case where it matters).
+const KEYWORDS: &[(&str, Keyword)] = &[
+    ("akia", Keyword::AwsKeyId),
+    ("asia", Keyword::AwsKeyId),
+    ("agpa", Keyword::AwsKeyId),
+    ("aida", Keyword::AwsKeyId),
+    ("aroa", Keyword::AwsKeyId),
+    ("aipa", Keyword::AwsKeyId),
+    ("anpa", Keyword::AwsKeyId),
+    ("anva", Keyword::AwsKeyId),
+    ("apka", Keyword::AwsKeyId),
+    ("abia", Keyword::AwsKeyId),
+    ("acca", Keyword::AwsKeyId),
+    ("eyj", Keyword::Jwt),
+    ("-----begin ", Keyword::Pem),
+    ("bearer", Keyword::Bearer),
+    ("authorization", Keyword::Authorization),
+    ("://", Keyword::Url),
+    ("pass", Keyword::Key),
+    ("pwd", Keyword::Key),
+    ("secret", Keyword::Key),
+    ("token", Keyword::Key),
+    ("apikey", Keyword::Key),
+    ("api_key", Keyword::Key),
+    ("api-key", Keyword::Key),
+    ("accesskey", Keyword::Key),
+    ("access_key", Keyword::Key),
+    ("access-key", Keyword::Key),
+    ("privatekey", Keyword::Key),
+    ("private_key", Keyword::Key),
+    ("private-key", Keyword::Key),
+    ("credential", Keyword::Key),
+    ("number", Keyword::Key),
+    ("kojin", Keyword::Key),
+    ("マイナンバー", Keyword::Key),
+    ("個人番号", Keyword::Key),
+];
+
+/// The upper-case prefixes of AWS access key ids (`AKIA` long-term, `ASIA` temporary,
+/// the others the ids of other IAM resources printed the same way).
+const AWS_KEY_PREFIXES: &[&[u8]] = &[
+    b"AKIA", b"ASIA", b"AGPA", b"AIDA", b"AROA", b"AIPA", b"ANPA", b"ANVA", b"APKA", b"ABIA",
+    b"ACCA",
+];
+
+/// Normalised key endings (lower case, `_`, `-` and `.` dropped) whose value is a secret.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "credential",
+    "credentials",
+];
+
+/// Normalised key endings whose value is an AWS secret access key.
+const AWS_SECRET_KEYS: &[&str] = &["secretaccesskey", "awssecretkey"];
+
+/// Normalised key endings whose value is a My Number (a key in Japanese is its own word).
+const MY_NUMBER_KEYS: &[&str] = &[
+    "mynumber",
+    "individualnumber",
+    "kojinbango",
+    "kojinbangou",
+    "マイナンバー",
+    "個人番号",
+];
+
+/// The detectors the keywords start.
+const KEYWORD_DETECTORS: &[Detector] = &[
+    Detector::AwsAccessKeyId,
+    Detector::AwsSecretKey,
+    Detector::Authorization,
+    Detector::Jwt,
+    Detector::PrivateKey,
+    Detector::UrlCredentials,
+    Detector::SecretValue,
+    Detector::MyNumber,
+];
+
+fn automaton() -> Option<&'static AhoCorasick> {
+    static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(KEYWORDS.iter().map(|(k, _)| k))
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Bytes the byte pass stops at, by what they may start.
+const DIGIT: u8 = 1;
+const AT: u8 = 2;
+const PLUS: u8 = 4;
+const COLON: u8 = 8;
+
+/// The byte classes the detectors of `set` start at.
+fn byte_classes(set: Redact) -> u8 {
+    let mut classes = 0;
+    if set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]) {
+        classes |= DIGIT;
+    }
+    if set.has(Detector::Email) {
+        classes |= AT;
+    }
+    if set.has(Detector::Phone) {
+        classes |= PLUS;
+    }
+    if set.has(Detector::Ipv6) {
+        classes |= COLON;
+    }
+    classes
+}
+
+/// The class of a byte for the byte pass (the compiler makes the table).
+#[inline(always)]
+fn byte_class(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => DIGIT,
+        b'@' => AT,
+        b'+' => PLUS,
+        b':' => COLON,
+        _ => 0,
+    }
+}
+
+/// Appends to `found` every value the detectors of `set` find in `b`, in no particular
+/// order (overlaps are resolved by the caller).
+pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
+    if set.any(KEYWORD_DETECTORS) {
+        keywords(b, set, found);
+    }
+    let classes = byte_classes(set);
+    if classes != 0 {
+        bytes(b, set, classes, found);
+    }
+}
+
+fn keywords(b: &[u8], set: Redact, found: &mut Vec<Found>) {
+    let Some(ac) = automaton() else {
+        return;
+    };
+    // End of the last key judged: a key holding two keywords (`api_secret`) is judged once.
+    let mut key_done = 0;
+    for m in ac.find_iter(b) {
+        let Some(&(_, kind)) = KEYWORDS.get(m.pattern().as_usize()) else {
+            continue;
+        };
+        if kind == Keyword::Key && m.start() < key_done {
+            continue;
+        }
+        if let Some(end) = on_keyword(b, m.start(), m.end(), kind, set, found) {
+            key_done = end;
+        }
+    }
+}
+
+/// What the keyword `kind` at `s..e` starts; for a key, returns the key's end.
+fn on_keyword(
+    b: &[u8],
+    s: usize,
+    e: usize,
+    kind: Keyword,
+    set: Redact,
+    found: &mut Vec<Found>,
+) -> Option<usize> {
+    match kind {
+        Keyword::AwsKeyId if set.any(&[Detector::AwsAccessKeyId, Detector::AwsSecretKey]) => {
+            aws_key_id(b, s, set, found)
+        }
+        Keyword::Jwt if set.has(Detector::Jwt) => push(found, jwt(b, s), Detector::Jwt),
+        Keyword::Pem if set.has(Detector::PrivateKey) => {
+            push(found, private_key(b, s), Detector::PrivateKey)
+        }
+        Keyword::Bearer if set.has(Detector::Authorization) => {
+            push(found, bearer(b, s, e), Detector::Authorization)
+        }
+        Keyword::Authorization if set.has(Detector::Authorization) => {
+            push(found, authorization(b, s, e), Detector::Authorization)
+        }
+        Keyword::Url if set.has(Detector::UrlCredentials) => {
+            push(found, url_credentials(b, s, e), Detector::UrlCredentials)
+        }
+        Keyword::Key => {
+            let (end, f) = key_value(b, s, e, set)?;
+            found.extend(f);
+            Some(end)
+        }
+        _ => None,
+    }
+}
+
+/// Records `range` as found by `detector`; answers nothing (for the dispatchers).
+fn push(
+    found: &mut Vec<Found>,
+    range: Option<(usize, usize)>,
+    detector: Detector,
+) -> Option<usize> {
+    if let Some((start, end)) = range {
+        found.push(Found {
+            start,
+            end,
+            label: Label::Detector(detector),
+        });
+    }
+    None
+}
+
+fn bytes(b: &[u8], set: Redact, classes: u8, found: &mut Vec<Found>) {
+    // End of the last IPv6 candidate judged: each is judged once, from its first colon.
+    let mut v6_done = 0;
+    let mut prev_digit = false;
+    for (i, &c) in b.iter().enumerate() {
+        let class = byte_class(c) & classes;
+        if class == 0 {
+            prev_digit = false;
+            continue;
+        }
+        if class == DIGIT {
+            if !prev_digit {
+                digit_run(b, i, set, found);
+            }
+            prev_digit = true;
+            continue;
+        }
+        prev_digit = false;
+        if class == COLON && i < v6_done {
+            continue;
+        }
+        if let Some(done) = on_byte(b, i, class, set, found) {
+            v6_done = done;
+        }
+    }
+}
+
+/// What the byte of class `class` (not a digit) at `i` starts; for a colon, returns
+/// where its IPv6 candidate ends.
+fn on_byte(b: &[u8], i: usize, class: u8, set: Redact, found: &mut Vec<Found>) -> Option<usize> {
+    match class {
+        AT => push(found, email(b, i), Detector::Email),
+        PLUS => push(found, international_phone(b, i), Detector::Phone),
+        COLON if set.has(Detector::Ipv6) => {
+            let (range, done) = ipv6(b, i)?;
+            push(found, range, Detector::Ipv6);
+            Some(done)
+        }
+        _ => None,
+    }
+}
+
+/// [`find_all`] written plainly, for the tests: every keyword tried at every byte, every
+/// byte class at every byte, nothing skipped.
+#[cfg(test)]
+pub(super) fn find_at_every_byte(b: &[u8], set: Redact, found: &mut Vec<Found>) {
+    let classes = byte_classes(set);
+    for (i, &c) in b.iter().enumerate() {
+        for &(word, kind) in KEYWORDS {
+            let w = word.as_bytes();
+            if b.get(i..i + w.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(w))
+            {
+                on_keyword(b, i, i + w.len(), kind, set, found);
+            }
+        }
+        let class = byte_class(c) & classes;
+        if class == DIGIT {
+            if !before(b, i).is_some_and(u8::is_ascii_digit) {
+                digit_run(b, i, set, found);
+            }
+        } else if class != 0 {
+            on_byte(b, i, class, set, found);
+        }
+    }
+}
+
+/// The detectors a digit run may start.
+fn digit_run(b: &[u8], s: usize, set: Redact, found: &mut Vec<Found>) {
+    let e = run_end(b, s);
+    let len = e - s;
+    let next = b.get(e).copied();
+    if set.has(Detector::Ipv4) && len <= 3 && next == Some(b'.') {
+        push(found, ipv4(b, s), Detector::Ipv4);
+    }
+    if set.has(Detector::MyNumber) && len == 4 && matches!(next, Some(b' ' | b'-')) {
+        push(found, grouped_my_number(b, s), Detector::MyNumber);
+    }
+    if set.has(Detector::Phone) && b.get(s) == Some(&b'0') {
+        push(found, japanese_phone(b, s, e), Detector::Phone);
+    }
+}
+
+fn is_alnum(c: Option<&u8>) -> bool {
+    c.is_some_and(u8::is_ascii_alphanumeric)
+}
+
+fn before(b: &[u8], i: usize) -> Option<&u8> {
+    i.checked_sub(1).and_then(|j| b.get(j))
+}
+
+fn run_end(b: &[u8], s: usize) -> usize {
+    run_end_of(b, s, usize::MAX, |c| c.is_ascii_digit())
+}
+
+/// The end of the run of bytes `class` accepts from `s`, at most `max` long.
+fn run_end_of(b: &[u8], s: usize, max: usize, class: impl Fn(u8) -> bool) -> usize {
+    let rest = b.get(s..).unwrap_or_default();
+    s + rest.iter().take(max).take_while(|&&c| class(c)).count()
+}
+
+fn is_base64url(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+}
+
+/// `AKIA` and 16 upper-case letters or digits, nothing alphanumeric around; then, if a
+/// 40-character secret key follows (after at most 3 separators), that too.
+fn aws_key_id(b: &[u8], s: usize, set: Redact, found: &mut Vec<Found>) -> Option<usize> {
+    let prefix = b.get(s..s + 4)?;
+    if !AWS_KEY_PREFIXES.contains(&prefix) || is_alnum(before(b, s)) {
+        return None;
+    }
+    let e = run_end_of(b, s + 4, 17, |c| {
+        c.is_ascii_uppercase() || c.is_ascii_digit()
+    });
+    if e - s != 20 || is_alnum(b.get(e)) {
+        return None;
+    }
+    if set.has(Detector::AwsAccessKeyId) {
+        push(found, Some((s, e)), Detector::AwsAccessKeyId);
+    }
+    if set.has(Detector::AwsSecretKey) {
+        let gap = run_end_of(b, e, 3, |c| b" \t:,;=|\"'".contains(&c));
+        if gap > e {
+            push(found, aws_secret_at(b, gap), Detector::AwsSecretKey);
+        }
+    }
+    None
+}
+
+fn is_secret_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'/' || c == b'+'
+}
+
+/// Exactly 40 characters of `A-Za-z0-9/+` from `s`, with none of them around, both
+/// cases among them (base64 of random bytes; a hex digest has one case).
+fn aws_secret_at(b: &[u8], s: usize) -> Option<(usize, usize)> {
+    if before(b, s).is_some_and(|&c| is_secret_char(c)) {
+        return None;
+    }
+    let e = run_end_of(b, s, 41, is_secret_char);
+    let key = b.get(s..e)?;
+    (key.len() == 40
+        && key.iter().any(u8::is_ascii_uppercase)
+        && key.iter().any(u8::is_ascii_lowercase))
+    .then_some((s, e))
+}
+
+/// `eyJ` (a JSON header in base64url), then a payload and a signature: three base64url
+/// parts joined by dots, the signature possibly empty.
+fn jwt(b: &[u8], s: usize) -> Option<(usize, usize)> {
+    if b.get(s..s + 3) != Some(b"eyJ") || before(b, s).is_some_and(|&c| is_base64url(c)) {
+        return None;
+    }
+    let h = run_end_of(b, s, 4096, is_base64url);
+    if h - s < 10 || b.get(h) != Some(&b'.') {
+        return None;
+    }
+    let p = run_end_of(b, h + 1, 16384, is_base64url);
+    if p - (h + 1) < 2 || b.get(p) != Some(&b'.') {
+        return None;
+    }
+    let sig = run_end_of(b, p + 1, 4096, is_base64url);
+    if b.get(sig) == Some(&b'.') && b.get(sig + 1).is_some_and(|&c| is_base64url(c)) {
+        // A fourth part: JWE or something else, not a signed token.
+        return None;
+    }
+    Some((s, sig))
+}
+
+/// `-----BEGIN … PRIVATE KEY-----` to its `-----END …-----` line, or to the end of the
+/// text when the block is cut short.
+fn private_key(b: &[u8], s: usize) -> Option<(usize, usize)> {
+    let label_start = s + b"-----BEGIN ".len();
+    if b.get(s..label_start) != Some(b"-----BEGIN ") {
+        return None;
+    }
+    let label_end = run_end_of(b, label_start, 64, |c| {
+        c.is_ascii_uppercase() || c == b' ' || c.is_ascii_digit()
+    });
+    let label = b.get(label_start..label_end)?;
+    if b.get(label_end..label_end + 5) != Some(b"-----")
+        || !label.windows(11).any(|w| w == b"PRIVATE KEY")
+    {
+        return None;
+    }
+    let body = label_end + 5;
+    let rest = b.get(body..).unwrap_or_default();
+    let Some(at) = memchr::memmem::find(rest, b"-----END ") else {
+        return Some((s, b.len()));
+    };
+    let end_label = body + at + b"-----END ".len();
+    let close = run_end_of(b, end_label, 64, |c| c != b'-' && c != b'\n');
+    if b.get(close..close + 5) == Some(b"-----") {
+        Some((s, close + 5))
+    } else {
+        Some((s, b.len()))
+    }
+}
+
+fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-._~+/".contains(&c)
+}
+
+/// `Bearer` and a token of 8 or more characters that is not a plain word: the token.
+fn bearer(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if b.get(s..e)? != b"Bearer" && b.get(s..e)? != b"bearer" && b.get(s..e)? != b"BEARER" {
+        return None;
+    }
+    if is_alnum(before(b, s)) {
+        return None;
+    }
+    let ts = run_end_of(b, e, 4, |c| c == b' ');
+    if ts == e {
+        return None;
+    }
+    token(b, ts)
+}
+
+/// A token from `ts` (`A-Za-z0-9-._~+/` then `=` padding) of 8 or more characters, not
+/// all letters.
+fn token(b: &[u8], ts: usize) -> Option<(usize, usize)> {
+    let te = run_end_of(b, ts, 16384, is_token_char);
+    let te = run_end_of(b, te, 3, |c| c == b'=');
+    let tok = b.get(ts..te)?;
+    (tok.len() >= 8 && !tok.iter().all(u8::is_ascii_alphabetic)).then_some((ts, te))
+}
+
+/// The value of an `Authorization` key or header: the credentials after the scheme
+/// (`Basic …`, `Bearer …`, `AWS4-HMAC-SHA256 Credential=…`), or the whole value when it
+/// has no scheme.
+fn authorization(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if is_alnum(before(b, s)) || b.get(e).is_some_and(|&c| is_key_char(c) && c != b'.') {
+        return None;
+    }
+    let v = value_after_key(b, e)?;
+    let text = b.get(v.start..v.end)?;
+    let scheme = text
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-')
+        .count();
+    if v.quoted && scheme > 0 && text.get(scheme) == Some(&b' ') {
+        let cs = v.start + scheme + 1;
+        return (v.end > cs).then_some((cs, v.end));
+    }
+    if !v.quoted && scheme == text.len() && b.get(v.end) == Some(&b' ') {
+        // `Authorization: Basic dXNl…`: the credentials are the next word.
+        let cs = run_end_of(b, v.end, 4, |c| c == b' ');
+        let ce = run_end_of(b, cs, 16384, |c| !c.is_ascii_whitespace() && c != b'"');
+        if ce > cs {
+            return Some((cs, ce));
+        }
+    }
+    Some((v.start, v.end))
+}
+
+/// `scheme://user:password@`: the user and password.
+fn url_credentials(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if !before(b, s).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let u = e;
+    let end = run_end_of(b, u, 512, |c| {
+        !(c.is_ascii_whitespace() || b"/?#@\"'<>\\".contains(&c))
+    });
+    let userinfo = b.get(u..end)?;
+    let colon = userinfo.iter().position(|&c| c == b':')?;
+    (b.get(end) == Some(&b'@') && colon > 0 && colon + 1 < userinfo.len()).then_some((u, end))
+}
+
+fn is_key_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.'
+}
+
+/// A value after a key, by [`value_after_key`].
+struct Value {
+    start: usize,
+    end: usize,
+    quoted: bool,
+}
+
+/// The value after a key ending at `k`: `"key": "value"` (JSON, escaped JSON too),
+/// `key=value`, `key: value`; quoted values end at their closing quote, others at
+/// whitespace or `&,;"'<)]}`. `null`, `true`, `false`, objects, arrays and empty values
+/// are none.
+fn value_after_key(b: &[u8], k: usize) -> Option<Value> {
+    let mut i = run_end_of(b, k, 4, |c| c == b'\\');
+    if matches!(b.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    i = run_end_of(b, i, 4, |c| c == b' ' || c == b'\t');
+    match b.get(i..) {
+        Some([b':' | b'=', ..]) => i += 1,
+        // A full-width colon, as Japanese text writes it.
+        Some([0xEF, 0xBC, 0x9A, ..]) => i += 3,
+        _ => return None,
+    }
+    i = run_end_of(b, i, 4, |c| c == b' ' || c == b'\t');
+    let slashes = run_end_of(b, i, 8, |c| c == b'\\') - i;
+    i += slashes;
+    if let Some(&q @ (b'"' | b'\'')) = b.get(i) {
+        let vs = i + 1;
+        // The closing quote: the first one not escaped inside the value (escaped by
+        // `slashes` backslashes when the JSON around is itself escaped).
+        let mut j = vs;
+        let limit = vs.saturating_add(4096).min(b.len());
+        while j < limit {
+            match b.get(j) {
+                Some(&c) if c == q => {
+                    let bs = b.get(vs..j).unwrap_or_default();
+                    let run = bs.iter().rev().take_while(|&&c| c == b'\\').count();
+                    if run == slashes {
+                        let ve = j - run;
+                        return (ve > vs).then_some(Value {
+                            start: vs,
+                            end: ve,
+                            quoted: true,
+                        });
+                    }
+                }
+                Some(b'\\') if slashes == 0 => j += 1,
+                _ => {}
+            }
+            j += 1;
+        }
+        return None;
+    }
+    if slashes > 0 {
+        return None;
+    }
+    let ve = run_end_of(b, i, 4096, |c| {
+        !(c.is_ascii_whitespace() || b"&,;\"'<)]}".contains(&c))
+    });
+    let v = b.get(i..ve)?;
+    if v.is_empty()
+        || matches!(v, b"null" | b"true" | b"false")
+        || matches!(v.first(), Some(b'{' | b'['))
+    {
+        return None;
+    }
+    Some(Value {
+        start: i,
+        end: ve,
+        quoted: false,
+    })
+}
+
+/// A key holding the keyword at `s..e`, and the value after it if the key names a secret
+/// (or a My Number): the key's end, and what was found.
+fn key_value(b: &[u8], s: usize, e: usize, set: Redact) -> Option<(usize, Option<Found>)> {
+    let ascii = b.get(s).is_some_and(u8::is_ascii);
+    let (ks, ke) = if ascii {
+        let ke = run_end_of(b, e, 64, is_key_char);
+        let before = b.get(..s).unwrap_or_default();
+        let back = before
+            .iter()
+            .rev()
+            .take(64)
+            .take_while(|&&c| is_key_char(c))
+            .count();
+        (s - back, ke)
+    } else {
+        (s, e)
+    };
+    let key: Vec<u8> = b
+        .get(ks..ke)?
+        .iter()
+        .filter(|c| !matches!(c, b'_' | b'-' | b'.'))
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let ends = |list: &[&str]| list.iter().any(|w| key.ends_with(w.as_bytes()));
+    let detector = if ends(MY_NUMBER_KEYS) {
+        Detector::MyNumber
+    } else if ends(AWS_SECRET_KEYS) {
+        Detector::AwsSecretKey
+    } else if ends(SECRET_KEYS) {
+        Detector::SecretValue
+    } else {
+        return Some((ke, None));
+    };
+    if !set.has(detector) {
+        return Some((ke, None));
+    }
+    let v = value_after_key(b, ke)?;
+    if detector == Detector::MyNumber {
+        let digits = b.get(v.start..v.end)?;
+        if !my_number_text(digits) {
+            return Some((ke, None));
+        }
+    }
+    Some((
+        ke,
+        Some(Found {
+            start: v.start,
+            end: v.end,
+            label: Label::Detector(detector),
+        }),
+    ))
+}
+
+/// Whether `v` is a My Number: 12 digits, or 4-4-4 joined by one space or dash, with a
+/// valid check digit.
+fn my_number_text(v: &[u8]) -> bool {
+    let digits: Vec<u8> = v
+        .iter()
+        .filter(|c| c.is_ascii_digit())
+        .map(|c| c - b'0')
+        .collect();
+    let shape = match v.len() {
+        12 => digits.len() == 12,
+        14 => {
+            digits.len() == 12
+                && v.get(4) == v.get(9)
+                && matches!(v.get(4), Some(b' ' | b'-'))
+                && v.iter()
+                    .enumerate()
+                    .all(|(i, c)| i == 4 || i == 9 || c.is_ascii_digit())
+        }
+        _ => false,
+    };
+    shape && my_number_check(&digits)
+}
+
+/// The check digit of an Individual Number (the 12th digit), as the ordinance defines
+/// it: the 11 others weighted 2-7 then 2-6 from the right, the sum modulo 11.
+pub(super) fn my_number_check(d: &[u8]) -> bool {
+    let [payload @ .., check] = d else {
+        return false;
+    };
+    if payload.len() != 11 {
+        return false;
+    }
+    let sum: usize = payload
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &p)| {
+            let n = i + 1;
+            usize::from(p) * if n <= 6 { n + 1 } else { n - 5 }
+        })
+        .sum();
+    let r = sum % 11;
+    let want = if r <= 1 { 0 } else { 11 - r };
+    usize::from(*check) == want
+}
+
+/// `dddd-dddd-dddd` (or spaces) from `s`, alone (not inside a longer run of groups),
+/// with a valid check digit.
+fn grouped_my_number(b: &[u8], s: usize) -> Option<(usize, usize)> {
+    let sep = *b.get(s + 4)?;
+    // Joined by its separator to more letters or digits (a UUID, a longer code), it is a
+    // part of something else.
+    let joined =
+        before(b, s) == Some(&sep) && is_alnum(s.checked_sub(1).and_then(|i| before(b, i)));
+    if is_alnum(before(b, s)) || joined {
+        return None;
+    }
+    let e = s + 14;
+    let text = b.get(s..e)?;
+    if !my_number_text(text)
+        || is_alnum(b.get(e))
+        || (b.get(e) == Some(&sep) && is_alnum(b.get(e + 1)))
+    {
+        return None;
+    }
+    Some((s, e))
+}
+
+fn is_local_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"._%+-".contains(&c)
+}
+
+/// `local@domain.tld`: a local part of up to 64 characters, a domain of two labels or
+/// more, the last of 2 or more letters.
+fn email(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let head = b.get(..at).unwrap_or_default();
+    let local = head
+        .iter()
+        .rev()
+        .take(65)
+        .take_while(|&&c| is_local_char(c))
+        .count();
+    if local == 0 || local > 64 {
+        return None;
+    }
+    let s = at - local;
+    // After a slash it is a URL's user (`ssh://git@host`) or a path, not an address.
+    if b.get(s) == Some(&b'.') || before(b, s) == Some(&b'/') {
+        return None;
+    }
+    let mut e = run_end_of(b, at + 1, 253, |c| {
+        c.is_ascii_alphanumeric() || c == b'-' || c == b'.'
+    });
+    while e > at + 1 && matches!(b.get(e - 1), Some(b'.' | b'-')) {
+        e -= 1;
+    }
+    let domain = b.get(at + 1..e)?;
+    let mut labels = 0;
+    let mut last: &[u8] = &[];
+    for label in domain.split(|&c| c == b'.') {
+        if label.is_empty() || label.first() == Some(&b'-') || label.last() == Some(&b'-') {
+            return None;
+        }
+        labels += 1;
+        last = label;
+    }
+    (labels >= 2 && last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic)).then_some((s, e))
+}
+
+/// Four decimal octets (0-255, no leading zero) joined by dots, with neither letters,
+/// digits nor a dot and digit around.
+fn ipv4(b: &[u8], s: usize) -> Option<(usize, usize)> {
+    if is_alnum(before(b, s))
+        || (before(b, s) == Some(&b'.') && before(b, s - 1).is_some_and(u8::is_ascii_digit))
+    {
+        return None;
+    }
+    let mut i = s;
+    for n in 0..4 {
+        let e = run_end_of(b, i, 4, |c| c.is_ascii_digit());
+        let octet = b.get(i..e)?;
+        if octet.is_empty() || octet.len() > 3 || (octet.len() > 1 && octet.first() == Some(&b'0'))
+        {
+            return None;
+        }
+        let v = octet
+            .iter()
+            .fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'));
+        if v > 255 {
+            return None;
+        }
+        i = e;
+        if n < 3 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    if is_alnum(b.get(i))
+        || (b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+    {
+        return None;
+    }
+    Some((s, i))
+}
+
+/// The IPv6 candidate around the colon at `i`: the run of hex digits, colons and dots
+/// through it, judged as a whole (the same run from whichever of its colons). Returns
+/// where the run ends (judged once) and, if it is an address, its range.
+fn ipv6(b: &[u8], i: usize) -> Option<(Option<(usize, usize)>, usize)> {
+    /// The longest text of an address (`ffff:…:255.255.255.255`).
+    const LONGEST: usize = 45;
+    let class = |c: u8| c.is_ascii_hexdigit() || c == b':' || c == b'.';
+    let head = b.get(..i).unwrap_or_default();
+    let back = head
+        .iter()
+        .rev()
+        .take(LONGEST + 1)
+        .take_while(|&&c| class(c))
+        .count();
+    let s = i - back;
+    let done = run_end_of(b, i, LONGEST + 1, class);
+    let mut e = done;
+    if e - s > LONGEST || is_alnum(before(b, s)) || is_alnum(b.get(e)) {
+        return Some((None, done));
+    }
+    // A sentence may end right after an address.
+    if e > i + 1 && b.get(e - 1) == Some(&b'.') {
+        e -= 1;
+    }
+    let text = std::str::from_utf8(b.get(s..e)?).ok()?;
+    let colons = text.bytes().filter(|&c| c == b':').count();
+    let ok = colons >= 2
+        && (text.contains("::") || colons == 7)
+        && text.bytes().any(|c| c.is_ascii_hexdigit())
+        && text.parse::<std::net::Ipv6Addr>().is_ok();
+    Some((ok.then_some((s, e)), done))
+}
+
+/// `+`, a country code (not starting with `0`) and 8 to 15 digits in all (E.164): whole
+/// (`+14155552671`), or the country code of 1-3 digits then groups of 1-5 joined by one
+/// space or dash, `(0)` allowed after the country code (`+81 90-1234-5678`,
+/// `+44 (0)20 7946 0958`). A longer group ends the number before it.
+fn international_phone(b: &[u8], plus: usize) -> Option<(usize, usize)> {
+    if is_alnum(before(b, plus)) || !b.get(plus + 1).is_some_and(|c| (b'1'..=b'9').contains(c)) {
+        return None;
+    }
+    let first = run_end(b, plus + 1);
+    let cc = first - (plus + 1);
+    let mut digits = cc;
+    let mut end = first;
+    if cc <= 3 {
+        let mut i = first;
+        // `(0)` after the country code: the trunk prefix, not dialled from abroad.
+        let trunk = |i: usize| match b.get(i..i + 4) {
+            Some([b' ', b'(', b'0', b')']) => Some(i + 4),
+            _ => match b.get(i..i + 3) {
+                Some(b"(0)") => Some(i + 3),
+                _ => None,
+            },
+        };
+        if let Some(t) = trunk(i) {
+            i = t;
+            if b.get(i).is_some_and(u8::is_ascii_digit) {
+                let e = run_end(b, i);
+                if e - i > 5 {
+                    return None;
+                }
+                digits += e - i;
+                (end, i) = (e, e);
+            } else if !matches!(b.get(i), Some(b' ' | b'-')) {
+                return None;
+            }
+        }
+        while matches!(b.get(i), Some(b' ' | b'-')) && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            let e = run_end(b, i + 1);
+            if e - (i + 1) > 5 || digits + (e - i - 1) > 15 {
+                break;
+            }
+            digits += e - i - 1;
+            end = e;
+            i = e;
+        }
+    }
+    if is_alnum(b.get(end)) || !(8..=15).contains(&digits) {
+        return None;
+    }
+    Some((plus, end))
+}
+
+/// A Japanese number from the digit run `s..e` (which starts with `0`): three groups
+/// joined by dashes, 10 or 11 digits, the first group 2-5 digits (`03-1234-5678`,
+/// `090-1234-5678`, `0120-123-456`); or a mobile or IP phone number written whole
+/// (`09012345678`: `050`, `070`, `080`, `090` and 8 digits).
+fn japanese_phone(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let left = before(b, s);
+    if is_alnum(left) || matches!(left, Some(b'-' | b'+' | b'.' | b'/')) {
+        return None;
+    }
+    if !b.get(s + 1).is_some_and(|&c| (b'1'..=b'9').contains(&c)) {
+        return None;
+    }
+    // Nothing alphanumeric after it, nor a separator and more digits.
+    let right_free = |x: usize| {
+        let joined = matches!(b.get(x), Some(b'-' | b'.' | b'/'))
+            && b.get(x + 1).is_some_and(u8::is_ascii_digit);
+        !(is_alnum(b.get(x)) || joined)
+    };
+    let len = e - s;
+    if len == 11 {
+        let p = b.get(s..s + 3)?;
+        return (matches!(p, b"050" | b"070" | b"080" | b"090") && right_free(e)).then_some((s, e));
+    }
+    if !(2..=5).contains(&len) || b.get(e) != Some(&b'-') {
+        return None;
+    }
+    let e2 = run_end(b, e + 1);
+    if e2 == e + 1 || b.get(e2) != Some(&b'-') {
+        return None;
+    }
+    let e3 = run_end(b, e2 + 1);
+    let digits = len + (e2 - e - 1) + (e3 - e2 - 1);
+    if e3 == e2 + 1 || !(10..=11).contains(&digits) || !right_free(e3) {
+        return None;
+    }
+    Some((s, e3))
+}

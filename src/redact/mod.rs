@@ -1,0 +1,118 @@
+//! Redaction of secrets and personal data in every text a line holds: each value a
+//! detector finds is replaced by `[REDACTED:<detector>]` and counted per detector.
+//!
+//! What each detector matches, and what it does not, is docs/redaction.md; the names are
+//! in [`Detector`]. Redaction reads decoded text (the line writer decodes a JSON body
+//! before it) and runs after masking, so a masked card number is never redacted again.
+//!
+//! # Cost
+//! Two passes find where a value may start: one Aho-Corasick automaton for the keywords
+//! (`AKIA`, `eyJ`, `-----BEGIN `, `Bearer`, `Authorization`, `://`, key words such as
+//! `password` or `token`), and one byte table for `@`, `+`, `:` and the starts of digit
+//! runs. Only there does a detector read on, each a bounded distance (`find`). Nothing is
+//! allocated or written until the first value is found.
+//!
+//! # Layout
+//! - `detector`: the names, the set `REDACT` turns on, the counts.
+//! - `find`: where each detector looks, and what it accepts.
+//! - this file: overlapping finds resolved, and the redacted copy written.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod detector;
+mod find;
+mod rules;
+
+#[cfg(test)]
+use detector::COUNT;
+pub use detector::{Detector, Redact, Tally};
+use find::{find_all, Found, Label};
+pub use rules::Rules;
+
+/// Redacts with one set of detectors and the custom rules, reusing its scratch space from
+/// text to text.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    found: Vec<Found>,
+    rules: Rules,
+}
+
+impl Redactor {
+    /// A redactor that applies `rules` too.
+    pub fn with_rules(rules: Rules) -> Self {
+        Self {
+            found: Vec::new(),
+            rules,
+        }
+    }
+
+    /// Writes `text` with every value the detectors of `set` find replaced into `out`
+    /// (cleared first), adds what was found to `tally` and returns `true`; returns
+    /// `false` and leaves `out` alone when nothing was found.
+    ///
+    /// Where two finds overlap the one that starts first wins (the longer, at the same
+    /// start; the first in [`Detector::ALL`], at the same range).
+    pub fn redact(
+        &mut self,
+        text: &[u8],
+        set: Redact,
+        out: &mut Vec<u8>,
+        tally: &mut Tally,
+    ) -> bool {
+        self.found.clear();
+        find_all(text, set, &mut self.found);
+        self.rules.find_all(text, &mut self.found);
+        if self.found.is_empty() {
+            return false;
+        }
+        self.found
+            .sort_unstable_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.label));
+        out.clear();
+        out.reserve(text.len());
+        let mut copied = 0;
+        for f in &self.found {
+            if f.start < copied || f.end <= f.start {
+                continue;
+            }
+            out.extend_from_slice(text.get(copied..f.start).unwrap_or_default());
+            out.extend_from_slice(b"[REDACTED:");
+            let (name, detector) = match f.label {
+                Label::Detector(d) => (d.name(), Some(d)),
+                Label::Rule(i) => (self.rules.name(i), None),
+            };
+            out.extend_from_slice(name.as_bytes());
+            out.push(b']');
+            tally.add(detector);
+            copied = f.end;
+        }
+        out.extend_from_slice(text.get(copied..).unwrap_or_default());
+        true
+    }
+
+    /// [`Self::redact`] on text: `None` when nothing was found.
+    pub fn redact_str(&mut self, text: &str, set: Redact, tally: &mut Tally) -> Option<String> {
+        let mut out = Vec::new();
+        if !self.redact(text.as_bytes(), set, &mut out, tally) {
+            return None;
+        }
+        // Every replaced range starts and ends beside ASCII syntax or at the text's ends,
+        // so the copy is UTF-8; were it not, the lossy copy still hides what was found.
+        Some(
+            String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests;
