@@ -65,6 +65,8 @@ mod mask;
 mod partition;
 mod pipeline;
 mod prefault;
+#[cfg(feature = "integrity")]
+pub mod replay;
 mod simd;
 mod split;
 mod stages;

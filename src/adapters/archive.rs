@@ -1,6 +1,7 @@
-//! The log bucket through the S3 SDK, for digests and their verification:
-//! list current versions, list and read digests (capped), hash an object
-//! version as a stream, write a digest only where none is.
+//! The log bucket through the S3 SDK, for digests, their verification and
+//! the replay of error output: list current versions and keys, read objects
+//! (capped), hash an object version as a stream, write an object only where
+//! none is or only over the version read.
 
 use super::reingest::error_text;
 use crate::integrity::document::Sha256;
@@ -131,6 +132,30 @@ impl Archive {
         key: &str,
         cap: usize,
     ) -> Result<Option<(Vec<u8>, HashMap<String, String>)>, String> {
+        Ok(self
+            .read_whole(key, cap)
+            .await?
+            .map(|(bytes, metadata, _)| (bytes, metadata)))
+    }
+
+    /// An object's bytes and ETag (what [`put_over`](Self::put_over) takes),
+    /// `None` when it is not there; larger than `cap` is an error.
+    pub async fn read_tagged(
+        &self,
+        key: &str,
+        cap: usize,
+    ) -> Result<Option<(Vec<u8>, String)>, String> {
+        Ok(self
+            .read_whole(key, cap)
+            .await?
+            .map(|(bytes, _, etag)| (bytes, etag)))
+    }
+
+    async fn read_whole(
+        &self,
+        key: &str,
+        cap: usize,
+    ) -> Result<Option<(Vec<u8>, HashMap<String, String>, String)>, String> {
         let got = self
             .client
             .get_object()
@@ -144,6 +169,7 @@ impl Archive {
             Err(e) => return Err(format!("GetObject {key}: {}", error_text(&e))),
         };
         let metadata = out.metadata().cloned().unwrap_or_default();
+        let etag = out.e_tag().unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = out
             .body
@@ -156,7 +182,41 @@ impl Archive {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Some((bytes, metadata)))
+        Ok(Some((bytes, metadata, etag)))
+    }
+
+    /// Writes `bytes` at `key` only over the version read with ETag
+    /// `expected` (`None`: only where nothing is): the new ETag, or
+    /// `Ok(None)` when the object changed meanwhile (another writer).
+    pub async fn put_over(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        expected: Option<&str>,
+    ) -> Result<Option<String>, String> {
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(bytes));
+        put = match expected {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(e)
+                if matches!(
+                    code(&e),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(format!("PutObject {key}: {}", error_text(&e))),
+        }
     }
 
     /// The size and SHA-256 of one object version, read as a stream (memory
