@@ -48,6 +48,8 @@ pub const METRICS_NAMESPACE: &str = "CwlFirehose/Replay";
 /// No batch of records starts with less time than this before the deadline:
 /// its re-ingestion and the two ledger writes around it need it.
 const MIN_BATCH_TIME: Duration = Duration::from_secs(5);
+/// Why a run stopped at `Options::max_records`.
+const LIMIT_REACHED: &str = "the record limit of this run was reached";
 /// What re-ingestion leaves for the ledger write after it.
 const LEDGER_WRITE_TIME: Duration = Duration::from_secs(2);
 
@@ -221,8 +223,9 @@ pub async fn recover(
             let room = options
                 .max_records
                 .map_or(chunk.len(), |m| m.saturating_sub(sent).min(chunk.len()));
+            let limited = room < chunk.len();
             let Some(chunk) = chunk.get(..room).filter(|c| !c.is_empty()) else {
-                tally.stopped = Some("the record limit of this run was reached".into());
+                tally.stopped = Some(LIMIT_REACHED.into());
                 break;
             };
             if deadline.saturating_duration_since(Instant::now()) < MIN_BATCH_TIME {
@@ -272,6 +275,10 @@ pub async fn recover(
             dirty = false;
             if let Some(e) = refused {
                 tally.stopped = Some(format!("the stream did not accept every record: {e}"));
+                break;
+            }
+            if limited {
+                tally.stopped = Some(LIMIT_REACHED.into());
                 break;
             }
         }
