@@ -32,21 +32,6 @@ const REPLAY_STREAM: &str = "replay-direct";
 const BUCKET: &str = "pipeline-logs";
 const ERRORS: &str = "processing-failed/processing-failed/";
 
-fn sim(args: &[&str]) -> Value {
-    let out = Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/firehose_sim.py"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "firehose_sim.py {}: {}",
-        args[0],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint.to_string()),
@@ -100,7 +85,7 @@ fn listing(endpoint: &str, prefix: &str, text: bool) -> Vec<Value> {
     if text {
         args.push("--text");
     }
-    sim(&args).as_array().unwrap().clone()
+    firehose_sim(&args).as_array().unwrap().clone()
 }
 
 fn files(report: &Value, prefix: &str) -> Vec<PathBuf> {
@@ -150,7 +135,7 @@ fn processing_failed_is_replayed_quarantined_resumed_and_bounded() {
     // The pipeline's error output: minutes 7 and 12 throttled (minute 7
     // holds four bad records, minute 12 a burst), 33 the bomb, 50 the event
     // larger than any response.
-    let run = sim(&[
+    let run = firehose_sim(&[
         "run",
         "--moto",
         endpoint,
@@ -181,7 +166,8 @@ fn processing_failed_is_replayed_quarantined_resumed_and_bounded() {
     let error_objects = listing(endpoint, ERRORS, false);
     assert!(error_objects.len() >= 3, "{error_objects:?}");
 
-    let stream_arn = sim(&["create-stream", "--moto", endpoint, "--name", REPLAY_STREAM])["arn"]
+    let stream_arn = firehose_sim(&["create-stream", "--moto", endpoint, "--name", REPLAY_STREAM])
+        ["arn"]
         .as_str()
         .unwrap()
         .to_string();
@@ -298,7 +284,7 @@ fn processing_failed_is_replayed_quarantined_resumed_and_bounded() {
     }
 
     // 4. What was put back goes through the function as Firehose takes it.
-    let drained = sim(&[
+    let drained = firehose_sim(&[
         "drain",
         "--moto",
         endpoint,
@@ -400,7 +386,7 @@ fn processing_failed_is_replayed_quarantined_resumed_and_bounded() {
     std::fs::write(&again, format!("{line}\n")).unwrap();
     let put_again = |name: &str| {
         let key = format!("{ERRORS}2025/11/28/06/{name}");
-        sim(&[
+        firehose_sim(&[
             "put",
             "--moto",
             endpoint,

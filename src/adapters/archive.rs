@@ -194,29 +194,8 @@ impl Archive {
         bytes: Vec<u8>,
         expected: Option<&str>,
     ) -> Result<Option<String>, String> {
-        let mut put = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(bytes));
-        put = match expected {
-            Some(etag) => put.if_match(etag),
-            None => put.if_none_match("*"),
-        };
-        match put.send().await {
-            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
-            Err(e)
-                if matches!(
-                    code(&e),
-                    Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(format!("PutObject {key}: {}", error_text(&e))),
-        }
+        self.put_if(key, bytes, expected, HashMap::new(), None, 0)
+            .await
     }
 
     /// The size and SHA-256 of one object version, read as a stream (memory
@@ -287,6 +266,23 @@ impl Archive {
         retention: Option<&Retention>,
         now_ms: i64,
     ) -> Result<bool, String> {
+        Ok(self
+            .put_if(key, bytes, None, metadata, retention, now_ms)
+            .await?
+            .is_some())
+    }
+
+    /// The one conditional write: over ETag `expected`, or where nothing is
+    /// when `None`; the new ETag, `None` when the condition failed.
+    async fn put_if(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        expected: Option<&str>,
+        metadata: HashMap<String, String>,
+        retention: Option<&Retention>,
+        now_ms: i64,
+    ) -> Result<Option<String>, String> {
         let mut put = self
             .client
             .put_object()
@@ -294,8 +290,11 @@ impl Archive {
             .key(key)
             .content_type("application/json")
             .set_metadata(Some(metadata))
-            .if_none_match("*")
             .body(ByteStream::from(bytes));
+        put = match expected {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
         if let Some(r) = retention {
             let until_ms = now_ms.saturating_add(r.days.saturating_mul(86_400_000));
             put = put
@@ -305,14 +304,15 @@ impl Archive {
                 ));
         }
         match put.send().await {
-            Ok(_) => Ok(true),
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            // NoSuchKey: the object an If-Match named is gone.
             Err(e)
                 if matches!(
                     code(&e),
-                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                    Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
                 ) =>
             {
-                Ok(false)
+                Ok(None)
             }
             Err(e) => Err(format!("PutObject {key}: {}", error_text(&e))),
         }

@@ -548,6 +548,29 @@ impl Drop for FaultProxy {
     }
 }
 
+/// `tests/support/firehose_sim.py ARGS` (Firehose's part around the real
+/// function, and its helpers): the JSON it prints.
+pub fn firehose_sim(args: &[&str]) -> Value {
+    let out = std::process::Command::new(venv_tool("python"))
+        .arg(root().join("tests/support/firehose_sim.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "firehose_sim.py {}: {}",
+        args[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "firehose_sim.py {}: {e}: {}",
+            args[0],
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// Runs `statements` in one DuckDB connection (the pinned Python package);
 /// the last one's rows, as Python prints them.
 pub fn duckdb(statements: &[String]) -> String {
