@@ -427,3 +427,64 @@ fn processing_failed_is_replayed_quarantined_resumed_and_bounded() {
         throttled + failed_by_function,
     );
 }
+
+/// The replay's throughput, for docs/operations.md (not a check): one error
+/// object of 5,000 distinct throttled records (20 events each) in moto's S3,
+/// `cwl-firehose recover` into moto's delivery stream; records and MB (of
+/// the records' bytes put back) per second of the whole run: listing,
+/// reading and inflating the object, deciding every record, the calls and
+/// the ledger writes.
+/// `cargo test --release --test recover replay_throughput -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn replay_throughput() {
+    const RECORDS: usize = 5_000;
+    let moto = MotoServer::start();
+    let endpoint = moto.endpoint.as_str();
+    let stream_arn = firehose_sim(&["create-stream", "--moto", endpoint, "--name", REPLAY_STREAM])
+        ["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut object = String::new();
+    for r in 0..RECORDS {
+        let events: Vec<(i64, String)> = (0..20)
+            .map(|e| {
+                (
+                    1_764_300_600_000 + e,
+                    format!("GET /v1/orders/{r}/{e} 200 {}", "x".repeat(80)),
+                )
+            })
+            .collect();
+        let events: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
+        let data = b64(&gz(&document(&events)));
+        object.push_str(&format!("{{\"attemptsMade\":4,\"arrivalTimestamp\":1764300600000,\"errorCode\":\"Lambda.InvokeLimitExceeded\",\"errorMessage\":\"Rate Exceeded.\",\"attemptEndingTimestamp\":1764300660000,\"rawData\":\"{data}\",\"lambdaArn\":\"arn:aws:lambda:us-east-1:123456789012:function:f\"}}\n"));
+    }
+    let dir = temp_dir("recover-throughput");
+    let file = dir.join("object.json");
+    std::fs::write(&file, &object).unwrap();
+    let key = format!("{ERRORS}2025/11/28/03/throughput.json.gz");
+    firehose_sim(&[
+        "put",
+        "--moto",
+        endpoint,
+        "--key",
+        &key,
+        "--file",
+        path_str(&file),
+        "--gzip",
+    ]);
+    let started = std::time::Instant::now();
+    let (tally, _) = recover(endpoint, &stream_arn, &[]);
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(n(&tally, "replayed"), RECORDS as u64, "{tally}");
+    let bytes = n(&tally, "bytes_replayed") as f64;
+    println!(
+        "replay throughput: {RECORDS} records ({:.1} MB of records, {:.1} MB error object) in {seconds:.2} s: \
+         {:.0} records/s, {:.2} MB/s (moto on 127.0.0.1)",
+        bytes / 1e6,
+        object.len() as f64 / 1e6,
+        RECORDS as f64 / seconds,
+        bytes / 1e6 / seconds
+    );
+}

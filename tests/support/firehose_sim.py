@@ -503,6 +503,10 @@ def listing(args):
 def put_object(args):
     """Writes FILE at KEY in the log bucket (gzip when --gzip)."""
     s3, _, _ = clients(args.moto)
+    try:
+        s3.create_bucket(Bucket=LOG_BUCKET)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
     with open(args.file, "rb") as f:
         body = f.read()
     s3.put_object(Bucket=LOG_BUCKET, Key=args.key, Body=gzip.compress(body) if args.gzip else body)
