@@ -44,8 +44,16 @@ fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `cwl-firehose recover` with `args`: its tally (stdout), its stderr.
+/// `cwl-firehose recover` with `args`, which must succeed: its tally
+/// (stdout), its stderr.
 fn recover(endpoint: &str, stream_arn: &str, args: &[&str]) -> (Value, String) {
+    let (ok, tally, stderr) = try_recover(endpoint, stream_arn, args);
+    assert!(ok, "recover {args:?}: {stderr}");
+    (tally, stderr)
+}
+
+/// `cwl-firehose recover` with `args`: whether it succeeded, its tally, its stderr.
+fn try_recover(endpoint: &str, stream_arn: &str, args: &[&str]) -> (bool, Value, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cwl-firehose"));
     cmd.args(["recover", "--bucket", BUCKET, "--stream-arn", stream_arn])
         .args(args)
@@ -67,8 +75,8 @@ fn recover(endpoint: &str, stream_arn: &str, args: &[&str]) -> (Value, String) {
     }
     let out: Output = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "recover {args:?}: {stderr}");
     (
+        out.status.success(),
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}")),
         stderr,
     )
@@ -398,6 +406,19 @@ fn processing_failed_is_replayed_quarantined_resumed_and_bounded() {
         key
     };
     put_again("again-1");
+    // A stream that refuses it (it does not exist): not accepted, the run
+    // fails and says so, and the refused attempt is not counted.
+    let missing = stream_arn.replace(REPLAY_STREAM, "no-such-stream");
+    let (ok, refused, stderr) = try_recover(endpoint, &missing, &["--max-replays", "2"]);
+    assert!(!ok, "{stderr}");
+    assert_eq!(n(&refused, "not_accepted"), 1, "{refused}");
+    assert!(
+        refused["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("did not accept"),
+        "{refused}"
+    );
     let (second_replay, _) = recover(endpoint, &stream_arn, &["--max-replays", "2"]);
     assert_eq!(n(&second_replay, "replayed"), 1, "{second_replay}");
     let key = put_again("again-2");

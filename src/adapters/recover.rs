@@ -251,25 +251,28 @@ pub async fn recover(
                 })
                 .collect();
             let reingest_by = deadline.checked_sub(LEDGER_WRITE_TIME).unwrap_or(deadline);
-            reingester.put_parts(&target, &mut parts, reingest_by).await;
+            let stats = reingester.put_parts(&target, &mut parts, reingest_by).await;
             sent += parts.len();
+            // Every call answered: what was not accepted was refused, not
+            // taken with its answer lost, so that attempt is not counted.
+            let surely_refused = stats.call_errors == 0;
             let mut refused = None;
             for part in &parts {
-                match &part.outcome {
+                let reason = match &part.outcome {
                     PartOutcome::Accepted => {
                         tally.replayed += 1;
                         tally.bytes_replayed += part.data.len() as u64;
                         stored.ledger.settle(key, part.origin, Settled::Replayed);
+                        continue;
                     }
-                    PartOutcome::Failed(e) => {
-                        tally.not_accepted += 1;
-                        refused.get_or_insert_with(|| e.to_string());
-                    }
-                    PartOutcome::Pending => {
-                        tally.not_accepted += 1;
-                        refused.get_or_insert_with(|| "not attempted".to_string());
-                    }
+                    PartOutcome::Failed(e) => e.to_string(),
+                    PartOutcome::Pending => "not attempted".to_string(),
+                };
+                tally.not_accepted += 1;
+                if surely_refused {
+                    stored.ledger.uncount_replay(&record_key(&part.data));
                 }
+                refused.get_or_insert(reason);
             }
             stored.save(archive).await?;
             dirty = false;

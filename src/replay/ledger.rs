@@ -12,7 +12,8 @@
 //!   the same bytes, so the count follows the bytes, not the line: at most
 //!   `max_replays` times in all, then quarantined. An attempt is counted
 //!   before the record is sent, so a run that stops between sending and
-//!   recording can only under-use the limit, never exceed it.
+//!   recording can only under-use the limit, never exceed it; it is taken
+//!   back only when the stream answered and refused the record.
 //!
 //! Entries not touched for [`Ledger::prune`]'s age are forgotten, so the
 //! document stays small; a record that keeps failing is touched at every
@@ -144,6 +145,14 @@ impl Ledger {
         let r = self.records.entry(record.to_string()).or_default();
         r.count = r.count.saturating_add(1);
         r.last_ms = now_ms;
+    }
+
+    /// Takes back a replay counted for `record` that the stream surely did
+    /// not accept (it answered, refusing it).
+    pub fn uncount_replay(&mut self, record: &str) {
+        if let Some(r) = self.records.get_mut(record) {
+            r.count = r.count.saturating_sub(1);
+        }
     }
 
     /// Records what line `line` of `object` became.
@@ -353,6 +362,10 @@ mod tests {
             assert_eq!(l.plan(&key, &o, 3, decide).send, [0], "replay {n}");
             l.count_replay(&record_key(b"good"), n);
         }
+        // A replay the stream refused is taken back.
+        l.count_replay(&record_key(b"good"), 3);
+        l.uncount_replay(&record_key(b"good"));
+        assert_eq!(l.replays(&record_key(b"good")), 3);
         let plan = l.plan("object-3", &o, 3, decide);
         assert!(plan.send.is_empty());
         assert_eq!(plan.quarantined, 3);
