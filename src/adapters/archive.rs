@@ -99,6 +99,16 @@ impl Archive {
 
     /// The keys under `prefix`, sorted.
     pub async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, String> {
+        Ok(self
+            .sizes_under(prefix)
+            .await?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect())
+    }
+
+    /// The keys under `prefix` with their sizes, sorted by key.
+    pub async fn sizes_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -114,7 +124,7 @@ impl Archive {
             keys.extend(
                 page.contents()
                     .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
+                    .filter_map(|o| o.key().map(|k| (k.to_string(), o.size().unwrap_or(0)))),
             );
             match page.next_continuation_token() {
                 Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),

@@ -173,7 +173,7 @@ pub async fn recover(
 ) -> Result<Tally, String> {
     let now_ms = super::digest::now_ms;
     let mut tally = Tally::default();
-    let listed = archive.keys_under(&options.prefix).await?;
+    let listed = archive.sizes_under(&options.prefix).await?;
     let done_prefix = options.done_prefix();
     let done: HashSet<String> = archive
         .keys_under(&done_prefix)
@@ -189,9 +189,9 @@ pub async fn recover(
     let target = Target::for_event(&options.stream_arn, options.source_stream_arn.as_deref());
     tally.objects_listed = listed.len();
     let mut sent = 0usize;
-    let todo: Vec<&String> = listed.iter().filter(|k| !done.contains(*k)).collect();
+    let todo: Vec<&(String, i64)> = listed.iter().filter(|(k, _)| !done.contains(k)).collect();
     tally.objects_done_before = listed.len() - todo.len();
-    for key in &todo {
+    for (key, size) in todo.iter().copied() {
         if tally.stopped.is_some() {
             break;
         }
@@ -199,17 +199,22 @@ pub async fn recover(
             tally.stopped = Some("the deadline came".into());
             break;
         }
-        let Some((bytes, _)) = archive.read_capped(key, MAX_FAILED_OBJECT).await? else {
-            continue;
+        let unreadable = |reason: String| ErrorObject {
+            records: Vec::new(),
+            unreadable: vec![Unreadable { line: 0, reason }],
         };
-        tally.bytes_read += bytes.len() as u64;
-        let object = object_text(bytes).map_or_else(
-            |reason| ErrorObject {
-                records: Vec::new(),
-                unreadable: vec![Unreadable { line: 0, reason }],
-            },
-            |text| parse(&text),
-        );
+        // Too large to read whole: quarantined as it is (reading it would fail every run).
+        let object = if usize::try_from(*size).map_or(true, |s| s > MAX_FAILED_OBJECT) {
+            unreadable(format!(
+                "the object is larger than {MAX_FAILED_OBJECT} bytes: not read"
+            ))
+        } else {
+            let Some((bytes, _)) = archive.read_capped(key, MAX_FAILED_OBJECT).await? else {
+                continue;
+            };
+            tally.bytes_read += bytes.len() as u64;
+            object_text(bytes).map_or_else(unreadable, |text| parse(&text))
+        };
         let plan = stored
             .ledger
             .plan(key, &object, options.max_replays, |data| {
