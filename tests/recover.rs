@@ -509,3 +509,65 @@ fn replay_throughput() {
         bytes / 1e6 / seconds
     );
 }
+
+/// A delivery stream that reads from a Kinesis data stream refuses
+/// `PutRecordBatch`: records are put back into the source stream with
+/// Kinesis `PutRecords`, byte for byte as they were.
+#[test]
+fn a_kinesis_sourced_stream_gets_its_records_back_in_the_source_stream() {
+    let moto = MotoServer::start();
+    let endpoint = moto.endpoint.as_str();
+    let moto_client = |command: &str| -> Value {
+        let out = Command::new(venv_tool("python"))
+            .arg(root().join("tests/support/moto_client.py"))
+            .args([endpoint, command])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let kinesis_arn = moto_client("setup")["kinesis_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let records: Vec<Vec<u8>> = (0..3)
+        .map(|r| gz(&document(&[(1_764_300_600_000, &format!("event {r}"))])))
+        .collect();
+    let mut object = String::new();
+    for data in &records {
+        object.push_str(&format!("{{\"attemptsMade\":4,\"errorCode\":\"Lambda.FunctionError\",\"errorMessage\":\"The Lambda function was successfully invoked but it returned an error result.\",\"rawData\":\"{}\"}}\n", b64(data)));
+    }
+    let dir = temp_dir("recover-kinesis");
+    let file = dir.join("object.json");
+    std::fs::write(&file, &object).unwrap();
+    let key = format!("{ERRORS}2025/11/28/03/kinesis-0001");
+    firehose_sim(&[
+        "put",
+        "--moto",
+        endpoint,
+        "--key",
+        &key,
+        "--file",
+        path_str(&file),
+    ]);
+    let (tally, stderr) = recover(
+        endpoint,
+        "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs",
+        &["--source-stream-arn", &kinesis_arn],
+    );
+    assert_eq!(n(&tally, "replayed"), 3, "{tally}\n{stderr}");
+    let got: BTreeSet<String> = moto_client("kinesis-records")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["data"].as_str().unwrap().to_string())
+        .collect();
+    let want: BTreeSet<String> = records.iter().map(|d| b64(d)).collect();
+    assert_eq!(got, want);
+    // The delivery stream got nothing (it would refuse it).
+    assert_eq!(moto_client("s3-objects"), json!([]));
+}
