@@ -123,6 +123,40 @@ fn numbers(text: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Writes an error object at `key` as Firehose does after throttled
+/// invocations: one line per record (gzip when the key ends in `.gz`); its text.
+fn put_error_object(endpoint: &str, key: &str, records: &[Vec<u8>]) -> String {
+    let text: String = records
+        .iter()
+        .map(|data| {
+            format!(
+                "{}\n",
+                json!({"attemptsMade": 4, "arrivalTimestamp": 1_764_300_600_000_i64,
+                       "errorCode": "Lambda.InvokeLimitExceeded", "errorMessage": "Rate Exceeded.",
+                       "attemptEndingTimestamp": 1_764_300_660_000_i64, "rawData": b64(data),
+                       "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:f"})
+            )
+        })
+        .collect();
+    let dir = temp_dir("recover-objects");
+    let file = dir.join(key.replace('/', "_"));
+    std::fs::write(&file, &text).unwrap();
+    let mut args = vec![
+        "put",
+        "--moto",
+        endpoint,
+        "--key",
+        key,
+        "--file",
+        path_str(&file),
+    ];
+    if key.ends_with(".gz") {
+        args.push("--gzip");
+    }
+    firehose_sim(&args);
+    text
+}
+
 /// The id `firehose_sim.py` gives event `e` of record `r` in minute `m`.
 fn event_id(m: u32, r: u32, e: u32) -> String {
     format!("{:3>56}", format!("{m:04}{r:06}{e:06}"))
@@ -467,34 +501,25 @@ fn replay_throughput() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut object = String::new();
-    for r in 0..RECORDS {
-        let events: Vec<(i64, String)> = (0..20)
-            .map(|e| {
-                (
-                    1_764_300_600_000 + e,
-                    format!("GET /v1/orders/{r}/{e} 200 {}", "x".repeat(80)),
-                )
-            })
-            .collect();
-        let events: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
-        let data = b64(&gz(&document(&events)));
-        object.push_str(&format!("{{\"attemptsMade\":4,\"arrivalTimestamp\":1764300600000,\"errorCode\":\"Lambda.InvokeLimitExceeded\",\"errorMessage\":\"Rate Exceeded.\",\"attemptEndingTimestamp\":1764300660000,\"rawData\":\"{data}\",\"lambdaArn\":\"arn:aws:lambda:us-east-1:123456789012:function:f\"}}\n"));
-    }
-    let dir = temp_dir("recover-throughput");
-    let file = dir.join("object.json");
-    std::fs::write(&file, &object).unwrap();
-    let key = format!("{ERRORS}2025/11/28/03/throughput.json.gz");
-    firehose_sim(&[
-        "put",
-        "--moto",
+    let records: Vec<Vec<u8>> = (0..RECORDS)
+        .map(|r| {
+            let events: Vec<(i64, String)> = (0..20)
+                .map(|e| {
+                    (
+                        1_764_300_600_000 + e,
+                        format!("GET /v1/orders/{r}/{e} 200 {}", "x".repeat(80)),
+                    )
+                })
+                .collect();
+            let events: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
+            gz(&document(&events))
+        })
+        .collect();
+    let object = put_error_object(
         endpoint,
-        "--key",
-        &key,
-        "--file",
-        path_str(&file),
-        "--gzip",
-    ]);
+        &format!("{ERRORS}2025/11/28/03/throughput.json.gz"),
+        &records,
+    );
     let started = std::time::Instant::now();
     let (tally, _) = recover(endpoint, &stream_arn, &[]);
     let seconds = started.elapsed().as_secs_f64();
@@ -517,19 +542,7 @@ fn replay_throughput() {
 fn a_kinesis_sourced_stream_gets_its_records_back_in_the_source_stream() {
     let moto = MotoServer::start();
     let endpoint = moto.endpoint.as_str();
-    let moto_client = |command: &str| -> Value {
-        let out = Command::new(venv_tool("python"))
-            .arg(root().join("tests/support/moto_client.py"))
-            .args([endpoint, command])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let moto_client = |command: &str| support_script("moto_client.py", &[endpoint, command]);
     let kinesis_arn = moto_client("setup")["kinesis_arn"]
         .as_str()
         .unwrap()
@@ -537,23 +550,11 @@ fn a_kinesis_sourced_stream_gets_its_records_back_in_the_source_stream() {
     let records: Vec<Vec<u8>> = (0..3)
         .map(|r| gz(&document(&[(1_764_300_600_000, &format!("event {r}"))])))
         .collect();
-    let mut object = String::new();
-    for data in &records {
-        object.push_str(&format!("{{\"attemptsMade\":4,\"errorCode\":\"Lambda.FunctionError\",\"errorMessage\":\"The Lambda function was successfully invoked but it returned an error result.\",\"rawData\":\"{}\"}}\n", b64(data)));
-    }
-    let dir = temp_dir("recover-kinesis");
-    let file = dir.join("object.json");
-    std::fs::write(&file, &object).unwrap();
-    let key = format!("{ERRORS}2025/11/28/03/kinesis-0001");
-    firehose_sim(&[
-        "put",
-        "--moto",
+    put_error_object(
         endpoint,
-        "--key",
-        &key,
-        "--file",
-        path_str(&file),
-    ]);
+        &format!("{ERRORS}2025/11/28/03/kinesis-0001"),
+        &records,
+    );
     let (tally, stderr) = recover(
         endpoint,
         "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs",

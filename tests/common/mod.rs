@@ -551,21 +551,25 @@ impl Drop for FaultProxy {
 /// `tests/support/firehose_sim.py ARGS` (Firehose's part around the real
 /// function, and its helpers): the JSON it prints.
 pub fn firehose_sim(args: &[&str]) -> Value {
+    support_script("firehose_sim.py", args)
+}
+
+/// `python tests/support/SCRIPT ARGS` in the test virtualenv, which must
+/// succeed: the JSON it prints.
+pub fn support_script(script: &str, args: &[&str]) -> Value {
     let out = std::process::Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/firehose_sim.py"))
+        .arg(root().join("tests/support").join(script))
         .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "firehose_sim.py {}: {}",
-        args[0],
+        "{script} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "firehose_sim.py {}: {e}: {}",
-            args[0],
+            "{script} {args:?}: {e}: {}",
             String::from_utf8_lossy(&out.stdout)
         )
     })
