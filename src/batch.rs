@@ -25,6 +25,8 @@ pub enum DropReason {
     NoEvents,
     /// Its log group is excluded (`EXCLUDE_LOG_GROUPS`).
     Excluded,
+    /// The event filters dropped every one of its events.
+    Filtered,
     /// It did not fit in the response and was re-ingested as `parts`
     /// documents (`split` when more than the record as it came); its events
     /// arrive in a later invocation.
@@ -257,7 +259,7 @@ impl<'e> Batch<'e> {
                             summary.parts += parts;
                         }
                         DropReason::Excluded => summary.excluded += 1,
-                        DropReason::Control | DropReason::NoEvents => {}
+                        DropReason::Control | DropReason::NoEvents | DropReason::Filtered => {}
                     }
                     if !in_place {
                         push_bare_entry(&mut out, &record.record_id, RESULT_DROPPED);

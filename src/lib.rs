@@ -55,6 +55,7 @@ mod decode;
 mod document;
 mod error;
 mod exclude;
+mod filter;
 mod firehose;
 #[cfg(feature = "integrity")]
 pub mod integrity;
@@ -80,11 +81,12 @@ pub use decode::gzip;
 pub use document::{CONTROL_MESSAGE, DATA_MESSAGE};
 pub use error::{RecordError, ReingestError};
 pub use exclude::ExcludeList;
+pub use filter::{Action, EventFilters, Rule};
 pub use firehose::{
     FirehoseEvent, FirehoseRecord, KinesisRecordMetadata, RESULT_DROPPED, RESULT_OK,
     RESULT_PROCESSING_FAILED,
 };
-pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat};
+pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat, StaticFields};
 pub use mask::Keep;
 pub use pipeline::{Config, Transformer};
 pub use summary::{Field, Summary, Unit, FIELDS};
@@ -100,7 +102,7 @@ pub mod internals {
     };
     pub use crate::document::Record;
     pub use crate::firehose::{arn_region, push_bare_entry};
-    pub use crate::lines::keys::{DEFAULT_LINE_KEYS, LINE_KEYS};
+    pub use crate::lines::keys::{DEFAULT_LINE_KEYS, LAMBDA_KEYS, LINE_KEYS};
     pub use crate::lines::time::civil_from_days;
     pub use crate::lines::{push_iso8601, LineWriter};
     pub use crate::mask::{json_body_may_mask, mask, mask_bytes};

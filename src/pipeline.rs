@@ -12,6 +12,7 @@ use crate::decode::{gzip, Decoder};
 use crate::document::{self, Header, Outcome, Record};
 use crate::error::RecordError;
 use crate::exclude::ExcludeList;
+use crate::filter::EventFilters;
 use crate::firehose::{
     entry_len, id_len, open_entry, push_data, FirehoseEvent, FirehoseRecord, RESPONSE_CLOSE,
     RESPONSE_OPEN, RESULT_DROPPED, RESULT_OK, RESULT_PROCESSING_FAILED,
@@ -19,9 +20,9 @@ use crate::firehose::{
 use crate::limits::{
     DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, LAMBDA_PAYLOAD_LIMIT, MAX_PUT_RECORD_BYTES,
 };
-use crate::lines::{LineOptions, LineWriter, MergeColumns};
+use crate::lines::{LineOptions, LineWriter, MergeColumns, StaticFields};
 use crate::partition::push_partition_keys_for;
-use crate::split::{split_document, SplitLimits};
+use crate::split::{split_document, split_document_within, SplitLimits};
 use std::time::Instant;
 
 /// Everything the core needs to know; adapters fill it from the environment.
@@ -46,6 +47,13 @@ pub struct Config {
     /// Merged fields declared as typed columns (`MERGE_COLUMNS`): every value
     /// written under one fits its type.
     pub merge_columns: MergeColumns,
+    /// Events whose message these rules drop get no line (`DROP_MESSAGES`,
+    /// `KEEP_MESSAGES`, `EVENT_FILTERS`).
+    pub filters: EventFilters,
+    /// Fields written into every JSON line (`STATIC_FIELDS`).
+    pub static_fields: StaticFields,
+    /// Read Lambda's log formats into fields (`LAMBDA_FORMAT`).
+    pub lambda_format: bool,
 }
 
 impl Default for Config {
@@ -59,6 +67,9 @@ impl Default for Config {
             keep_lines: false,
             lines: LineOptions::default(),
             merge_columns: MergeColumns::none(),
+            filters: EventFilters::none(),
+            static_fields: StaticFields::none(),
+            lambda_format: false,
         }
     }
 }
@@ -100,7 +111,10 @@ impl Transformer {
     pub fn new(config: Config) -> Self {
         Self {
             decoder: Decoder::new(config.inflate_cap),
-            writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone()),
+            writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone())
+                .with_filters(config.filters.clone())
+                .with_static_fields(config.static_fields.clone())
+                .with_lambda_format(config.lambda_format),
             config,
             record: Record::default(),
             keys: Vec::new(),
@@ -152,6 +166,9 @@ impl Transformer {
                 match self.transform(event, record) {
                     Err(e) => Disposition::Failed(e),
                     Ok(Transformed::Dropped(reason)) => {
+                        if reason == DropReason::Filtered {
+                            self.count_filtered(&mut batch);
+                        }
                         used = used - reserved + entry_len(id_len, RESULT_DROPPED, None, 0);
                         Disposition::Dropped(reason)
                     }
@@ -163,6 +180,9 @@ impl Transformer {
                             used = used - reserved + size;
                             batch.summary.bytes_out += lines.len();
                             batch.summary.add_counts(self.record.counts);
+                            if self.record.counts.filtered > 0 {
+                                self.count_filtered(&mut batch);
+                            }
                             let entry = batch.push_entry(|out| {
                                 open_entry(out, &record.record_id, RESULT_OK);
                                 push_data(out, lines);
@@ -204,6 +224,10 @@ impl Transformer {
         let limit = self.config.inflate_cap.saturating_mul(2);
         let read = &mut self.record;
         match document::read(bytes, &mut self.writer, read, limit, &excluded)? {
+            // Every event filtered out: nothing to deliver.
+            Outcome::Lines if read.events().is_empty() => {
+                return Ok(Transformed::Dropped(DropReason::Filtered))
+            }
             Outcome::Lines => {}
             Outcome::Control => return Ok(Transformed::Dropped(DropReason::Control)),
             Outcome::NoEvents => return Ok(Transformed::Dropped(DropReason::NoEvents)),
@@ -212,14 +236,28 @@ impl Transformer {
         self.keys.clear();
         if self.config.partition_keys {
             // The group lands in the S3 key: masked as the lines show it.
+            // Centralized log groups: the account the events came from.
+            let owner = self.writer.source_account().unwrap_or(&read.header.owner);
             push_partition_keys_for(
                 &mut self.keys,
                 read.group_written(),
-                &read.header.owner,
+                owner,
                 read.first_timestamp,
             );
         }
         Ok(Transformed::Lines)
+    }
+
+    /// Counts what the filters dropped in the record just read; the other
+    /// counts too for a record they emptied (what masking found in it
+    /// counts whatever the filters do).
+    fn count_filtered(&self, batch: &mut Batch<'_>) {
+        if self.record.events().is_empty() {
+            batch.summary.add_counts(self.record.counts);
+        }
+        batch
+            .summary
+            .add_filtered_by_rule(self.config.filters.rules(), self.writer.filtered_by_rule());
     }
 
     /// A record that does not fit in what is left of the response.
@@ -260,7 +298,22 @@ impl Transformer {
             output_budget: self.config.response_budget.unwrap_or(usize::MAX),
             max_record: MAX_PUT_RECORD_BYTES,
         };
-        match split_document(self.decoder.document(), self.record.events(), &limits) {
+        let (doc, events) = (self.decoder.document(), self.record.events());
+        let parts = if self.record.counts.filtered == 0 {
+            split_document(doc, events, &limits)
+        } else {
+            // Events the filters dropped have no line, so no span in the
+            // record: where the document's events begin and end comes from
+            // the reference's reading (this path is rare and costly anyway).
+            document::reference::event_spans(doc).and_then(|spans| {
+                let all = match (spans.first(), spans.last()) {
+                    (Some(first), Some(last)) => first.start..last.end,
+                    _ => return Ok(Vec::new()),
+                };
+                split_document_within(doc, events, all, &limits)
+            })
+        };
+        match parts {
             Ok(parts) => {
                 let parts = batch.push_parts(index, partition_key, parts);
                 Disposition::Reingest { parts, split: true }

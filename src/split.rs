@@ -38,9 +38,22 @@ pub fn split_document(
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Ok(Vec::new());
     };
+    split_document_within(doc, events, first.span.start..last.span.end, limits)
+}
+
+/// [`split_document`] for a document whose events lie in `all_events`
+/// (from the first event's start to the last one's end), where `events`
+/// may be fewer (the event filters dropped the others): every part holds
+/// only events of `events`.
+pub fn split_document_within(
+    doc: &[u8],
+    events: &[Event],
+    all_events: Range<usize>,
+    limits: &SplitLimits,
+) -> Result<Vec<Vec<u8>>, RecordError> {
     let (head, tail) = (
-        doc.get(..first.span.start).unwrap_or_default(),
-        doc.get(last.span.end..).unwrap_or_default(),
+        doc.get(..all_events.start).unwrap_or_default(),
+        doc.get(all_events.end..).unwrap_or_default(),
     );
     // Where the line before event `i` ends: where event `i`'s starts.
     let line_start = |i: usize| {

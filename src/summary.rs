@@ -29,10 +29,17 @@ pub struct Summary {
     pub split: usize,
     /// Documents re-ingested (as-is records plus split parts).
     pub parts: usize,
-    /// Card numbers and verification codes masked (records in the response).
+    /// Card numbers and verification codes masked (records in the response,
+    /// and records whose every event the event filters dropped).
     pub masked_pans: usize,
     /// Records dropped because their log group is excluded (`EXCLUDE_LOG_GROUPS`).
     pub excluded: usize,
+    /// Events the event filters dropped, in records in the response and in
+    /// records whose every event they dropped.
+    pub events_filtered: usize,
+    /// The same by rule: each rule's name and count, in rule order (empty
+    /// without rules).
+    pub events_filtered_by_rule: Vec<(String, usize)>,
     /// Merged keys renamed by the key rule (empty, or equal to another key
     /// ignoring case), in records in the response.
     pub merged_keys_renamed: usize,
@@ -114,6 +121,7 @@ fields! {
     parts "PartsReingested" Count,
     masked_pans "MaskedPans" Count,
     excluded "RecordsExcluded" Count,
+    events_filtered "EventsFiltered" Count,
     merged_keys_renamed "MergedKeysRenamed" Count,
     merged_values_rejected "MergedValuesRejected" Count,
     reingest_calls "ReingestCalls" Count,
@@ -130,6 +138,17 @@ impl Summary {
         self.masked_pans += counts.masked;
         self.merged_keys_renamed += counts.merged_keys_renamed;
         self.merged_values_rejected += counts.merged_values_rejected;
+        self.events_filtered += counts.filtered;
+    }
+
+    /// Adds one record's events dropped by each rule of `rules`.
+    pub(crate) fn add_filtered_by_rule(&mut self, rules: &[crate::filter::Rule], counts: &[usize]) {
+        if self.events_filtered_by_rule.is_empty() {
+            self.events_filtered_by_rule = rules.iter().map(|r| (r.name.clone(), 0)).collect();
+        }
+        for ((_, total), n) in self.events_filtered_by_rule.iter_mut().zip(counts) {
+            *total += n;
+        }
     }
 
     /// `(key, value)` of every count, in [`FIELDS`] order.
@@ -171,17 +190,19 @@ mod tests {
             parts: 11,
             masked_pans: 12,
             excluded: 13,
-            merged_keys_renamed: 14,
-            merged_values_rejected: 15,
-            reingest_calls: 16,
-            reingest_retries: 17,
-            reingest_failed: 18,
-            reingest_throttled: 19,
-            reingest_call_errors: 20,
-            duration_ms: 21,
+            events_filtered: 14,
+            events_filtered_by_rule: vec![],
+            merged_keys_renamed: 15,
+            merged_values_rejected: 16,
+            reingest_calls: 17,
+            reingest_retries: 18,
+            reingest_failed: 19,
+            reingest_throttled: 20,
+            reingest_call_errors: 21,
+            duration_ms: 22,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=21).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=22).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();

@@ -38,6 +38,9 @@ const LINE_SCHEMA: &[(&str, &str)] = &[
     ("owner", "string"),
     ("extracted_fields", "map<string,string>"),
     ("time", "string"),
+    ("source_account", "string"),
+    ("source_region", "string"),
+    ("source_log_group", "string"),
 ];
 
 /// Messages in the shapes these loggers write (hand-written after each one's

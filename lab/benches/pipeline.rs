@@ -21,7 +21,7 @@ use cwl_firehose::internals::{
     LogsDocument, Record, Stage, StageInputs, Stages,
 };
 use cwl_firehose::limits::DEFAULT_INFLATE_CAP;
-use cwl_firehose::{Config, FirehoseEvent, LineOptions, OutputFormat, Transformer};
+use cwl_firehose::{Config, EventFilters, FirehoseEvent, LineOptions, OutputFormat, Transformer};
 use cwl_firehose_lab::generate;
 use std::hint::black_box;
 use std::io::Read;
@@ -232,22 +232,43 @@ fn whole(c: &mut Criterion) {
     // because two benches taken minutes apart on a shared machine drift by more than
     // that difference. Criterion plans from the time counted, a small part of the time
     // taken: hence the short budget.
-    let mut g = c.benchmark_group("masking_cost");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(600));
-    g.bench_function("event_paired", |b| {
-        b.iter_custom(|iters| {
-            let (plain, masked) = in_turn(
-                iters,
-                || timed(|| invocation(&mut transformer, &input.event)),
-                || timed(|| invocation(&mut masking, &input.event)),
-            );
-            masked.saturating_sub(plain)
-        })
+    extra_cost(
+        c,
+        "masking_cost",
+        &mut transformer,
+        &mut masking,
+        &input.event,
+    );
+
+    // Event filters, Lambda's formats and static fields on (source attribution is
+    // always on): five rules, LAMBDA_FORMAT, three static fields, paired with the plain
+    // path as masking_cost is; the extra time is counted.
+    let filters = EventFilters::from_settings(
+        Some("^DEBUG"),
+        None,
+        Some(
+            r#"[{"name":"health","drop":"GET /health|kube-probe"},
+                {"name":"platform","log_groups":"^/aws/lambda/","drop":"^(START|END) RequestId"},
+                {"name":"noise","drop":"heartbeat|keepalive"},
+                {"name":"trace","log_groups":"^/ecs/","drop":"^TRACE "}]"#,
+        ),
+    )
+    .expect("valid rules");
+    let mut enriched = Transformer::new(Config {
+        filters,
+        lambda_format: true,
+        static_fields: "env=prod,pci_scope=cde,team=payments"
+            .parse()
+            .expect("valid fields"),
+        ..config.clone()
     });
-    g.finish();
+    extra_cost(
+        c,
+        "enrich_cost",
+        &mut transformer,
+        &mut enriched,
+        &input.event,
+    );
 
     // The whole path against its stages, paired: each iteration runs one warm
     // invocation and the four stages once each, in turn first. Criterion times the
@@ -283,6 +304,33 @@ fn whole(c: &mut Criterion) {
             stages_total.as_secs_f64() * 1e3 / pairs as f64,
         );
     }
+}
+
+/// `GROUP/event_paired`: what `other` costs over `plain` on `event`, paired (see
+/// masking_cost above).
+fn extra_cost(
+    c: &mut Criterion,
+    group: &str,
+    plain: &mut Transformer,
+    other: &mut Transformer,
+    event: &[u8],
+) {
+    let mut g = c.benchmark_group(group);
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(600));
+    g.bench_function("event_paired", |b| {
+        b.iter_custom(|iters| {
+            let (base, with) = in_turn(
+                iters,
+                || timed(|| invocation(plain, event)),
+                || timed(|| invocation(other, event)),
+            );
+            with.saturating_sub(base)
+        })
+    });
+    g.finish();
 }
 
 /// For the paired benches: `iters` runs of each of `a` and `b`, which goes first

@@ -2,7 +2,9 @@
 //! extracts the metrics from the log line itself, so the function needs no
 //! API call (and no permission) to publish them. Dimensions are bounded: the
 //! function and the delivery stream, nothing per record. The metrics are the
-//! summary's [`FIELDS`], each under its metric name.
+//! summary's [`FIELDS`], each under its metric name, and one
+//! `EventsFiltered_<rule>` per event filter rule (bounded by the rules'
+//! count).
 
 use crate::summary::{Summary, FIELDS};
 
@@ -11,10 +13,20 @@ pub const NAMESPACE: &str = "CwlFirehose";
 
 /// The EMF JSON object (one line, no trailing newline).
 pub fn emf_line(function: &str, delivery_stream: &str, timestamp_ms: u64, s: &Summary) -> String {
-    let metrics: Vec<serde_json::Value> = FIELDS
+    let mut metrics: Vec<serde_json::Value> = FIELDS
         .iter()
         .map(|f| serde_json::json!({"Name": f.metric, "Unit": f.unit.as_str()}))
         .collect();
+    let by_rule: Vec<(String, usize)> = s
+        .events_filtered_by_rule
+        .iter()
+        .map(|(rule, n)| (format!("EventsFiltered_{rule}"), *n))
+        .collect();
+    metrics.extend(
+        by_rule
+            .iter()
+            .map(|(name, _)| serde_json::json!({"Name": name, "Unit": "Count"})),
+    );
     let mut line = serde_json::json!({
         "_aws": {
             "Timestamp": timestamp_ms,
@@ -30,6 +42,9 @@ pub fn emf_line(function: &str, delivery_stream: &str, timestamp_ms: u64, s: &Su
     if let Some(fields) = line.as_object_mut() {
         for (field, value) in s.values() {
             fields.insert(field.metric.to_string(), serde_json::json!(value));
+        }
+        for (name, n) in by_rule {
+            fields.insert(name, serde_json::json!(n));
         }
     }
     line.to_string()
@@ -98,5 +113,22 @@ mod tests {
         assert_eq!(v["Duration"], 7);
         assert_eq!(v["DeliveryStream"], "stream");
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn each_filter_rule_has_its_metric() {
+        let s = Summary {
+            events_filtered: 5,
+            events_filtered_by_rule: vec![("health".into(), 3), ("drop_messages".into(), 2)],
+            ..Summary::default()
+        };
+        let v: serde_json::Value = serde_json::from_str(&emf_line("fn", "s", 1, &s)).unwrap();
+        let declared = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap();
+        assert_eq!(declared.len(), FIELDS.len() + 2);
+        assert_eq!(v["EventsFiltered"], 5);
+        assert_eq!(v["EventsFiltered_health"], 3);
+        assert_eq!(v["EventsFiltered_drop_messages"], 2);
     }
 }

@@ -3,8 +3,9 @@
 //! the lookup, so tests need no process environment.
 
 use crate::exclude::ExcludeList;
+use crate::filter::EventFilters;
 use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
-use crate::lines::{LineOptions, MergeColumns, OutputFormat};
+use crate::lines::{LineOptions, MergeColumns, OutputFormat, StaticFields};
 use crate::mask::Keep;
 use crate::pipeline::Config;
 use std::time::Duration;
@@ -69,6 +70,29 @@ pub const VARIABLES: &[(&str, &str)] = &[
          AWS_LAMBDA_LOG_GROUP_NAME, in its own account)",
     ),
     ("MASK_PAN", "mask card numbers: true|false (default false)"),
+    (
+        "DROP_MESSAGES",
+        "events whose message (masked) matches this regular expression get no line (default none)",
+    ),
+    (
+        "KEEP_MESSAGES",
+        "only events whose message (masked) matches this regular expression get a line (default none)",
+    ),
+    (
+        "EVENT_FILTERS",
+        "more drop/keep rules, per log group: a JSON list of \
+         {\"name\":N,\"log_groups\":REGEX,\"drop\":REGEX} or {...,\"keep\":REGEX}; \
+         name and log_groups optional (default none)",
+    ),
+    (
+        "LAMBDA_FORMAT",
+        "read Lambda's log formats into level, request_id, platform and the REPORT figures: \
+         true|false (default false)",
+    ),
+    (
+        "STATIC_FIELDS",
+        "fields added to every JSON line: name=value,... (names as MERGE_COLUMNS'; default none)",
+    ),
     (
         "MASK_PAN_KEEP",
         "digits of a PAN left readable: first6last4|last4 (default first6last4)",
@@ -153,6 +177,43 @@ impl Settings {
             None => var("AWS_LAMBDA_LOG_GROUP_NAME")
                 .map_or_else(ExcludeList::none, |g| ExcludeList::own_group(&g)),
         };
+        let filters = EventFilters::from_settings(
+            var("DROP_MESSAGES").as_deref(),
+            var("KEEP_MESSAGES").as_deref(),
+            var("EVENT_FILTERS").as_deref(),
+        )
+        .map_err(|e| format!("DROP_MESSAGES, KEEP_MESSAGES, EVENT_FILTERS: {e}"))?;
+        let static_fields = match var("STATIC_FIELDS") {
+            Some(v) => v
+                .parse::<StaticFields>()
+                .map_err(|e| format!("STATIC_FIELDS: {e}"))?,
+            None => StaticFields::none(),
+        };
+        let lambda_format = flag("LAMBDA_FORMAT", false)?;
+        // One Glue column each: no two settings may name one.
+        let lambda_keys: &[&str] = if lambda_format {
+            &crate::lines::keys::LAMBDA_KEYS
+        } else {
+            &[]
+        };
+        for name in static_fields.names() {
+            if merge_columns.iter().any(|(c, _)| c == name) {
+                return Err(format!(
+                    "STATIC_FIELDS and MERGE_COLUMNS both name {name:?} (one column each)"
+                ));
+            }
+        }
+        let named = static_fields
+            .names()
+            .map(|n| ("STATIC_FIELDS", n))
+            .chain(merge_columns.iter().map(|(n, _)| ("MERGE_COLUMNS", n)));
+        for (setting, name) in named {
+            if lambda_keys.contains(&name) {
+                return Err(format!(
+                    "{setting} names {name:?}, a field of LAMBDA_FORMAT=true (one column each)"
+                ));
+            }
+        }
         Ok(Self {
             core: Config {
                 inflate_cap: number("INFLATE_CAP", DEFAULT_INFLATE_CAP)?,
@@ -169,6 +230,9 @@ impl Settings {
                     mask,
                 },
                 merge_columns,
+                filters,
+                static_fields,
+                lambda_format,
             },
             max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
                 0 => DEFAULT_MAX_ATTEMPTS,
@@ -255,6 +319,73 @@ mod tests {
         assert!(settings(&[("ADD_TIME", "maybe")]).is_err());
         assert!(settings(&[("OUTPUT_FORMAT", "xml")]).is_err());
         assert!(settings(&[("EXCLUDE_LOG_GROUPS", "12:/x")]).is_err());
+    }
+
+    #[test]
+    fn static_fields() {
+        let s = settings(&[("STATIC_FIELDS", "env=prod,pci_scope=cde")]).unwrap();
+        assert_eq!(s.core.static_fields.to_string(), "env=prod,pci_scope=cde");
+        assert!(settings(&[("STATIC_FIELDS", "env")])
+            .unwrap_err()
+            .contains("STATIC_FIELDS"));
+        let e = settings(&[
+            ("STATIC_FIELDS", "env=prod"),
+            ("MERGE_COLUMNS", "env:string"),
+        ])
+        .unwrap_err();
+        assert!(e.contains("both name \"env\""), "{e}");
+        assert!(
+            settings(&[("LAMBDA_FORMAT", "true")])
+                .unwrap()
+                .core
+                .lambda_format
+        );
+        for (var, value) in [
+            ("STATIC_FIELDS", "level=x"),
+            ("MERGE_COLUMNS", "duration_ms:double"),
+        ] {
+            let e = settings(&[(var, value), ("LAMBDA_FORMAT", "true")]).unwrap_err();
+            assert!(e.contains("LAMBDA_FORMAT"), "{e}");
+            assert!(settings(&[(var, value)]).is_ok());
+        }
+    }
+
+    /// A bad pattern stops the function before its first event, and the
+    /// error names the rule and the pattern.
+    #[test]
+    fn event_filters() {
+        assert!(settings(&[]).unwrap().core.filters.is_empty());
+        let s = settings(&[
+            ("DROP_MESSAGES", "^DEBUG"),
+            ("KEEP_MESSAGES", "level"),
+            ("EVENT_FILTERS", r#"[{"name":"health","drop":"/health"}]"#),
+        ])
+        .unwrap();
+        let names: Vec<&str> = s
+            .core
+            .filters
+            .rules()
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["drop_messages", "keep_messages", "health"]);
+        for (var, value, words) in [
+            (
+                "DROP_MESSAGES",
+                "a(b",
+                r#"rule "drop_messages": pattern "a(b""#,
+            ),
+            ("KEEP_MESSAGES", "[", r#"rule "keep_messages": pattern "[""#),
+            (
+                "EVENT_FILTERS",
+                r#"[{"name":"x","drop":"?"}]"#,
+                r#"rule "x": pattern "?""#,
+            ),
+            ("EVENT_FILTERS", "drop=x", "EVENT_FILTERS is not a list"),
+        ] {
+            let e = settings(&[(var, value)]).unwrap_err();
+            assert!(e.contains(words), "{var}={value}: {e}");
+        }
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub fn write_document(
     record.group_masked = record.header.start_lines(writer);
     record.first_timestamp = doc.log_events.first().map_or(0, |e| e.timestamp);
     for (event, span) in doc.log_events.iter().zip(spans) {
-        writer
+        let written = writer
             .event(
                 &mut record.lines,
                 Text::Str(&event.id),
@@ -141,7 +141,11 @@ pub fn write_document(
                 event.extracted_fields.map(|raw| raw.get().as_bytes()),
             )
             .ok_or(RecordError::Unwritable)?;
-        record.push_event(span.clone());
+        // A filtered event has no line, so no event: a split re-ingests
+        // only the events that have lines.
+        if written {
+            record.push_event(span.clone());
+        }
         if record.lines.len() > limit {
             return Ok(false);
         }

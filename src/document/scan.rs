@@ -537,13 +537,19 @@ impl<'a> Cursor<'a> {
             (Events::Check, _) => return Some(timestamp),
             // The message is on the lines already.
             (_, None) => w.end_bare_message_line(&mut record.lines),
-            (_, Some(message)) => w.event(
-                &mut record.lines,
-                Text::Json(id),
-                timestamp,
-                Text::Json(message),
-                extracted.flatten(),
-            )?,
+            (_, Some(message)) => {
+                let written = w.event(
+                    &mut record.lines,
+                    Text::Json(id),
+                    timestamp,
+                    Text::Json(message),
+                    extracted.flatten(),
+                )?;
+                // Filtered: no line, no event (as in the reference).
+                if !written {
+                    return Some(timestamp);
+                }
+            }
         }
         record.push_event(start..self.i);
         Some(timestamp)
@@ -833,6 +839,10 @@ mod tests {
             // Messages that are JSON objects (merging), colliding keys included.
             "{\\\"level\\\":\\\"info\\\",\\\"n\\\":12}",
             "{\\\"id\\\":\\\"x\\\",\\\"card\\\":\\\"4111111111111111\\\"}",
+            // Lambda's formats (LAMBDA_FORMAT), as a message's start or not.
+            "2026-12-07T00:00:00.000Z\\t8f5a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b\\tINFO\\t",
+            "REPORT RequestId: 8f5a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b\\tDuration: 1.5 ms\\tBilled Duration: 2 ms",
+            "{\\\"type\\\":\\\"platform.report\\\",\\\"record\\\":{\\\"metrics\\\":{\\\"durationMs\\\":3}}}",
         ];
         // What serde refuses or this path leaves to serde: rare, so most
         // documents are valid.
@@ -844,7 +854,7 @@ mod tests {
             state ^= state << 17;
             (state % n as u64) as usize
         };
-        let (mut answered, mut masked_docs) = (0, 0);
+        let (mut answered, mut masked_docs, mut filtered_docs, mut lambda_docs) = (0, 0, 0, 0);
         for _ in 0..3000 {
             let string = |next: &mut dyn FnMut(usize) -> usize| {
                 let mut s = String::new();
@@ -872,6 +882,13 @@ mod tests {
                         "\"extractedFields\":{{\"k\":\"{}\"}}",
                         string(&mut next)
                     ));
+                } else if next(8) == 0 {
+                    // System fields (source attribution), some escaped.
+                    fields.push(format!(
+                        "\"extractedFields\":{{\"@aws.account\":\"{}\",\"@aws.region\":\"eu-west-1\",\"@source.log\":\"111122223333:{}\"}}",
+                        ["111122223333", "4111111111111111", "\\u0031"][next(3)],
+                        string(&mut next)
+                    ));
                 }
                 // Key order and whitespace vary.
                 let first = next(fields.len());
@@ -888,6 +905,9 @@ mod tests {
                 events.join(",")
             );
             answered += usize::from(agrees(&d));
+            let (filtered, lambda) = agrees_filtered(&d);
+            filtered_docs += usize::from(filtered);
+            lambda_docs += usize::from(lambda);
             let masking = LineOptions {
                 mask: Some(Keep::First6Last4),
                 ..LineOptions::default()
@@ -901,6 +921,95 @@ mod tests {
         // something to mask.
         assert!(answered > 1000, "{answered}");
         assert!(masked_docs > 300, "{masked_docs}");
+        assert!(filtered_docs > 300, "{filtered_docs}");
+        assert!(lambda_docs > 30, "{lambda_docs}");
+    }
+
+    /// Event filters on (by log group, drop and keep, masking first), and
+    /// with some options `LAMBDA_FORMAT` and `STATIC_FIELDS`: the scan
+    /// declines or writes the reference's bytes, with the same events (so a
+    /// split re-ingests the same subset) and the same counts. Whether the
+    /// scan answered with some event filtered out, and with Lambda's fields.
+    fn agrees_filtered(doc: &str) -> (bool, bool) {
+        use crate::filter::{Action, EventFilters, Rule};
+        let rule = |name: &str, action, pattern: &str, groups: Option<&str>| Rule {
+            name: name.to_string(),
+            action,
+            pattern: pattern.to_string(),
+            log_groups: groups.map(str::to_string),
+        };
+        let filters = EventFilters::new(vec![
+            rule("a", Action::Drop, "^a", None),
+            rule("e", Action::Drop, "é|\\*{4}", Some("日")),
+            rule("digits", Action::Keep, "[0-9]", Some("b")),
+            rule("json", Action::Drop, "level", None),
+        ])
+        .unwrap();
+        let (mut some_filtered, mut some_lambda) = (false, false);
+        let statics: crate::lines::StaticFields = "env=prod,team=x".parse().unwrap();
+        for (options, enrich) in [
+            (LineOptions::default(), false),
+            (bare(), true),
+            (
+                LineOptions {
+                    mask: Some(Keep::First6Last4),
+                    ..LineOptions::default()
+                },
+                true,
+            ),
+            (
+                LineOptions {
+                    merge_json_message: true,
+                    mask: Some(Keep::Last4),
+                    ..LineOptions::default()
+                },
+                false,
+            ),
+            (
+                LineOptions {
+                    merge_json_message: true,
+                    ..LineOptions::default()
+                },
+                true,
+            ),
+        ] {
+            let writer = || {
+                let w = LineWriter::new(options).with_filters(filters.clone());
+                match enrich {
+                    true => w
+                        .with_lambda_format(true)
+                        .with_static_fields(statics.clone()),
+                    false => w,
+                }
+            };
+            let read = |reader: Reader| {
+                let (mut w, mut record) = (writer(), Record::default());
+                let outcome = reader(
+                    doc.as_bytes(),
+                    &mut w,
+                    &mut record,
+                    usize::MAX,
+                    &none_excluded,
+                )
+                .map_err(|e| e.to_string());
+                let by_rule = w.filtered_by_rule().to_vec();
+                // Only lines have counts (the other outcomes leave them).
+                let events = record.events().to_vec();
+                match outcome {
+                    Ok(Outcome::Lines) => (outcome, record.lines, events, record.counts, by_rule),
+                    _ => (outcome, vec![], vec![], Default::default(), vec![]),
+                }
+            };
+            let reference = read(crate::document::reference::read);
+            assert_eq!(read(crate::document::read), reference, "{doc}");
+            let fast = read(scan_reader);
+            if fast.0.is_ok() {
+                assert_eq!(fast, reference, "{doc}");
+                some_filtered |= reference.3.filtered > 0;
+                some_lambda |= enrich && reference.1.windows(13).any(|w| w == b"\"request_id\":");
+            }
+        }
+        (some_filtered, some_lambda)
     }
 
     /// Merging and masked `extractedFields` are the scan's to answer too.

@@ -139,28 +139,12 @@ impl FromStr for MergeColumns {
                 format!("{item:?} is not name:type (for example level:string,status:int)")
             })?;
             let (name, ty) = (name.trim(), ty.trim());
-            let valid = name.len() <= MAX_NAME
-                && name
-                    .bytes()
-                    .next()
-                    .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !valid {
-                return Err(format!(
-                    "column {name:?}: a name is lowercase letters, digits and _ (not first), \
-                     at most {MAX_NAME} characters (a key matches it ignoring case and is \
-                     written in its spelling: `RequestId` becomes `requestid`)"
-                ));
-            }
-            let reserved = LINE_KEYS.iter().chain(&PARTITION_COLUMNS);
-            if reserved.clone().any(|r| *r == name) {
-                return Err(format!(
-                    "column {name:?} is one of the table's own columns ({})",
-                    reserved.copied().collect::<Vec<_>>().join(", ")
-                ));
-            }
+            check_column_name(name).map_err(|e| {
+                format!(
+                    "{e} (a key matches it ignoring case and is written in its spelling: \
+                     `RequestId` becomes `requestid`)"
+                )
+            })?;
             if columns.iter().any(|(n, _)| n == name) {
                 return Err(format!("column {name:?} is declared twice"));
             }
@@ -177,6 +161,34 @@ impl FromStr for MergeColumns {
         }
         Ok(Self { columns })
     }
+}
+
+/// Whether `name` may be a column the configuration adds to the table: a
+/// Glue column name (lowercase letters, digits, `_`, not starting with a
+/// digit, at most 255 characters) that is none of the table's own columns.
+pub(crate) fn check_column_name(name: &str) -> Result<(), String> {
+    let valid = name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        return Err(format!(
+            "column {name:?}: a name is lowercase letters, digits and _ (not first), \
+             at most {MAX_NAME} characters"
+        ));
+    }
+    let reserved = LINE_KEYS.iter().chain(&PARTITION_COLUMNS);
+    if reserved.clone().any(|r| *r == name) {
+        return Err(format!(
+            "column {name:?} is one of the table's own columns ({})",
+            reserved.copied().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Appends `raw` (one JSON value, as the message holds it) converted to `ty`;

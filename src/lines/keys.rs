@@ -11,31 +11,38 @@ pub(crate) struct Key {
     pub member: &'static [u8],
 }
 
+/// One [`Key`] constant.
+macro_rules! key {
+    ($name:ident = $key:literal) => {
+        #[doc = concat!("`", $key, "`")]
+        pub(crate) const $name: Key = Key {
+            open: concat!("{\"", $key, "\":").as_bytes(),
+            member: concat!(",\"", $key, "\":").as_bytes(),
+        };
+    };
+}
+
 macro_rules! line_keys {
     (
         default: [$($name:ident = $key:literal,)*]
         optional: [$($opt_name:ident = $opt_key:literal,)*]
+        lambda: [$($l_name:ident = $l_key:literal,)*]
     ) => {
-        $(
-            #[doc = concat!("`", $key, "`")]
-            pub(crate) const $name: Key = Key {
-                open: concat!("{\"", $key, "\":").as_bytes(),
-                member: concat!(",\"", $key, "\":").as_bytes(),
-            };
-        )*
-        $(
-            #[doc = concat!("`", $opt_key, "`")]
-            pub(crate) const $opt_name: Key = Key {
-                open: concat!("{\"", $opt_key, "\":").as_bytes(),
-                member: concat!(",\"", $opt_key, "\":").as_bytes(),
-            };
-        )*
+        $(key!($name = $key);)*
+        $(key!($opt_name = $opt_key);)*
+        $(key!($l_name = $l_key);)*
+        /// The keys `LAMBDA_FORMAT` writes, in the order it writes them:
+        /// reserved only with that option on (common merged keys such as
+        /// `level` keep their spelling otherwise), and then only where a
+        /// line has them (a merged key that takes one is renamed).
+        pub const LAMBDA_KEYS: [&str; [$($l_key),*].len()] = [$($l_key),*];
         /// The keys of every line written with the default options, in the
         /// order they are written.
         pub const DEFAULT_LINE_KEYS: [&str; [$($key),*].len()] = [$($key),*];
         /// Every key the line itself may write, in the order it writes them:
         /// all of them reserved whatever the options (`time` is written only
-        /// with `ADD_TIME`, `extracted_fields` only when the event has them),
+        /// with `ADD_TIME`, `extracted_fields` only when the event has them, the
+        /// `source_*` fields only when its `extractedFields` hold system fields),
         /// so a key's spelling does not depend on the configuration or on the
         /// event.
         pub const LINE_KEYS: [&str; [$($key),* $(, $opt_key)*].len()] = [$($key),* $(, $opt_key)*];
@@ -54,6 +61,19 @@ line_keys! {
     optional: [
         TIME = "time",
         EXTRACTED_FIELDS = "extracted_fields",
+        SOURCE_ACCOUNT = "source_account",
+        SOURCE_REGION = "source_region",
+        SOURCE_LOG_GROUP = "source_log_group",
+    ]
+    lambda: [
+        LEVEL = "level",
+        REQUEST_ID = "request_id",
+        PLATFORM = "platform",
+        DURATION_MS = "duration_ms",
+        BILLED_DURATION_MS = "billed_duration_ms",
+        MEMORY_SIZE_MB = "memory_size_mb",
+        MAX_MEMORY_USED_MB = "max_memory_used_mb",
+        INIT_DURATION_MS = "init_duration_ms",
     ]
 }
 

@@ -63,6 +63,11 @@ pub(crate) struct Merger {
     pending_rejected: usize,
     renamed_keys: usize,
     rejected_values: usize,
+    /// Keys the line writes before the merged fields besides its own
+    /// (`STATIC_FIELDS`): taken, so a merged key equal to one is renamed.
+    pub earlier: Vec<String>,
+    /// The same for the current event only (`LAMBDA_FORMAT`'s fields).
+    pub earlier_now: Vec<&'static str>,
 }
 
 impl Merger {
@@ -99,6 +104,15 @@ impl Merger {
         }
         self.keys.clear();
         self.keys.open();
+        for key in self
+            .earlier
+            .iter()
+            .map(String::as_str)
+            .chain(self.earlier_now.iter().copied())
+        {
+            self.keys.stage(key);
+            self.keys.keep_staged();
+        }
         self.suffixes.clear();
         self.pending_renamed = 0;
         self.pending_rejected = 0;

@@ -18,14 +18,19 @@
 //! record's header and is masked and escaped once per record, not once per
 //! event.
 
+mod attribution;
 pub(crate) mod columns;
 pub(crate) mod keys;
+mod lambda;
 mod merge;
+mod static_fields;
 pub(crate) mod time;
 
 pub use columns::{ColumnType, MergeColumns};
+pub use static_fields::StaticFields;
 pub use time::push_iso8601;
 
+use crate::filter::{EventFilters, Filtering};
 use crate::json::{push_int, push_str, JsonStr};
 use crate::mask::{json_body_may_mask, mask, mask_bytes, Keep};
 
@@ -101,6 +106,26 @@ enum Message<'s, 'a> {
     Plain(&'s [u8]),
 }
 
+impl<'m> Message<'m, 'm> {
+    /// The message as text, decoded into `buf` when the body has escapes;
+    /// `None` for a body that does not decode.
+    fn text<'t>(self, buf: &'t mut Vec<u8>) -> Option<&'t str>
+    where
+        'm: 't,
+    {
+        match self {
+            Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok(),
+            Message::Body(j) => {
+                buf.clear();
+                j.decode_into(buf)?;
+                std::str::from_utf8(buf).ok()
+            }
+            Message::Text(t) => Some(t),
+            Message::Plain(p) => std::str::from_utf8(p).ok(),
+        }
+    }
+}
+
 /// What the line writer counted in one record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -110,6 +135,8 @@ pub struct Counts {
     pub merged_keys_renamed: usize,
     /// Merged values left out of their declared column.
     pub merged_values_rejected: usize,
+    /// Events the event filters dropped (no line).
+    pub filtered: usize,
 }
 
 /// Writes lines; holds the per-record part so it is built once per record.
@@ -130,6 +157,18 @@ pub struct LineWriter {
     masked_plain: Vec<u8>,
     /// Merged fields (`MERGE_JSON_MESSAGE`, `MERGE_COLUMNS`).
     merge: merge::Merger,
+    /// The event filters, when there are any.
+    filtering: Option<Box<Filtering>>,
+    /// The source account of the record's first line that names one.
+    source_account: Option<String>,
+    /// A masked source field.
+    source_masked: String,
+    /// `STATIC_FIELDS`, written into every line.
+    static_fields: StaticFields,
+    /// `LAMBDA_FORMAT`: Lambda's log formats read into fields.
+    lambda_format: bool,
+    /// A message decoded for `LAMBDA_FORMAT`.
+    lambda_text: Vec<u8>,
 }
 
 impl LineWriter {
@@ -150,13 +189,53 @@ impl LineWriter {
         }
     }
 
+    /// The same writer, adding `fields` to every line (JSON lines only).
+    pub fn with_static_fields(mut self, fields: StaticFields) -> Self {
+        // Merged keys that take one of these names are renamed.
+        self.merge.earlier = fields.names().map(str::to_string).collect();
+        Self {
+            static_fields: fields,
+            ..self
+        }
+    }
+
+    /// The same writer, reading Lambda's log formats into fields when `on`
+    /// (JSON lines only).
+    pub fn with_lambda_format(self, on: bool) -> Self {
+        Self {
+            lambda_format: on,
+            ..self
+        }
+    }
+
+    /// The same writer, dropping the events `filters` drop.
+    pub fn with_filters(self, filters: EventFilters) -> Self {
+        Self {
+            filtering: Filtering::new(filters),
+            ..self
+        }
+    }
+
     /// What was counted in the record written last.
     pub fn counts(&self) -> Counts {
         Counts {
             masked: self.masked,
             merged_keys_renamed: self.merge.renamed_keys(),
             merged_values_rejected: self.merge.rejected_values(),
+            filtered: self.filtering.as_ref().map_or(0, |f| f.dropped),
         }
+    }
+
+    /// The events each filter rule dropped in the record written last, in
+    /// rule order (empty without rules).
+    pub fn filtered_by_rule(&self) -> &[usize] {
+        self.filtering.as_ref().map_or(&[], |f| &f.by_rule)
+    }
+
+    /// The source account of the record written last (its first line that
+    /// has one): what partitions it by account.
+    pub fn source_account(&self) -> Option<&str> {
+        self.source_account.as_deref()
     }
 
     /// How lines are written.
@@ -177,6 +256,10 @@ impl LineWriter {
         self.tail.clear();
         self.masked = 0;
         self.merge.start_record();
+        self.source_account = None;
+        if let Some(filtering) = &mut self.filtering {
+            filtering.start_record(group);
+        }
         let keep = self.options.mask;
         let mut group_masked = None;
         if let Some(keep) = keep {
@@ -212,7 +295,9 @@ impl LineWriter {
     /// to [`Self::event`]; the bytes are the same (`document::scan` tests
     /// check it).
     pub(crate) fn line_is_bare_message(&self) -> bool {
-        self.options.format == OutputFormat::Message && self.options.mask.is_none()
+        self.options.format == OutputFormat::Message
+            && self.options.mask.is_none()
+            && self.filtering.is_none()
     }
 
     /// Ends a line whose message a reader decoded onto the end of `out`
@@ -222,7 +307,8 @@ impl LineWriter {
         end_message_line(out);
     }
 
-    /// Appends one event's line to `out`. `extracted` is the event's
+    /// Appends one event's line to `out`: `false` when the event filters
+    /// drop it (nothing written). `extracted` is the event's
     /// `extractedFields` as raw JSON (not `null`). `None` only for a body
     /// that does not decode (the fast reader then declines).
     pub(crate) fn event(
@@ -232,7 +318,7 @@ impl LineWriter {
         timestamp: i64,
         message: Text<'_>,
         extracted: Option<&[u8]>,
-    ) -> Option<()> {
+    ) -> Option<bool> {
         let Self {
             options,
             tail,
@@ -242,6 +328,12 @@ impl LineWriter {
             masked_text,
             masked_plain,
             merge,
+            filtering,
+            source_account,
+            source_masked,
+            static_fields,
+            lambda_format,
+            lambda_text,
             ..
         } = self;
         let opts = *options;
@@ -254,6 +346,16 @@ impl LineWriter {
                 mask_message(message, keep, masked, decoded, masked_text, masked_plain)?
             }
         };
+        // Filtered after masking: the patterns see what the line would show,
+        // and masking has counted what it found.
+        if let Some(filtering) = filtering {
+            if filter_drops(filtering, message, decoded)? {
+                if let (Some(keep), Some(raw)) = (opts.mask, extracted) {
+                    *masked += mask_bytes(raw, keep, scratch).unwrap_or(0);
+                }
+                return Some(false);
+            }
+        }
 
         if opts.format == OutputFormat::Message {
             match message {
@@ -262,21 +364,17 @@ impl LineWriter {
                 Message::Plain(p) => out.extend_from_slice(p),
             }
             end_message_line(out);
-            return Some(());
+            return Some(true);
         }
 
+        // Lambda's formats: the fields, and the message the line keeps.
+        let (lambda, message) = if *lambda_format {
+            lambda_message(message, lambda_text, merge)?
+        } else {
+            (None, message)
+        };
         let merged = if opts.merge_json_message {
-            let text = match message {
-                Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok()?,
-                Message::Body(j) => {
-                    decoded.clear();
-                    j.decode_into(decoded)?;
-                    std::str::from_utf8(decoded).ok()?
-                }
-                Message::Text(t) => t,
-                Message::Plain(p) => std::str::from_utf8(p).ok()?,
-            };
-            merge.merge(text)
+            merge.merge(message.text(decoded)?)
         } else {
             false
         };
@@ -323,13 +421,73 @@ impl LineWriter {
                     }
                 }
             }
+            attribution::push_source_fields(out, raw, opts.mask, source_masked, source_account);
+        }
+        if let Some(fields) = &lambda {
+            fields.push(out);
+        }
+        let statics = static_fields.members();
+        if !statics.is_empty() {
+            out.extend_from_slice(statics);
         }
         if merged {
             out.extend_from_slice(&merge.fields);
         }
         out.extend_from_slice(b"}\n");
-        Some(())
+        Some(true)
     }
+}
+
+/// `LAMBDA_FORMAT`: the fields of `message` and the message the line keeps
+/// (what follows Lambda's prefix), decoded into `text` when escaped; the
+/// merged fields may not take the fields' keys. `None` for a body that does
+/// not decode.
+#[inline(never)]
+fn lambda_message<'t, 'm: 't>(
+    message: Message<'m, 'm>,
+    text: &'t mut Vec<u8>,
+    merge: &mut merge::Merger,
+) -> Option<(Option<lambda::Fields<'t>>, Message<'t, 't>)> {
+    merge.earlier_now.clear();
+    // Most messages are told apart by their first byte, before any decoding
+    // (a body may start with an escape: that one is decoded).
+    let first = match message {
+        Message::Body(j) => j.raw.first(),
+        Message::Text(t) => t.as_bytes().first(),
+        Message::Plain(p) => p.first(),
+    };
+    if !first.is_some_and(|&b| b == b'\\' || lambda::may_start(b)) {
+        return Some((None, message));
+    }
+    let whole = message.text(text)?;
+    Some(match lambda::read(whole) {
+        Some((fields, rest)) => {
+            merge.earlier_now.extend(fields.keys());
+            (Some(fields), Message::Text(rest))
+        }
+        None => (None, message),
+    })
+}
+
+/// Whether the filters drop the event of `message` (kept out of line: no
+/// filter is the hot path). `None` for a body that does not decode.
+#[inline(never)]
+fn filter_drops(
+    filtering: &mut Filtering,
+    message: Message<'_, '_>,
+    decoded: &mut Vec<u8>,
+) -> Option<bool> {
+    let text: &[u8] = match message {
+        Message::Body(j) if j.plain => j.raw,
+        Message::Body(j) => {
+            decoded.clear();
+            j.decode_into(decoded)?;
+            decoded
+        }
+        Message::Text(t) => t.as_bytes(),
+        Message::Plain(p) => p,
+    };
+    Some(filtering.drops(text))
 }
 
 /// The message as masking leaves it (kept out of line: the unmasked path

@@ -42,6 +42,9 @@ LINE_SCHEMA = [
     ("owner", "string"),
     ("extracted_fields", "map<string,string>"),
     ("time", "string"),
+    ("source_account", "string"),
+    ("source_region", "string"),
+    ("source_log_group", "string"),
 ]
 
 FUNCTION_ENV = {
@@ -57,6 +60,11 @@ FUNCTION_ENV = {
     "MASK_PAN_KEEP",
     "RUST_LOG",
     "EXCLUDE_LOG_GROUPS",
+    "DROP_MESSAGES",
+    "KEEP_MESSAGES",
+    "EVENT_FILTERS",
+    "LAMBDA_FORMAT",
+    "STATIC_FIELDS",
 }
 
 # Names of the EMF metrics the function writes (src/metrics.rs), namespace and dimensions.
@@ -65,7 +73,7 @@ EMF_METRICS = {
     "RecordsIn", "RecordsOk", "RecordsDropped", "RecordsProcessingFailed", "RecordsExcluded",
     "EventsOut", "BytesIn", "BytesOut", "ResponseBytes", "RecordsReingested", "RecordsSplit",
     "PartsReingested", "ReingestRetries", "ReingestFailed", "MaskedPans", "Duration",
-    "MergedKeysRenamed", "MergedValuesRejected",
+    "MergedKeysRenamed", "MergedValuesRejected", "EventsFiltered",
 }
 
 DYNAMIC_PREFIX = (
@@ -788,6 +796,63 @@ def test_merge_columns_all_twenty_slots():
     assert glue_columns(Scenario()) == LINE_SCHEMA
 
 
+# LAMBDA_FORMAT's fields (src/lines/keys.rs LAMBDA_KEYS) and their types (src/lines/lambda.rs).
+LAMBDA_COLUMNS = [
+    ("level", "string"), ("request_id", "string"), ("platform", "string"),
+    ("duration_ms", "double"), ("billed_duration_ms", "bigint"), ("memory_size_mb", "bigint"),
+    ("max_memory_used_mb", "bigint"), ("init_duration_ms", "double"),
+]
+
+
+def test_lambda_format_and_static_fields_are_columns():
+    """LambdaFormat declares its fields, StaticFields one string column per name (at most 5),
+    after the line schema; both reach the function as its variables, empty when off."""
+    static = "env=prod,pci_scope=cde,team=pay"
+    s = Scenario({"LambdaFormat": "true", "StaticFields": static})
+    statics = [(item.split("=")[0], "string") for item in static.split(",")]
+    assert glue_columns(s) == LINE_SCHEMA + LAMBDA_COLUMNS + statics
+    env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
+    assert s.eval(env["LAMBDA_FORMAT"]) == "true"
+    assert s.eval(env["STATIC_FIELDS"]) == static
+    off = Scenario()
+    env = off.transform_function()[1]["Properties"]["Environment"]["Variables"]
+    for var in ["LAMBDA_FORMAT", "STATIC_FIELDS", "DROP_MESSAGES", "KEEP_MESSAGES", "EVENT_FILTERS"]:
+        assert off.eval(env[var]) in ("", "false"), var
+    five = ",".join(f"f{i}=v" for i in range(5))
+    assert glue_columns(Scenario({"StaticFields": five})) == LINE_SCHEMA + [
+        (f"f{i}", "string") for i in range(5)]
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("", True),
+    ("env=prod", True),
+    ("env=prod,pci_scope=cde", True),
+    ("note=a b=c", True),
+    ("env=", True),
+    ("Env=prod", False),
+    ("env", False),
+    ("env=a,env=b", False),
+    ("owner=x", False),
+    ("source_account=x", False),
+    ("year=2025", False),
+    (",".join(f"f{i}=v" for i in range(6)), False),
+])
+def test_static_fields_pattern(value, ok):
+    """What the parameter takes, the function's STATIC_FIELDS parser takes too
+    (src/lines/static_fields.rs: MergeColumns' names, none of the table's own columns)."""
+    assert allowed(TPL, "StaticFields", value) is ok
+
+
+@pytest.mark.parametrize("emit", ["true", "false"])
+def test_subscription_filter_emits_system_fields_when_asked(emit):
+    s = Scenario({"SourceLogGroupName": "/ecs/api", "EmitSystemFields": emit})
+    props = s.resolve(s.resources["SubscriptionFilter"]["Properties"])
+    if emit == "true":
+        assert props["EmitSystemFields"] == ["@aws.account", "@aws.region", "@source.log"]
+    else:
+        assert "EmitSystemFields" not in props
+
+
 @pytest.mark.parametrize("value,ok", [
     ("", True),
     ("level:string", True),
@@ -824,14 +889,16 @@ def test_merge_columns_rule_requires_merging():
 
 
 def test_function_environment_fits_lambdas_4_kb():
-    """Lambda's limit is 4 KB for all variables: the largest MergeColumns and ExcludeLogGroups
-    the parameters take, the longest stream name, RUST_LOG of 100 characters."""
+    """Lambda's limit is 4 KB for all variables: the largest MergeColumns, ExcludeLogGroups and
+    event filters the parameters take, the longest stream name, RUST_LOG of 100 characters."""
     names = ",".join(("/" + "x" * 180 + str(i)) for i in range(10))
     columns = ",".join(f"{'c' * 45}{i:02}:timestamp" for i in range(20))[:1000]
     columns = columns[:columns.rfind(",")]
     assert allowed(TPL, "MergeColumns", columns) and len(columns) > 900
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64,
-                  "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100})
+                  "MergeJsonMessage": "true", "MergeColumns": columns, "RustLog": "r" * 100,
+                  "DropMessages": "d" * 100, "KeepMessages": "k" * 100, "EventFilters": "e" * 200,
+                  "LambdaFormat": "false", "StaticFields": ",".join(f"f{i}={'v' * 20}" for i in range(5))})
     env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
     assert size < 4096, size

@@ -54,6 +54,13 @@ VARIANTS: dict[str, tuple[str, dict[str, str], list[str]]] = {
         {"SigningProfileVersionArns": SIGNING, "UntrustedArtifactOnDeployment": "Warn"},
         [],
     ),
+    # A subscription that emits system fields; Lambda's and the static fields as columns.
+    "template-enrich.yaml": (
+        "template.yaml",
+        {"SourceLogGroupName": "/ecs/api", "EmitSystemFields": "true", "LambdaFormat": "true",
+         "StaticFields": "env=prod,pci_scope=cde", "DropMessages": "^DEBUG"},
+        [],
+    ),
     # The source template's role exists only with DestinationGrantsOrganization=true.
     "source-account-organization.yaml": (
         "templates/source-account.yaml",

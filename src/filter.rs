@@ -1,0 +1,473 @@
+//! Event filters (`DROP_MESSAGES`, `KEEP_MESSAGES`, `EVENT_FILTERS`): which
+//! events get no line, decided on the message as the line would show it.
+//!
+//! A rule drops the events whose message matches its pattern, or keeps only
+//! those; a rule may apply to the log groups whose name matches a second
+//! pattern only. For one event of one log group, with the rules that apply
+//! to that group: it is dropped when a drop rule matches, or when there are
+//! keep rules and none matches. The patterns are the `regex` crate's
+//! (linear time in the message, whatever the pattern), every drop pattern
+//! in one [`RegexSet`] and every keep pattern in another, so any number of
+//! rules costs one pass per set; which rules apply to a log group is
+//! decided once per record ([`Active`]), never per event.
+//!
+//! Masking comes first: the patterns see the masked message (so no rule can
+//! select events by a card number), and the masked values of a dropped event
+//! are still counted (what masking found does not depend on the filters).
+
+use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
+
+/// At most this many rules (one bit each in [`Active`]).
+pub const MAX_RULES: usize = 32;
+
+/// The compiled size one pattern set or one group pattern may take: patterns
+/// come from the environment, and a few bounded repetitions can ask for
+/// megabytes of automaton.
+const SIZE_LIMIT: usize = 1 << 20;
+
+/// What a rule does with the events it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Drop the events whose message matches.
+    Drop,
+    /// Keep only the events whose message matches.
+    Keep,
+}
+
+/// One rule, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Its name in the metrics (`EventsFiltered_<name>`).
+    pub name: String,
+    /// Drop or keep.
+    pub action: Action,
+    /// The pattern the message is matched against.
+    pub pattern: String,
+    /// Only for log groups whose name matches this pattern; every group when `None`.
+    pub log_groups: Option<String>,
+}
+
+/// The rules, compiled. Empty: no filter, no work.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilters {
+    rules: Vec<Rule>,
+    compiled: Option<Compiled>,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
+    /// Every drop pattern, and the rule of each.
+    drop: RegexSet,
+    drop_rules: Vec<usize>,
+    /// Every keep pattern, and the rule of each.
+    keep: RegexSet,
+    keep_rules: Vec<usize>,
+    /// Each rule's log group pattern.
+    groups: Vec<Option<Regex>>,
+}
+
+/// Equal when configured alike (the compiled form follows from the rules).
+impl PartialEq for EventFilters {
+    fn eq(&self, other: &Self) -> bool {
+        self.rules == other.rules
+    }
+}
+
+impl Eq for EventFilters {}
+
+/// The rules that apply to the current record's log group, as bits over the
+/// drop and keep sets.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Active {
+    drop: u64,
+    keep: u64,
+}
+
+impl Active {
+    /// Whether any rule applies (else no event is looked at).
+    #[inline]
+    pub(crate) fn any(self) -> bool {
+        self.drop | self.keep != 0
+    }
+}
+
+impl EventFilters {
+    /// No rule.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Compiles `rules`; the error names the rule and what is wrong with it.
+    pub fn new(rules: Vec<Rule>) -> Result<Self, String> {
+        if rules.is_empty() {
+            return Ok(Self::none());
+        }
+        if rules.len() > MAX_RULES {
+            return Err(format!(
+                "{} event filter rules: at most {MAX_RULES}",
+                rules.len()
+            ));
+        }
+        let mut groups = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.iter().enumerate() {
+            let name_ok = !rule.name.is_empty()
+                && rule.name.len() <= 64
+                && rule
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !name_ok {
+                return Err(format!(
+                    "event filter rule name {:?}: 1 to 64 of A-Z a-z 0-9 _ -",
+                    rule.name
+                ));
+            }
+            if rules.iter().take(i).any(|r| r.name == rule.name) {
+                return Err(format!("event filter rule {:?} is named twice", rule.name));
+            }
+            groups.push(match &rule.log_groups {
+                None => None,
+                Some(p) => Some(
+                    RegexBuilder::new(p)
+                        .size_limit(SIZE_LIMIT)
+                        .build()
+                        .map_err(|e| {
+                            format!(
+                                "event filter rule {:?}: log group pattern {p:?}: {e}",
+                                rule.name
+                            )
+                        })?,
+                ),
+            });
+        }
+        let set = |action: Action| -> Result<(RegexSet, Vec<usize>), String> {
+            let chosen: Vec<(usize, &Rule)> = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.action == action)
+                .collect();
+            // Each pattern alone first, so that the error names its rule.
+            for (_, rule) in &chosen {
+                RegexSetBuilder::new([&rule.pattern])
+                    .size_limit(SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| {
+                        format!(
+                            "event filter rule {:?}: pattern {:?}: {e}",
+                            rule.name, rule.pattern
+                        )
+                    })?;
+            }
+            let set = RegexSetBuilder::new(chosen.iter().map(|(_, r)| &r.pattern))
+                .size_limit(SIZE_LIMIT * chosen.len().max(1))
+                .build()
+                .map_err(|e| format!("event filter patterns together: {e}"))?;
+            Ok((set, chosen.into_iter().map(|(i, _)| i).collect()))
+        };
+        let (drop, drop_rules) = set(Action::Drop)?;
+        let (keep, keep_rules) = set(Action::Keep)?;
+        Ok(Self {
+            compiled: Some(Compiled {
+                drop,
+                drop_rules,
+                keep,
+                keep_rules,
+                groups,
+            }),
+            rules,
+        })
+    }
+
+    /// The rules of the three settings: `DROP_MESSAGES` (a rule named
+    /// `drop_messages` for every log group), `KEEP_MESSAGES`
+    /// (`keep_messages`), then `EVENT_FILTERS`, a JSON array of
+    /// `{"name":…,"log_groups":…,"drop":…}` or `{…,"keep":…}` (`name`
+    /// defaults to `rule<N>`, `log_groups` to every group).
+    pub fn from_settings(
+        drop: Option<&str>,
+        keep: Option<&str>,
+        event_filters: Option<&str>,
+    ) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Listed {
+            name: Option<String>,
+            log_groups: Option<String>,
+            drop: Option<String>,
+            keep: Option<String>,
+        }
+        let mut rules = Vec::new();
+        for (name, action, pattern) in [
+            ("drop_messages", Action::Drop, drop),
+            ("keep_messages", Action::Keep, keep),
+        ] {
+            if let Some(pattern) = pattern {
+                rules.push(Rule {
+                    name: name.to_string(),
+                    action,
+                    pattern: pattern.to_string(),
+                    log_groups: None,
+                });
+            }
+        }
+        if let Some(json) = event_filters {
+            let listed: Vec<Listed> = serde_json::from_str(json)
+                .map_err(|e| format!("EVENT_FILTERS is not a list of rules: {e}"))?;
+            for (i, rule) in listed.into_iter().enumerate() {
+                let name = rule.name.unwrap_or_else(|| format!("rule{}", i + 1));
+                let (action, pattern) = match (rule.drop, rule.keep) {
+                    (Some(p), None) => (Action::Drop, p),
+                    (None, Some(p)) => (Action::Keep, p),
+                    _ => {
+                        return Err(format!(
+                            "EVENT_FILTERS rule {name:?}: exactly one of drop and keep"
+                        ))
+                    }
+                };
+                rules.push(Rule {
+                    name,
+                    action,
+                    pattern,
+                    log_groups: rule.log_groups,
+                });
+            }
+        }
+        Self::new(rules)
+    }
+
+    /// Whether there is no rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rules, in order (their indexes are the per-rule counts').
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rules that apply to `group`: asked once per record.
+    pub(crate) fn active(&self, group: &str) -> Active {
+        let Some(c) = &self.compiled else {
+            return Active::default();
+        };
+        let applies = |rule: usize| {
+            c.groups
+                .get(rule)
+                .and_then(Option::as_ref)
+                .is_none_or(|g| g.is_match(group))
+        };
+        let bits = |rules: &[usize]| {
+            rules
+                .iter()
+                .enumerate()
+                .filter(|&(_, &rule)| applies(rule))
+                .fold(0u64, |bits, (i, _)| bits | 1 << i)
+        };
+        Active {
+            drop: bits(&c.drop_rules),
+            keep: bits(&c.keep_rules),
+        }
+    }
+
+    /// The rule that drops an event whose message (as the line would show
+    /// it) is `message`, or `None` to keep it. A keep rule's drop is put down
+    /// to the first keep rule that applies.
+    pub(crate) fn drops(&self, active: Active, message: &[u8]) -> Option<usize> {
+        let c = self.compiled.as_ref()?;
+        // `is_match` first: it neither allocates nor looks for every match,
+        // and most messages match no drop pattern.
+        if active.drop != 0 && c.drop.is_match(message) {
+            let hit = c
+                .drop
+                .matches(message)
+                .iter()
+                .find(|&i| active.drop & 1 << i != 0);
+            if let Some(i) = hit {
+                return c.drop_rules.get(i).copied();
+            }
+        }
+        if active.keep == 0 {
+            return None;
+        }
+        let all = active.keep.count_ones() as usize == c.keep_rules.len();
+        let kept = if all {
+            c.keep.is_match(message)
+        } else {
+            c.keep
+                .matches(message)
+                .iter()
+                .any(|i| active.keep & 1 << i != 0)
+        };
+        if kept {
+            None
+        } else {
+            c.keep_rules
+                .get(active.keep.trailing_zeros() as usize)
+                .copied()
+        }
+    }
+}
+
+/// What the filters did in one record.
+#[derive(Debug, Default)]
+pub(crate) struct Filtering {
+    /// The rules.
+    pub filters: EventFilters,
+    /// Those that apply to the current record.
+    pub active: Active,
+    /// Events dropped in the current record, in all and by rule.
+    pub dropped: usize,
+    pub by_rule: Vec<usize>,
+}
+
+impl Filtering {
+    /// For `filters`; `None` when there is no rule (the writer then does no
+    /// filtering work at all).
+    pub(crate) fn new(filters: EventFilters) -> Option<Box<Self>> {
+        (!filters.is_empty()).then(|| {
+            Box::new(Self {
+                by_rule: vec![0; filters.rules().len()],
+                filters,
+                active: Active::default(),
+                dropped: 0,
+            })
+        })
+    }
+
+    /// A new record of `group`.
+    pub(crate) fn start_record(&mut self, group: &str) {
+        self.active = self.filters.active(group);
+        self.dropped = 0;
+        self.by_rule.iter_mut().for_each(|n| *n = 0);
+    }
+
+    /// Whether the event with this message is dropped (and counts it).
+    #[inline]
+    pub(crate) fn drops(&mut self, message: &[u8]) -> bool {
+        if !self.active.any() {
+            return false;
+        }
+        match self.filters.drops(self.active, message) {
+            Some(rule) => {
+                self.dropped += 1;
+                if let Some(n) = self.by_rule.get_mut(rule) {
+                    *n += 1;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str, action: Action, pattern: &str, groups: Option<&str>) -> Rule {
+        Rule {
+            name: name.to_string(),
+            action,
+            pattern: pattern.to_string(),
+            log_groups: groups.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn drop_and_keep_rules_by_log_group() {
+        let filters = EventFilters::new(vec![
+            rule("health", Action::Drop, "GET /health", None),
+            rule(
+                "platform",
+                Action::Drop,
+                "^(START|END|REPORT) RequestId",
+                Some("^/aws/lambda/"),
+            ),
+            rule(
+                "api_errors",
+                Action::Keep,
+                "level=(warn|error)",
+                Some("^/ecs/api$"),
+            ),
+        ])
+        .unwrap();
+        let mut f = Filtering::new(filters).unwrap();
+        f.start_record("/aws/lambda/fn");
+        assert!(f.drops(b"GET /health 200"));
+        assert!(f.drops(b"START RequestId: 1 Version: $LATEST"));
+        assert!(!f.drops(b"level=info hello"));
+        assert_eq!((f.dropped, f.by_rule.clone()), (2, vec![1, 1, 0]));
+        f.start_record("/ecs/api");
+        assert!(!f.drops(b"START RequestId: 1 level=error"));
+        assert!(f.drops(b"level=info"));
+        assert!(f.drops(b"GET /health level=error"));
+        assert_eq!((f.dropped, f.by_rule.clone()), (2, vec![1, 0, 1]));
+        f.start_record("/other");
+        assert!(!f.drops(b"START RequestId: 1"));
+    }
+
+    #[test]
+    fn the_three_settings_make_one_list() {
+        let f = EventFilters::from_settings(
+            Some("^DEBUG"),
+            None,
+            Some(r#"[{"log_groups":"^/aws/lambda/","drop":"^REPORT "},{"name":"api","keep":"x"}]"#),
+        )
+        .unwrap();
+        let names: Vec<&str> = f.rules().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["drop_messages", "rule1", "api"]);
+        assert_eq!(f.rules()[2].action, Action::Keep);
+        assert_eq!(f.rules()[1].log_groups.as_deref(), Some("^/aws/lambda/"));
+        for (json, words) in [
+            ("{}", "not a list"),
+            (r#"[{"drop":"a","keep":"b"}]"#, "exactly one"),
+            (r#"[{"name":"n"}]"#, "exactly one"),
+            (r#"[{"drop":"a","group":"b"}]"#, "unknown field"),
+            (r#"[{"drop":"a("}]"#, "rule \"rule1\": pattern"),
+        ] {
+            let e = EventFilters::from_settings(None, None, Some(json)).unwrap_err();
+            assert!(e.contains(words), "{json}: {e}");
+        }
+        assert!(EventFilters::from_settings(None, None, None)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn bad_rules_are_named() {
+        for (rules, words) in [
+            (
+                vec![rule("a", Action::Drop, "(", None)],
+                "rule \"a\": pattern \"(\"",
+            ),
+            (
+                vec![rule("b", Action::Keep, "x", Some("[z"))],
+                "rule \"b\": log group pattern",
+            ),
+            (
+                vec![rule("a b", Action::Drop, "x", None)],
+                "rule name \"a b\"",
+            ),
+            (
+                vec![
+                    rule("a", Action::Drop, "x", None),
+                    rule("a", Action::Keep, "y", None),
+                ],
+                "named twice",
+            ),
+            (
+                vec![rule("big", Action::Drop, "\\w{1000}{1000}", None)],
+                "rule \"big\"",
+            ),
+        ] {
+            let e = EventFilters::new(rules).unwrap_err();
+            assert!(e.contains(words), "{e}");
+        }
+        let many = (0..=MAX_RULES)
+            .map(|i| rule(&format!("r{i}"), Action::Drop, "x", None))
+            .collect();
+        assert!(EventFilters::new(many).is_err());
+        assert!(Filtering::new(EventFilters::new(vec![]).unwrap()).is_none());
+    }
+}
