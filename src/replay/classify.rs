@@ -95,7 +95,8 @@ pub enum Decision {
     /// It passes now: put its original bytes back into the stream.
     Replay,
     /// It is `Dropped` now (a control message, no events, an excluded log
-    /// group): a first delivery would deliver nothing either.
+    /// group, every event filtered out): a first delivery would deliver
+    /// nothing either.
     NothingToDeliver(String),
     /// It can never pass with this configuration: why.
     Quarantine(String),
@@ -148,6 +149,7 @@ pub fn decide(transformer: &mut Transformer, stream_arn: &str, data: &[u8]) -> D
                 DropReason::Control => "a control message",
                 DropReason::NoEvents => "no log events",
                 DropReason::Excluded => "an excluded log group",
+                DropReason::Filtered => "every event filtered out",
                 DropReason::Reingested { .. } => "re-ingested",
             }
             .to_string(),

@@ -1941,7 +1941,8 @@ def test_replay_function_least_privilege(kinesis):
     assert error_prefix.replace("!{firehose:error-output-type}", "processing-failed").startswith(env["REPLAY_PREFIX"])
     # Decided with the transformation function's settings.
     transform_env = s.resources["LogsProcessorFunction"]["Properties"]["Environment"]["Variables"]
-    for name in ("INFLATE_CAP", "RESPONSE_BUDGET", "OUTPUT_FORMAT", "MERGE_COLUMNS", "MASK_PAN"):
+    for name in ("INFLATE_CAP", "RESPONSE_BUDGET", "OUTPUT_FORMAT", "MERGE_COLUMNS", "MASK_PAN",
+                 "EVENT_FILTERS", "LAMBDA_FORMAT", "STATIC_FIELDS", "DROP_MESSAGES", "KEEP_MESSAGES"):
         assert env[name] == transform_env[name], name
     assert s.eval(p["Events"]["Interval"]["Properties"]["Schedule"]) == "rate(60 minutes)"
     pol = s.resources["ReplayFunctionPolicy"]["Properties"]
