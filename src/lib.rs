@@ -67,6 +67,8 @@ mod partition;
 mod pipeline;
 mod prefault;
 mod redact;
+#[cfg(feature = "integrity")]
+pub mod replay;
 mod simd;
 mod split;
 mod stages;

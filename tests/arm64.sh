@@ -34,6 +34,7 @@ aws_tooling=(
   memory          # peak RSS: under qemu-user it is the emulator's with ours, not the function's
   panic_strategy  # cargo lambda build
   pipeline        # moto and cargo lambda
+  recover         # moto and cargo lambda watch
   reingest        # moto
   reingest_faults # moto
   sam_build       # SAM CLI and cargo lambda

@@ -50,27 +50,6 @@ use std::time::Instant;
 
 const BUDGET: usize = 1_000_000;
 
-fn sim(args: &[&str]) -> Value {
-    let out = Command::new(venv_tool("python"))
-        .arg(root().join("tests/support/firehose_sim.py"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "firehose_sim.py {}: {}",
-        args[0],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "firehose_sim.py {}: {e}: {}",
-            args[0],
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
 fn read_lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -95,7 +74,7 @@ fn run_source(proxy: &FaultProxy, watch: &Watch, source: &'static str) -> Run {
     let dir = temp_dir(&format!("pipeline-{source}"));
     let moto = proxy.moto.as_str();
     let out = dir.to_str().unwrap();
-    let report = sim(&[
+    let report = firehose_sim(&[
         "run",
         "--moto",
         moto,

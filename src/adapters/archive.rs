@@ -1,6 +1,7 @@
-//! The log bucket through the S3 SDK, for digests and their verification:
-//! list current versions, list and read digests (capped), hash an object
-//! version as a stream, write a digest only where none is.
+//! The log bucket through the S3 SDK, for digests, their verification and
+//! the replay of error output: list current versions and keys, read objects
+//! (capped), hash an object version as a stream, write an object only where
+//! none is or only over the version read.
 
 use super::reingest::error_text;
 use crate::integrity::document::Sha256;
@@ -98,6 +99,16 @@ impl Archive {
 
     /// The keys under `prefix`, sorted.
     pub async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, String> {
+        Ok(self
+            .sizes_under(prefix)
+            .await?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect())
+    }
+
+    /// The keys under `prefix` with their sizes, sorted by key.
+    pub async fn sizes_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -113,7 +124,7 @@ impl Archive {
             keys.extend(
                 page.contents()
                     .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
+                    .filter_map(|o| o.key().map(|k| (k.to_string(), o.size().unwrap_or(0)))),
             );
             match page.next_continuation_token() {
                 Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
@@ -131,6 +142,30 @@ impl Archive {
         key: &str,
         cap: usize,
     ) -> Result<Option<(Vec<u8>, HashMap<String, String>)>, String> {
+        Ok(self
+            .read_whole(key, cap)
+            .await?
+            .map(|(bytes, metadata, _)| (bytes, metadata)))
+    }
+
+    /// An object's bytes and ETag (what [`put_over`](Self::put_over) takes),
+    /// `None` when it is not there; larger than `cap` is an error.
+    pub async fn read_tagged(
+        &self,
+        key: &str,
+        cap: usize,
+    ) -> Result<Option<(Vec<u8>, String)>, String> {
+        Ok(self
+            .read_whole(key, cap)
+            .await?
+            .map(|(bytes, _, etag)| (bytes, etag)))
+    }
+
+    async fn read_whole(
+        &self,
+        key: &str,
+        cap: usize,
+    ) -> Result<Option<(Vec<u8>, HashMap<String, String>, String)>, String> {
         let got = self
             .client
             .get_object()
@@ -144,6 +179,7 @@ impl Archive {
             Err(e) => return Err(format!("GetObject {key}: {}", error_text(&e))),
         };
         let metadata = out.metadata().cloned().unwrap_or_default();
+        let etag = out.e_tag().unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = out
             .body
@@ -156,7 +192,20 @@ impl Archive {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Some((bytes, metadata)))
+        Ok(Some((bytes, metadata, etag)))
+    }
+
+    /// Writes `bytes` at `key` only over the version read with ETag
+    /// `expected` (`None`: only where nothing is): the new ETag, or
+    /// `Ok(None)` when the object changed meanwhile (another writer).
+    pub async fn put_over(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        expected: Option<&str>,
+    ) -> Result<Option<String>, String> {
+        self.put_if(key, bytes, expected, HashMap::new(), None, 0)
+            .await
     }
 
     /// The size and SHA-256 of one object version, read as a stream (memory
@@ -227,6 +276,23 @@ impl Archive {
         retention: Option<&Retention>,
         now_ms: i64,
     ) -> Result<bool, String> {
+        Ok(self
+            .put_if(key, bytes, None, metadata, retention, now_ms)
+            .await?
+            .is_some())
+    }
+
+    /// The one conditional write: over ETag `expected`, or where nothing is
+    /// when `None`; the new ETag, `None` when the condition failed.
+    async fn put_if(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        expected: Option<&str>,
+        metadata: HashMap<String, String>,
+        retention: Option<&Retention>,
+        now_ms: i64,
+    ) -> Result<Option<String>, String> {
         let mut put = self
             .client
             .put_object()
@@ -234,8 +300,11 @@ impl Archive {
             .key(key)
             .content_type("application/json")
             .set_metadata(Some(metadata))
-            .if_none_match("*")
             .body(ByteStream::from(bytes));
+        put = match expected {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
         if let Some(r) = retention {
             let until_ms = now_ms.saturating_add(r.days.saturating_mul(86_400_000));
             put = put
@@ -245,14 +314,15 @@ impl Archive {
                 ));
         }
         match put.send().await {
-            Ok(_) => Ok(true),
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            // NoSuchKey: the object an If-Match named is gone.
             Err(e)
                 if matches!(
                     code(&e),
-                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                    Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
                 ) =>
             {
-                Ok(false)
+                Ok(None)
             }
             Err(e) => Err(format!("PutObject {key}: {}", error_text(&e))),
         }

@@ -463,23 +463,12 @@ impl Scheduled {
                 self.report.findings.len() as u64,
             ),
         ];
-        let mut line = serde_json::json!({
-            "_aws": {
-                "Timestamp": timestamp_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": METRICS_NAMESPACE,
-                    "Dimensions": [["FunctionName"]],
-                    "Metrics": metrics.iter().map(|(n, u, _)| serde_json::json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
-                }],
-            },
-            "FunctionName": function,
-            "Digest": self.written.key,
-        });
-        if let Some(fields) = line.as_object_mut() {
-            for (name, _, value) in metrics {
-                fields.insert(name.to_string(), serde_json::json!(value));
-            }
-        }
-        line.to_string()
+        super::metrics::emf_function_line(
+            METRICS_NAMESPACE,
+            function,
+            timestamp_ms,
+            &metrics,
+            &[("Digest", &self.written.key)],
+        )
     }
 }

@@ -50,6 +50,41 @@ pub fn emf_line(function: &str, delivery_stream: &str, timestamp_ms: u64, s: &Su
     line.to_string()
 }
 
+/// An EMF line for a scheduled function's own namespace: one dimension,
+/// `FunctionName`; each metric `(name, unit, value)`; `fields` are logged
+/// beside them (not metrics).
+pub fn emf_function_line(
+    namespace: &str,
+    function: &str,
+    timestamp_ms: i64,
+    metrics: &[(&str, &str, u64)],
+    fields: &[(&str, &str)],
+) -> String {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["FunctionName"]],
+                "Metrics": metrics
+                    .iter()
+                    .map(|(n, u, _)| serde_json::json!({"Name": n, "Unit": u}))
+                    .collect::<Vec<_>>(),
+            }],
+        },
+        "FunctionName": function,
+    });
+    if let Some(object) = line.as_object_mut() {
+        for (name, value) in fields {
+            object.insert((*name).to_string(), serde_json::json!(value));
+        }
+        for (name, _, value) in metrics {
+            object.insert((*name).to_string(), serde_json::json!(value));
+        }
+    }
+    line.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,8 @@
 //! Everything that knows Lambda, the AWS SDK or the environment, wrapped
 //! around the I/O-free core: settings from environment variables, EMF
 //! metrics, re-ingestion with the SDK, the invocation protocol and the
-//! Lambda handler, and the signed digests of the log bucket (S3, KMS). The
-//! core never depends on this module.
+//! Lambda handler, the signed digests of the log bucket (S3, KMS), and the
+//! replay of its error output. The core never depends on this module.
 
 pub mod metrics;
 pub mod settings;
@@ -21,3 +21,5 @@ pub mod secrets;
 pub mod archive;
 #[cfg(feature = "archive")]
 pub mod digest;
+#[cfg(feature = "archive")]
+pub mod recover;

@@ -548,6 +548,33 @@ impl Drop for FaultProxy {
     }
 }
 
+/// `tests/support/firehose_sim.py ARGS` (Firehose's part around the real
+/// function, and its helpers): the JSON it prints.
+pub fn firehose_sim(args: &[&str]) -> Value {
+    support_script("firehose_sim.py", args)
+}
+
+/// `python tests/support/SCRIPT ARGS` in the test virtualenv, which must
+/// succeed: the JSON it prints.
+pub fn support_script(script: &str, args: &[&str]) -> Value {
+    let out = std::process::Command::new(venv_tool("python"))
+        .arg(root().join("tests/support").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} {args:?}: {e}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// Runs `statements` in one DuckDB connection (the pinned Python package);
 /// the last one's rows, as Python prints them.
 pub fn duckdb(statements: &[String]) -> String {

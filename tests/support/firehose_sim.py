@@ -52,10 +52,22 @@ Bounded: the hour is 60 loops, the drain after it at most 40, every HTTP call
 has a timeout, and the whole run stops after --max-seconds.
 
 usage: firehose_sim.py run --moto URL --lambda-port N --source kinesis|direct
-                           --out DIR [--seed N]
+                           --out DIR [--seed N] [--minutes M,...]
+                           [--throttle-minutes M,...]
 Prints a JSON report on stdout, writes DIR/expected_ids.json, and at the end
 reads every object it delivered back from moto's S3 into DIR/objects/ (the
-report lists them).
+report lists them). `--minutes` simulates only those minutes of the hour;
+in `--throttle-minutes` Lambda throttles every invocation, so Firehose writes
+those batches whole to processing-failed/ (errorCode
+`Lambda.InvokeLimitExceeded`), as it does when the function's concurrency is
+exhausted through all its retries.
+
+For tests/recover.rs, around `cwl-firehose recover`:
+  firehose_sim.py create-stream --moto URL --name NAME   a DirectPut stream
+  firehose_sim.py drain --moto URL --lambda-port N --stream NAME --out DIR
+      what was put into NAME goes through the function into the log bucket
+  firehose_sim.py list --moto URL --prefix P [--text]    the bucket's objects
+  firehose_sim.py put --moto URL --key K --file F [--gzip]
 """
 import argparse
 import base64
@@ -195,7 +207,8 @@ class Sim:
         self.args = args
         self.s3, self.firehose, self.kinesis = clients(args.moto)
         self.source = args.source
-        self.stream_name = f"pipeline-{args.source}"
+        self.stream_name = getattr(args, "stream", None) or f"pipeline-{args.source}"
+        self.throttled = False
         self.delivery_arn = f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{self.stream_name}"
         self.kinesis_arn = None
         self.buffer = []  # (data bytes, arrival ms, kinesis metadata or None)
@@ -314,6 +327,16 @@ class Sim:
         body = json.dumps(event).encode()
         self.report["max_request_bytes"] = max(self.report["max_request_bytes"], len(body))
         self.report["records_in"] += len(batch)
+        if self.throttled:
+            # Lambda refused every attempt (the account's concurrency was
+            # exhausted): after its retries Firehose writes the whole batch
+            # to processing-failed/ with the invocation's error code.
+            self.report["throttled_records"] = self.report.get("throttled_records", 0) + len(batch)
+            for data, arrival, _ in batch:
+                self.error_line(data, arrival, "Lambda.InvokeLimitExceeded",
+                                "Rate Exceeded. (Service: Lambda, Status Code: 429)",
+                                1 + NUMBER_OF_RETRIES)
+            return
         answer, reason = None, None
         for attempt in range(1 + NUMBER_OF_RETRIES):
             self.report["invocations"] += 1
@@ -375,6 +398,9 @@ class Sim:
     def run(self):
         self.setup()
         minutes = traffic(self.args.seed)
+        only = {int(m) for m in self.args.minutes.split(",") if m} or None
+        throttle = {int(m) for m in self.args.throttle_minutes.split(",") if m}
+        minutes = [recs if only is None or m in only else [] for m, recs in enumerate(minutes)]
         expected, never = [], []
         kinds = {}
         for recs in minutes:
@@ -387,7 +413,9 @@ class Sim:
             now = HOUR_START_MS + m * MINUTE_MS
             self.add_source_records(recs, now)
             self.collect(now)
+            self.throttled = m in throttle
             self.flush_buffer(now)
+            self.throttled = False
             if (m + 1) % S3_INTERVAL_MINUTES == 0:
                 self.deliver()
             self.check_time()
@@ -414,6 +442,75 @@ class Sim:
             self.s3, LOG_BUCKET, ["logs/", ERROR_PREFIX], f"{self.stream_name}-",
             os.path.join(self.args.out, "objects"))
         print(json.dumps(self.report))
+
+
+    def drain(self):
+        """What was put back into the stream (by `cwl-firehose recover`)
+        goes through the function as Firehose would take it: read from the
+        objects moto's delivery stream wrote, invoked, re-ingested overflow
+        read back, until nothing comes; then delivered and downloaded."""
+        self.started = time.monotonic()
+        self.report["rounds"] = 0
+        for rounds in range(1, 41):
+            now = HOUR_START_MS + (120 + rounds) * MINUTE_MS
+            self.report["rounds"] = rounds
+            if self.collect(now) == 0 and not self.buffer:
+                break
+            self.flush_buffer(now)
+            self.check_time()
+        self.deliver()
+        self.report["seconds"] = round(time.monotonic() - self.started, 2)
+        self.report.pop("invocation_seconds")
+        self.report["objects"] = download_objects(
+            self.s3, LOG_BUCKET, ["logs/", ERROR_PREFIX], f"{self.stream_name}-",
+            os.path.join(self.args.out, "drained"))
+        print(json.dumps(self.report))
+
+
+def create_stream(args):
+    """A DirectPut delivery stream in moto that writes what it is given to
+    REINGEST_BUCKET under NAME/ (one object per call), for `drain`."""
+    s3, firehose, _ = clients(args.moto)
+    try:
+        s3.create_bucket(Bucket=REINGEST_BUCKET)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    firehose.create_delivery_stream(
+        DeliveryStreamName=args.name, DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
+            "BucketARN": f"arn:aws:s3:::{REINGEST_BUCKET}",
+            "Prefix": f"{args.name}/"})
+    print(json.dumps({"arn": f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{args.name}"}))
+
+
+def listing(args):
+    """Every object under PREFIX of the log bucket: key, size, ETag, SHA-256."""
+    import hashlib
+    s3, _, _ = clients(args.moto)
+    out = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=LOG_BUCKET, Prefix=args.prefix):
+        for o in page.get("Contents", []):
+            body = s3.get_object(Bucket=LOG_BUCKET, Key=o["Key"])["Body"].read()
+            text = None
+            if args.text:
+                text = (gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body).decode("utf-8", "replace")
+            out.append({"key": o["Key"], "size": o["Size"], "etag": o["ETag"],
+                        "sha256": hashlib.sha256(body).hexdigest(), "text": text})
+    print(json.dumps(out))
+
+
+def put_object(args):
+    """Writes FILE at KEY in the log bucket (gzip when --gzip)."""
+    s3, _, _ = clients(args.moto)
+    try:
+        s3.create_bucket(Bucket=LOG_BUCKET)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    with open(args.file, "rb") as f:
+        body = f.read()
+    s3.put_object(Bucket=LOG_BUCKET, Key=args.key, Body=gzip.compress(body) if args.gzip else body)
+    print(json.dumps({"key": args.key}))
 
 
 def gzip_members(body):
@@ -497,8 +594,40 @@ def main():
     r.add_argument("--seed", type=int, default=14)
     r.add_argument("--buffer-bytes", type=int, default=1_000_000)
     r.add_argument("--max-seconds", type=float, default=240)
+    r.add_argument("--minutes", default="", help="only these minutes of the hour (comma-separated)")
+    r.add_argument("--throttle-minutes", default="",
+                   help="minutes whose invocations Lambda throttles (comma-separated)")
+    d = sub.add_parser("drain")
+    d.add_argument("--moto", required=True)
+    d.add_argument("--lambda-port", type=int, required=True)
+    d.add_argument("--stream", required=True)
+    d.add_argument("--out", required=True)
+    d.add_argument("--buffer-bytes", type=int, default=1_000_000)
+    d.add_argument("--max-seconds", type=float, default=240)
+    c = sub.add_parser("create-stream")
+    c.add_argument("--moto", required=True)
+    c.add_argument("--name", required=True)
+    ls = sub.add_parser("list")
+    ls.add_argument("--moto", required=True)
+    ls.add_argument("--prefix", required=True)
+    ls.add_argument("--text", action="store_true")
+    po = sub.add_parser("put")
+    po.add_argument("--moto", required=True)
+    po.add_argument("--key", required=True)
+    po.add_argument("--file", required=True)
+    po.add_argument("--gzip", action="store_true")
     args = p.parse_args()
-    Sim(args).run()
+    if args.command == "run":
+        Sim(args).run()
+    elif args.command == "drain":
+        args.source = "direct"
+        Sim(args).drain()
+    elif args.command == "create-stream":
+        create_stream(args)
+    elif args.command == "list":
+        listing(args)
+    else:
+        put_object(args)
 
 
 if __name__ == "__main__":

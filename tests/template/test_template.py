@@ -559,6 +559,7 @@ def test_roles_trust_one_service_each(central):
         "FirehoseRole": "firehose.${AWS::URLSuffix}",
         "SubscriptionRole": "logs.${AWS::URLSuffix}",
         "DigestFunctionRole": "lambda.${AWS::URLSuffix}",
+        "ReplayFunctionRole": "lambda.${AWS::URLSuffix}",
     }
     if central:
         expected["LogsDestinationRole"] = "logs.${AWS::URLSuffix}"
@@ -1209,6 +1210,7 @@ def test_sam_transform_offline(monkeypatch):
     # What `sam build` + `sam deploy` do before the transform: the code is uploaded to S3.
     packaged["Resources"]["LogsProcessorFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
     packaged["Resources"]["DigestFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
+    packaged["Resources"]["ReplayFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
     out = transform(packaged, {}, NoManagedPolicies())
     types = {r["Type"] for r in out["Resources"].values()}
     assert not any(t.startswith("AWS::Serverless::") for t in types)
@@ -1258,6 +1260,8 @@ COMMON_RESOURCES = {
     "FirehoseErrorLogAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "Dashboard",
     "DigestKey", "DigestKeyAlias", "DigestFunctionRole", "DigestFunctionPolicy", "DigestLogGroup",
     "DigestFunction", "DigestMissingAlarm", "IntegrityFindingAlarm",
+    "ReplayFunctionRole", "ReplayFunctionPolicy", "ReplayLogGroup", "ReplayFunction",
+    "ReplayQuarantineAlarm", "ReplayErrorsAlarm",
 }
 # Each mode: its parameters and the resources it adds to the common ones, no more, no fewer.
 MODES = {
@@ -1295,6 +1299,7 @@ def translated() -> dict:
     packaged = load_template()
     packaged["Resources"]["LogsProcessorFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
     packaged["Resources"]["DigestFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
+    packaged["Resources"]["ReplayFunction"]["Properties"]["CodeUri"] = "s3://example-artifacts/cwl-firehose.zip"
     saved = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     try:
@@ -1313,7 +1318,8 @@ def test_each_mode_after_the_sam_transform(mode, translated):
     overrides, extra = MODES[mode]
     s = Scenario(overrides, tpl=translated)
     # The digest function's schedule becomes an EventBridge rule and its permission to invoke.
-    schedule = {"DigestFunctionInterval", "DigestFunctionIntervalPermission"}
+    schedule = {"DigestFunctionInterval", "DigestFunctionIntervalPermission",
+                "ReplayFunctionInterval", "ReplayFunctionIntervalPermission"}
     assert set(s.resources) == (COMMON_RESOURCES | extra | schedule)
     assert s.resources["LogsProcessorFunction"]["Type"] == "AWS::Lambda::Function"
 
@@ -1644,7 +1650,7 @@ def test_kms_covers_every_log_group_of_every_mode(mode):
     (logs_st,) = [st for st in statements(key["KeyPolicy"]) if st["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}]
     pattern = s.eval(logs_st["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
     groups = s.of_type("AWS::Logs::LogGroup")
-    assert set(groups) == {"FunctionLogGroup", "FirehoseLogGroup", "DigestLogGroup"}
+    assert set(groups) == {"FunctionLogGroup", "FirehoseLogGroup", "DigestLogGroup", "ReplayLogGroup"}
     for name, g in groups.items():
         assert g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}, name
         arn = "arn:aws:logs:xx-test-1:999999999999:log-group:" + s.eval({"Ref": name})
@@ -1851,7 +1857,8 @@ def test_source_permissions_boundary_on_every_role(mode):
 def test_every_role_after_the_sam_transform_takes_the_boundary(translated):
     s = Scenario({"PermissionsBoundaryArn": BOUNDARY, "SourceAccountIds": SOURCE_ACCOUNTS, **VPC_ON}, tpl=translated)
     roles = s.of_type("AWS::IAM::Role")
-    assert set(roles) == {"FunctionRole", "FirehoseRole", "SubscriptionRole", "LogsDestinationRole", "DigestFunctionRole"}
+    assert set(roles) == {"FunctionRole", "FirehoseRole", "SubscriptionRole", "LogsDestinationRole", "DigestFunctionRole",
+                          "ReplayFunctionRole"}
     for name, role in roles.items():
         assert s.eval(role["Properties"]["PermissionsBoundary"]) == BOUNDARY, name
 
@@ -1937,3 +1944,68 @@ def test_digest_alarms_read_what_the_function_writes():
     assert missing["TreatMissingData"] == "breaching"
     assert s.eval(missing["Period"]) == "7200"
     assert finding["TreatMissingData"] == "notBreaching" and finding["Threshold"] == 0
+
+
+# ----------------------------------------------------------------------------- replay of processing-failed/
+RECOVER_SOURCE = (REPO / "src" / "adapters" / "recover.rs").read_text()
+
+
+@pytest.mark.parametrize("kinesis", ["", KINESIS_ARN])
+def test_replay_function_least_privilege(kinesis):
+    s = Scenario({"SourceKinesisStreamArn": kinesis})
+    fn = s.resources["ReplayFunction"]
+    p = fn["Properties"]
+    assert fn["Metadata"]["BuildProperties"]["Binary"] == "cwl-firehose-replay-lambda"
+    assert p["Role"] == {"Fn::GetAtt": ["ReplayFunctionRole", "Arn"]}
+    assert p["ReservedConcurrentExecutions"] == 1
+    env = p["Environment"]["Variables"]
+    replay_vars = {k for k in env if k.startswith("REPLAY_")}
+    # Every REPLAY_ variable the function is given, it reads.
+    for name in replay_vars:
+        assert f'"{name}"' in RECOVER_SOURCE, name
+    assert env["REPLAY_BUCKET"] == {"Ref": "LogBucket"}
+    assert env["REPLAY_DELIVERY_STREAM_ARN"] == {"Fn::GetAtt": ["DeliveryStream", "Arn"]}
+    assert ("REPLAY_SOURCE_KINESIS_STREAM_ARN" in s.resolve(env)) == bool(kinesis)
+    # The error output the stream writes: its ErrorOutputPrefix with the processing-failed type.
+    (stream,) = [r for n, r in s.resources.items() if n == "DeliveryStream"]
+    error_prefix = s.eval(stream["Properties"]["ExtendedS3DestinationConfiguration"]["ErrorOutputPrefix"])
+    assert error_prefix.replace("!{firehose:error-output-type}", "processing-failed").startswith(env["REPLAY_PREFIX"])
+    # Decided with the transformation function's settings.
+    transform_env = s.resources["LogsProcessorFunction"]["Properties"]["Environment"]["Variables"]
+    for name in ("INFLATE_CAP", "RESPONSE_BUDGET", "OUTPUT_FORMAT", "MERGE_COLUMNS", "MASK_PAN",
+                 "EVENT_FILTERS", "LAMBDA_FORMAT", "STATIC_FIELDS", "DROP_MESSAGES", "KEEP_MESSAGES"):
+        assert env[name] == transform_env[name], name
+    assert s.eval(p["Events"]["Interval"]["Properties"]["Schedule"]) == "rate(60 minutes)"
+    pol = s.resources["ReplayFunctionPolicy"]["Properties"]
+    assert pol["Roles"] == [{"Ref": "ReplayFunctionRole"}]
+    sts = s.resolve(statements(pol["PolicyDocument"]))
+    actions = {a for st in sts for a in as_list(st["Action"])}
+    assert not any(a.startswith("s3:Delete") for a in actions)
+    assert "firehose:PutRecordBatch" in actions
+    assert ("kinesis:PutRecords" in actions) == bool(kinesis)
+    for st in sts:
+        acts = as_list(st["Action"])
+        if "*" in as_list(st["Resource"]):
+            assert all(a.startswith("xray:") for a in acts), st
+        if "s3:PutObject" in acts:
+            assert st["Resource"] == {"Fn::Sub": "${LogBucket.Arn}/replay/*"}
+        if "s3:GetObject" in acts:
+            assert st["Resource"] == [{"Fn::Sub": "${LogBucket.Arn}/processing-failed/processing-failed/*"},
+                                      {"Fn::Sub": "${LogBucket.Arn}/replay/*"}]
+        if "s3:ListBucket" in acts:
+            assert st["Condition"]["StringLike"]["s3:prefix"] == ["processing-failed/processing-failed/*", "replay/*"]
+
+
+def test_replay_alarms_and_dashboard_read_what_the_function_writes():
+    s = Scenario()
+    namespace = re.search(r'METRICS_NAMESPACE: &str = "([^"]+)"', RECOVER_SOURCE).group(1)
+    alarm = s.resources["ReplayQuarantineAlarm"]["Properties"]
+    assert alarm["Namespace"] == namespace
+    assert alarm["MetricName"] == "RecordsQuarantined" and '"RecordsQuarantined"' in RECOVER_SOURCE
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ReplayFunction"}}]
+    assert alarm["Threshold"] == 0 and alarm["TreatMissingData"] == "notBreaching"
+    body = s.eval(s.resources["Dashboard"]["Properties"]["DashboardBody"])
+    for metric in ("RecordsReplayed", "RecordsQuarantined"):
+        assert f'"{namespace}","{metric}"' in body, metric
+        assert f'"{metric}"' in RECOVER_SOURCE
+    assert "ReplayQuarantineAlarm" in str(s.resources["Dashboard"]["Properties"]["DashboardBody"])

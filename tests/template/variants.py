@@ -95,8 +95,8 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# The resource whose skips a copy drops: the transformation function (the digest function keeps
-# its own skips, it is not placed in the VPC).
+# The resource whose skips a copy drops: the transformation function (the digest and replay
+# functions keep their own skips, they are not placed in the VPC).
 DROPPED_FROM = "LogsProcessorFunction"
 
 

@@ -6,6 +6,7 @@
 mod bench;
 mod digest;
 mod encode;
+mod recover;
 mod replay;
 mod transform;
 mod verify;
@@ -32,6 +33,8 @@ enum Command {
     Encode(encode::Args),
     /// Replay Firehose processing-failed/ error files: print their lines or a new event.
     Replay(replay::Args),
+    /// Replay the bucket's processing-failed/ records into the stream; quarantine what never passes.
+    Recover(recover::Args),
     /// Time the warm invocation path on an event: per stage, MB/s, peak RSS, Lambda cost.
     Bench(bench::Args),
     /// Write the next signed digest of the log bucket (S3 and KMS).
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Transform(args) => transform::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Recover(args) => recover::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Digest(args) => digest::run(args),
         Command::Verify(args) => verify::run(args),

@@ -7,9 +7,10 @@
 //! and the exit status says so.
 
 use crate::{read_input_capped, write_stdout};
+use base64::Engine;
 use cwl_firehose::adapters::settings::Settings;
-use cwl_firehose::internals::gunzip;
 use cwl_firehose::limits::MAX_FAILED_OBJECT;
+use cwl_firehose::replay::error_output::{object_text, parse};
 use cwl_firehose::FirehoseEvent;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -31,12 +32,6 @@ pub struct Args {
     stream_arn: String,
 }
 
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorRecord {
-    raw_data: String,
-}
-
 pub fn run(args: Args) -> Result<(), String> {
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
@@ -47,19 +42,16 @@ pub fn run(args: Args) -> Result<(), String> {
         let bytes = read_input_capped(path, MAX_FAILED_OBJECT)?;
         bytes_read += bytes.len();
         let text = object_text(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let at = format!("{}:{}", path.display(), i + 1);
-            match serde_json::from_str::<ErrorRecord>(line) {
-                Ok(r) => records.push((at, r.raw_data)),
-                Err(e) => {
-                    unreadable += 1;
-                    eprintln!("{at}: not a processing-failed record: {e}");
-                }
-            }
+        let object = parse(&text);
+        for u in &object.unreadable {
+            unreadable += 1;
+            eprintln!("{}:{}: {}", path.display(), u.line, u.reason);
+        }
+        for r in object.records {
+            records.push((
+                format!("{}:{}", path.display(), r.line),
+                base64::engine::general_purpose::STANDARD.encode(&r.data),
+            ));
         }
         if progress {
             let secs = started.elapsed().as_secs_f64().max(1e-3);
@@ -120,17 +112,4 @@ fn event_json(stream_arn: &str, records: &[(String, String)]) -> Result<Vec<u8>,
         "records": records,
     }))
     .map_err(|e| e.to_string())
-}
-
-/// A processing-failed object's text: inflated when it is gzip (every
-/// member, refused past [`MAX_FAILED_OBJECT`]: a crafted object could
-/// otherwise inflate to all of memory), as it is otherwise.
-pub fn object_text(bytes: Vec<u8>) -> Result<String, String> {
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        gunzip(bytes, MAX_FAILED_OBJECT).map_err(|e| format!("not a readable gzip file: {e}"))?
-    } else {
-        bytes
-    };
-    Ok(String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
