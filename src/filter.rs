@@ -65,6 +65,8 @@ struct Compiled {
     keep_rules: Vec<usize>,
     /// Each rule's log group pattern.
     groups: Vec<Option<Regex>>,
+    /// Every message pattern is [`blind_to_escapes`].
+    blind: bool,
 }
 
 /// Equal when configured alike (the compiled form follows from the rules).
@@ -167,6 +169,7 @@ impl EventFilters {
         };
         let (drop, drop_rules) = set(Action::Drop)?;
         let (keep, keep_rules) = set(Action::Keep)?;
+        let blind = rules.iter().all(|r| blind_to_escapes(&r.pattern));
         Ok(Self {
             compiled: Some(Compiled {
                 drop,
@@ -174,6 +177,7 @@ impl EventFilters {
                 keep,
                 keep_rules,
                 groups,
+                blind,
             }),
             rules,
         })
@@ -309,6 +313,43 @@ impl EventFilters {
     }
 }
 
+/// Whether `pattern` can be tried on a message's JSON string body as
+/// [`crate::json::push_str`] writes it (`"`, `\` and controls escaped,
+/// nothing else), before decoding it: where it finds no match in the body,
+/// there is none in the text. True when the pattern can match none of those
+/// characters and looks at nothing but the text's two ends (no `\b`, no
+/// multi-line anchors): what it can match in the text is then copied into
+/// the body unchanged, at the same ends. The converse does not hold (the `n`
+/// of `\n` is matchable in the body), so a match in the body is confirmed
+/// on the text.
+fn blind_to_escapes(pattern: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind, Look};
+    // `"`, `\`, or a control character.
+    let special =
+        |lo: u32, hi: u32| lo < 0x20 || (lo..=hi).contains(&0x22) || (lo..=hi).contains(&0x5C);
+    fn walk(h: &Hir, special: &dyn Fn(u32, u32) -> bool) -> bool {
+        match h.kind() {
+            HirKind::Empty => true,
+            HirKind::Literal(l) => !l.0.iter().any(|&b| special(u32::from(b), u32::from(b))),
+            HirKind::Class(Class::Unicode(c)) => !c
+                .ranges()
+                .iter()
+                .any(|r| special(u32::from(r.start()), u32::from(r.end()))),
+            HirKind::Class(Class::Bytes(c)) => !c
+                .ranges()
+                .iter()
+                .any(|r| special(u32::from(r.start()), u32::from(r.end()))),
+            HirKind::Look(l) => matches!(l, Look::Start | Look::End),
+            HirKind::Repetition(r) => walk(&r.sub, special),
+            HirKind::Capture(c) => walk(&c.sub, special),
+            HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(|h| walk(h, special)),
+        }
+    }
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .is_ok_and(|h| walk(&h, &special))
+}
+
 /// What the filters did in one record.
 #[derive(Debug, Default)]
 pub(crate) struct Filtering {
@@ -358,6 +399,26 @@ impl Filtering {
             }
             None => false,
         }
+    }
+
+    /// [`Self::drops`] for a message known by its body alone, when the body
+    /// decides: the body as [`crate::json::push_str`] writes it, and every
+    /// pattern [`blind_to_escapes`]. `None` when the text must decide (a
+    /// pattern matched the body); the usual message, which matches no
+    /// pattern, is then decided without being decoded.
+    pub(crate) fn drops_by_body(&mut self, body: &[u8]) -> Option<bool> {
+        let c = self.filters.compiled.as_ref()?;
+        if !c.blind {
+            return None;
+        }
+        let active = self.active;
+        if (active.drop != 0 && c.drop.is_match(body))
+            || (active.keep != 0 && c.keep.is_match(body))
+        {
+            return None;
+        }
+        // No pattern matches the body, so none matches the text: the same answer.
+        Some(self.drops(body))
     }
 }
 
@@ -469,5 +530,65 @@ mod tests {
             .collect();
         assert!(EventFilters::new(many).is_err());
         assert!(Filtering::new(EventFilters::new(vec![]).unwrap()).is_none());
+    }
+
+    #[test]
+    fn which_patterns_are_blind_to_escapes() {
+        for blind in [
+            "^DEBUG",
+            "GET /health|kube-probe",
+            "^(START|END) RequestId",
+            "(?i)heart[a-z]+$",
+            "x{2,5}",
+        ] {
+            assert!(blind_to_escapes(blind), "{blind}");
+        }
+        // `.` and negated classes match `"` and `\`; `\s` a newline; `\b` and
+        // multi-line anchors look at the neighbours an escape changes.
+        for seeing in [
+            "a.b", "[^x]", "\\s", "\\bfoo", "(?m)^foo", "\"id\"", "\\\\", "\\n",
+        ] {
+            assert!(!blind_to_escapes(seeing), "{seeing}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Deciding from the body first gives the text's answer and counts,
+        /// whatever the message and the rules.
+        #[test]
+        fn the_body_decides_as_the_text_would(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "DEBUG", "GET /health", "n", "foo", " ", "\"", "\\", "\n", "\t", "\u{1}", "é",
+                "heartbeat", "level=warn", "START RequestId", "x",
+            ]), 0..10),
+            rules in proptest::collection::vec((proptest::sample::select(vec![
+                "^DEBUG", "GET /health|kube-probe", "nfoo", "foo$", "^n", "heartbeat|keepalive",
+                "level=(warn|error)", "^(START|END) RequestId", "x+", "^$",
+            ]), proptest::bool::ANY), 1..4),
+        ) {
+            let text = parts.concat();
+            let rules: Vec<Rule> = rules
+                .iter()
+                .enumerate()
+                .map(|(i, (p, keep))| {
+                    let action = if *keep { Action::Keep } else { Action::Drop };
+                    rule(&format!("r{i}"), action, p, None)
+                })
+                .collect();
+            let filters = EventFilters::new(rules).unwrap();
+            let mut by_text = Filtering::new(filters.clone()).unwrap();
+            let mut by_body = Filtering::new(filters).unwrap();
+            by_text.start_record("/g");
+            by_body.start_record("/g");
+            let mut body = Vec::new();
+            crate::json::push_str(&mut body, &text);
+            let body = &body[1..body.len() - 1];
+            let expected = by_text.drops(text.as_bytes());
+            let got = by_body
+                .drops_by_body(body)
+                .unwrap_or_else(|| by_body.drops(text.as_bytes()));
+            proptest::prop_assert_eq!(got, expected);
+            proptest::prop_assert_eq!(&by_body.by_rule, &by_text.by_rule);
+        }
     }
 }

@@ -626,6 +626,11 @@ fn filter_drops(
     let text: &[u8] = match message {
         Message::Body(j) if j.plain => j.raw,
         Message::Body(j) => {
+            if j.canonical {
+                if let Some(drops) = filtering.drops_by_body(j.raw) {
+                    return Some(drops);
+                }
+            }
             decoded.clear();
             j.decode_into(decoded)?;
             decoded
