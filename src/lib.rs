@@ -84,7 +84,9 @@ pub use firehose::{
     FirehoseEvent, FirehoseRecord, KinesisRecordMetadata, RESULT_DROPPED, RESULT_OK,
     RESULT_PROCESSING_FAILED,
 };
-pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat, StaticFields};
+pub use lines::{
+    ColumnType, GroupTagKeys, GroupTags, LineOptions, MergeColumns, OutputFormat, StaticFields,
+};
 pub use mask::Keep;
 pub use pipeline::{Config, Transformer};
 pub use summary::{Field, Summary, Unit, FIELDS};

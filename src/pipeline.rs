@@ -20,7 +20,7 @@ use crate::firehose::{
 use crate::limits::{
     DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, LAMBDA_PAYLOAD_LIMIT, MAX_PUT_RECORD_BYTES,
 };
-use crate::lines::{LineOptions, LineWriter, MergeColumns, StaticFields};
+use crate::lines::{GroupTagKeys, GroupTags, LineOptions, LineWriter, MergeColumns, StaticFields};
 use crate::partition::push_partition_keys_for;
 use crate::split::{split_document, split_document_within, SplitLimits};
 use std::time::Instant;
@@ -54,6 +54,9 @@ pub struct Config {
     pub static_fields: StaticFields,
     /// Read Lambda's log formats into fields (`LAMBDA_FORMAT`).
     pub lambda_format: bool,
+    /// The log group's tags written into every JSON line (`LOG_GROUP_TAGS`),
+    /// once the adapter stored them ([`Transformer::group_tags_mut`]).
+    pub group_tags: GroupTagKeys,
 }
 
 impl Default for Config {
@@ -70,6 +73,7 @@ impl Default for Config {
             filters: EventFilters::none(),
             static_fields: StaticFields::none(),
             lambda_format: false,
+            group_tags: GroupTagKeys::none(),
         }
     }
 }
@@ -114,7 +118,8 @@ impl Transformer {
             writer: LineWriter::with_merge_columns(config.lines, config.merge_columns.clone())
                 .with_filters(config.filters.clone())
                 .with_static_fields(config.static_fields.clone())
-                .with_lambda_format(config.lambda_format),
+                .with_lambda_format(config.lambda_format)
+                .with_group_tags(config.group_tags.clone()),
             config,
             record: Record::default(),
             keys: Vec::new(),
@@ -125,6 +130,13 @@ impl Transformer {
     /// The configuration it was made with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The log-group tags held (`None` without `LOG_GROUP_TAGS`): the
+    /// adapter stores the tags it read, and after [`Self::process`] learns
+    /// which groups had none held (their lines lack the tags).
+    pub fn group_tags_mut(&mut self) -> Option<&mut GroupTags> {
+        self.writer.group_tags_mut()
     }
 
     /// Decides every record of `event`. Records not started by `deadline`
