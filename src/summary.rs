@@ -56,6 +56,10 @@ pub struct Summary {
     pub reingest_throttled: usize,
     /// Calls that failed whole (no answer, connection, 5xx).
     pub reingest_call_errors: usize,
+    /// Log groups whose tags were read (`LOG_GROUP_TAGS`).
+    pub group_tags_read: usize,
+    /// Log groups whose tags could not be read (their lines lack them).
+    pub group_tags_failed: usize,
     /// Wall time of the invocation, in milliseconds.
     pub duration_ms: u64,
 }
@@ -129,6 +133,8 @@ fields! {
     reingest_failed "ReingestFailed" Count,
     reingest_throttled "ReingestThrottled" Count,
     reingest_call_errors "ReingestCallErrors" Count,
+    group_tags_read "GroupTagsRead" Count,
+    group_tags_failed "GroupTagsFailed" Count,
     duration_ms "Duration" Milliseconds,
 }
 
@@ -199,10 +205,12 @@ mod tests {
             reingest_failed: 19,
             reingest_throttled: 20,
             reingest_call_errors: 21,
-            duration_ms: 22,
+            group_tags_read: 22,
+            group_tags_failed: 23,
+            duration_ms: 24,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=22).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=24).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();
