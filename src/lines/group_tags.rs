@@ -9,7 +9,7 @@
 //! added to the record-constant part of the line: a line costs nothing more
 //! than their bytes.
 
-use super::columns::check_column_name;
+use super::columns::parse_column_items;
 use crate::json::push_str;
 use std::collections::HashMap;
 use std::fmt;
@@ -59,32 +59,17 @@ impl GroupTagKeys {
 impl FromStr for GroupTagKeys {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let mut out = Self::default();
-        if s.is_empty() || s.eq_ignore_ascii_case("none") {
-            return Ok(out);
-        }
-        for item in s.split(',') {
+        let fields = parse_column_items(s, MAX_GROUP_TAGS, |item| {
             let (name, key) = match item.split_once('=') {
                 Some((name, key)) => (name.trim(), key.trim()),
                 None => (item.trim(), item.trim()),
             };
-            check_column_name(name)?;
             if key.is_empty() {
                 return Err(format!("field {name:?} names no tag key"));
             }
-            if out.names().any(|n| n == name) {
-                return Err(format!("field {name:?} is named twice"));
-            }
-            out.fields.push((name.to_string(), key.to_string()));
-        }
-        if out.fields.len() > MAX_GROUP_TAGS {
-            return Err(format!(
-                "{} tags: at most {MAX_GROUP_TAGS}",
-                out.fields.len()
-            ));
-        }
-        Ok(out)
+            Ok((name, key.to_string()))
+        })?;
+        Ok(Self { fields })
     }
 }
 
