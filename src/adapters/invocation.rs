@@ -1,7 +1,7 @@
 //! The invocation protocol, written once for the Lambda, `transform` and
 //! `replay`: decide every record, write back what did not fit, then answer.
 
-use super::group_tags::GroupTagReader;
+use super::group_tags::{GroupTagReader, TagStats};
 use super::reingest::{Reingester, Target};
 use crate::batch::Response;
 use crate::firehose::FirehoseEvent;
@@ -37,10 +37,11 @@ pub async fn invoke<'e>(
 ) -> Response<'e> {
     tag_reader.expire(transformer.group_tags_mut(), started);
     let mut batch = transformer.process(event, deadlines.transform);
-    let mut tag_stats = Default::default();
+    let mut tag_stats = TagStats::default();
     if let Some(tags) = transformer.group_tags_mut() {
         tag_stats = tag_reader.read_missing(tags, deadlines.transform).await;
-        if tag_stats != Default::default() {
+        // Without a read, the lines would be the same.
+        if tag_stats.read > 0 {
             batch = transformer.process(event, deadlines.transform);
         }
     }
