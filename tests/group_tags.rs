@@ -289,3 +289,45 @@ fn the_lambda_holds_the_tags_for_the_ttl() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The core alone: the tags the adapter stored are in the lines of their
+/// group's records (none in the lines of a group not stored, which is
+/// noted), and a merged key that takes a tag field's name is renamed
+/// whether or not the group has that tag.
+#[test]
+fn the_core_writes_the_tags_it_holds_and_notes_the_groups_without() {
+    use cwl_firehose::adapters::settings::Settings;
+    use cwl_firehose::{FirehoseEvent, Transformer};
+    let settings = Settings::from_lookup(|k| match k {
+        "LOG_GROUP_TAGS" => Some(TAGS.to_string()),
+        "MERGE_JSON_MESSAGE" => Some("true".to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let docs = [
+        Doc::new().group("/app/pay").messages([r#"{"team":"x"}"#]),
+        Doc::new().group("/app/bare").messages([r#"{"team":"y"}"#]),
+    ];
+    let data: Vec<(String, String)> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (format!("r{i}"), b64(&gz(&d.bytes()))))
+        .collect();
+    let refs: Vec<(&str, &str)> = data.iter().map(|(i, d)| (i.as_str(), d.as_str())).collect();
+    let event = event(&refs);
+    let parsed = FirehoseEvent::parse(&event).unwrap();
+    let mut transformer = Transformer::new(settings.core);
+    let tags = transformer.group_tags_mut().unwrap();
+    let tagged = [("team", "payments"), ("CostCenter", "c-1")];
+    tags.insert(OWNER, "/app/pay", tagged, std::time::Instant::now());
+    let response = transformer.process(&parsed, None).finish();
+    let lines: Vec<Value> = check_contract(&event, &response.bytes)
+        .into_iter()
+        .flat_map(|e| e.lines)
+        .collect();
+    assert_eq!(tags_of(&lines), [pay("payments"), bare()]);
+    assert_eq!(lines[0]["msg_team"], "x");
+    assert_eq!(lines[1]["msg_team"], "y");
+    let missing = transformer.group_tags_mut().unwrap().take_missing();
+    assert_eq!(missing, [(OWNER.to_string(), "/app/bare".to_string())]);
+}
