@@ -46,19 +46,25 @@ fn moto() -> MotoServer {
     moto
 }
 
-/// An event of one record per group, two events each.
-fn event_file(dir: &Path, groups: &[&str]) -> std::path::PathBuf {
-    let data: Vec<(String, String)> = groups
+/// An event of one record per document.
+fn event_of(docs: &[Doc]) -> Vec<u8> {
+    let data: Vec<(String, String)> = docs
         .iter()
         .enumerate()
-        .map(|(i, g)| {
-            let doc = Doc::new().group(g).messages(["a", "b"]).bytes();
-            (format!("r{i}"), b64(&gz(&doc)))
-        })
+        .map(|(i, d)| (format!("r{i}"), b64(&gz(&d.bytes()))))
         .collect();
     let refs: Vec<(&str, &str)> = data.iter().map(|(i, d)| (i.as_str(), d.as_str())).collect();
+    event(&refs)
+}
+
+/// An event of one record per group, two events each, in a file.
+fn event_file(dir: &Path, groups: &[&str]) -> std::path::PathBuf {
+    let docs: Vec<Doc> = groups
+        .iter()
+        .map(|g| Doc::new().group(g).messages(["a", "b"]))
+        .collect();
     let file = dir.join(format!("event-{}.json", groups.len()));
-    std::fs::write(&file, event(&refs)).unwrap();
+    std::fs::write(&file, event_of(&docs)).unwrap();
     file
 }
 
@@ -308,13 +314,7 @@ fn the_core_writes_the_tags_it_holds_and_notes_the_groups_without() {
         Doc::new().group("/app/pay").messages([r#"{"team":"x"}"#]),
         Doc::new().group("/app/bare").messages([r#"{"team":"y"}"#]),
     ];
-    let data: Vec<(String, String)> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (format!("r{i}"), b64(&gz(&d.bytes()))))
-        .collect();
-    let refs: Vec<(&str, &str)> = data.iter().map(|(i, d)| (i.as_str(), d.as_str())).collect();
-    let event = event(&refs);
+    let event = event_of(&docs);
     let parsed = FirehoseEvent::parse(&event).unwrap();
     let mut transformer = Transformer::new(settings.core);
     let tags = transformer.group_tags_mut().unwrap();
