@@ -87,7 +87,9 @@ pub use firehose::{
     FirehoseEvent, FirehoseRecord, KinesisRecordMetadata, RESULT_DROPPED, RESULT_OK,
     RESULT_PROCESSING_FAILED,
 };
-pub use lines::{ColumnType, LineOptions, MergeColumns, OutputFormat, StaticFields};
+pub use lines::{
+    ColumnType, GroupTagKeys, GroupTags, LineOptions, MergeColumns, OutputFormat, StaticFields,
+};
 pub use mask::{Keep, PanKey};
 pub use pipeline::{Config, Transformer};
 pub use redact::{Detector, Redact, Rules};

@@ -20,7 +20,7 @@ use crate::firehose::{
 use crate::limits::{
     DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET, LAMBDA_PAYLOAD_LIMIT, MAX_PUT_RECORD_BYTES,
 };
-use crate::lines::{LineOptions, LineWriter, MergeColumns, StaticFields};
+use crate::lines::{GroupTagKeys, GroupTags, LineOptions, LineWriter, MergeColumns, StaticFields};
 use crate::mask::PanKey;
 use crate::partition::push_partition_keys_for;
 use crate::redact::Rules;
@@ -60,6 +60,9 @@ pub struct Config {
     pub pan_key: Option<PanKey>,
     /// Custom redaction rules (`REDACT_RULES`), applied with `lines.redact` on.
     pub redact_rules: Rules,
+    /// The log group's tags written into every JSON line (`LOG_GROUP_TAGS`),
+    /// once the adapter stored them ([`Transformer::group_tags_mut`]).
+    pub group_tags: GroupTagKeys,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             lambda_format: false,
             pan_key: None,
             redact_rules: Rules::default(),
+            group_tags: GroupTagKeys::none(),
         }
     }
 }
@@ -124,7 +128,8 @@ impl Transformer {
                 .with_static_fields(config.static_fields.clone())
                 .with_lambda_format(config.lambda_format)
                 .with_pan_key(config.pan_key.clone())
-                .with_redact_rules(config.redact_rules.clone()),
+                .with_redact_rules(config.redact_rules.clone())
+                .with_group_tags(config.group_tags.clone()),
             config,
             record: Record::default(),
             keys: Vec::new(),
@@ -135,6 +140,13 @@ impl Transformer {
     /// The configuration it was made with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The log-group tags held (`None` without `LOG_GROUP_TAGS`): the
+    /// adapter stores the tags it read, and after [`Self::process`] learns
+    /// which groups had none held (their lines lack the tags).
+    pub fn group_tags_mut(&mut self) -> Option<&mut GroupTags> {
+        self.writer.group_tags_mut()
     }
 
     /// Decides every record of `event`. Records not started by `deadline`

@@ -57,6 +57,10 @@ pub struct Summary {
     pub reingest_throttled: usize,
     /// Calls that failed whole (no answer, connection, 5xx).
     pub reingest_call_errors: usize,
+    /// Log groups whose tags were read (`LOG_GROUP_TAGS`).
+    pub group_tags_read: usize,
+    /// Log groups whose tags could not be read (their lines lack them).
+    pub group_tags_failed: usize,
     /// Wall time of the invocation, in milliseconds.
     pub duration_ms: u64,
     /// Values the `aws_access_key_id` detector redacted (`REDACT`), in records in the response.
@@ -156,6 +160,8 @@ fields! {
     reingest_failed "ReingestFailed" Count,
     reingest_throttled "ReingestThrottled" Count,
     reingest_call_errors "ReingestCallErrors" Count,
+    group_tags_read "GroupTagsRead" Count,
+    group_tags_failed "GroupTagsFailed" Count,
     duration_ms "Duration" Milliseconds,
     redacted_aws_access_key_id "RedactedAwsAccessKeyId" Count,
     redacted_aws_secret_key "RedactedAwsSecretKey" Count,
@@ -252,23 +258,25 @@ mod tests {
             reingest_failed: 19,
             reingest_throttled: 20,
             reingest_call_errors: 21,
-            duration_ms: 22,
-            redacted_aws_access_key_id: 23,
-            redacted_aws_secret_key: 24,
-            redacted_authorization: 25,
-            redacted_jwt: 26,
-            redacted_private_key: 27,
-            redacted_url_credentials: 28,
-            redacted_secret_value: 29,
-            redacted_email: 30,
-            redacted_ipv4: 31,
-            redacted_ipv6: 32,
-            redacted_phone: 33,
-            redacted_my_number: 34,
-            redacted_custom: 35,
+            group_tags_read: 22,
+            group_tags_failed: 23,
+            duration_ms: 24,
+            redacted_aws_access_key_id: 25,
+            redacted_aws_secret_key: 26,
+            redacted_authorization: 27,
+            redacted_jwt: 28,
+            redacted_private_key: 29,
+            redacted_url_credentials: 30,
+            redacted_secret_value: 31,
+            redacted_email: 32,
+            redacted_ipv4: 33,
+            redacted_ipv6: 34,
+            redacted_phone: 35,
+            redacted_my_number: 36,
+            redacted_custom: 37,
         };
         let values: Vec<u64> = s.values().map(|(_, v)| v).collect();
-        assert_eq!(values, (1..=35).collect::<Vec<u64>>());
+        assert_eq!(values, (1..=37).collect::<Vec<u64>>());
         let mut keys: Vec<_> = FIELDS.iter().map(|f| f.key).collect();
         keys.sort_unstable();
         keys.dedup();

@@ -2,6 +2,7 @@
 //! and one EMF line per invocation, and one warning per failed record (its id
 //! and reason, never its payload).
 
+use super::group_tags::GroupTagReader;
 use super::invocation::{invoke, Deadlines};
 use super::metrics::emf_line;
 use super::reingest::Reingester;
@@ -25,7 +26,7 @@ const TRANSFORM_SHARE: f64 = 0.6;
 /// The function's state, kept warm across invocations.
 #[derive(Debug)]
 pub struct Function {
-    inner: Mutex<(Transformer, Reingester)>,
+    inner: Mutex<(Transformer, Reingester, GroupTagReader)>,
 }
 
 impl Function {
@@ -37,6 +38,7 @@ impl Function {
                 Transformer::new(settings.core.clone()),
                 Reingester::new(settings.max_attempts)
                     .with_call_timeout(settings.reingest_call_timeout),
+                GroupTagReader::new(settings.group_tags_ttl),
             )),
         }
     }
@@ -130,8 +132,16 @@ pub async fn handle_at(
     };
 
     let mut guard = function.inner.lock().await;
-    let (transformer, reingester) = &mut *guard;
-    let response = invoke(transformer, reingester, &event, deadlines, started).await;
+    let (transformer, reingester, tag_reader) = &mut *guard;
+    let response = invoke(
+        transformer,
+        reingester,
+        tag_reader,
+        &event,
+        deadlines,
+        started,
+    )
+    .await;
     for failure in &response.failures {
         tracing::warn!(record_id = %failure.record_id, reason = %failure.error, "record failed");
     }

@@ -7,10 +7,14 @@
 pub mod metrics;
 pub mod settings;
 
-#[cfg(feature = "aws")]
+// The invocation protocol reads the log groups' tags too.
+#[cfg(feature = "group-tags")]
 pub mod invocation;
 #[cfg(feature = "aws")]
 pub mod reingest;
+
+#[cfg(feature = "group-tags")]
+pub mod group_tags;
 
 #[cfg(feature = "lambda")]
 pub mod lambda;

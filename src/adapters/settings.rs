@@ -5,7 +5,7 @@
 use crate::exclude::ExcludeList;
 use crate::filter::EventFilters;
 use crate::limits::{DEFAULT_INFLATE_CAP, DEFAULT_RESPONSE_BUDGET};
-use crate::lines::{LineOptions, MergeColumns, OutputFormat, StaticFields};
+use crate::lines::{GroupTagKeys, LineOptions, MergeColumns, OutputFormat, StaticFields};
 use crate::mask::{Keep, PanKey};
 use crate::pipeline::Config;
 use crate::redact::{Redact, Rules};
@@ -18,6 +18,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = u32::MAX;
 
 /// Default longest wait for one re-ingestion call's answer, in milliseconds.
 pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 10_000;
+
+/// Default time the log groups' tags are kept before they are read again.
+pub const DEFAULT_GROUP_TAGS_TTL_SECONDS: u64 = 300;
 
 /// The variables read, with their meaning, for `--help` and the README.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -95,6 +98,15 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "fields added to every JSON line: name=value,... (names as MERGE_COLUMNS'; default none)",
     ),
     (
+        "LOG_GROUP_TAGS",
+        "the log group's tags added to every JSON line: field or field=TagKey,... (fields \
+         as MERGE_COLUMNS'; a tag the group lacks is left out; default none)",
+    ),
+    (
+        "LOG_GROUP_TAGS_TTL_SECONDS",
+        "seconds the tags read for a log group are kept (default 300)",
+    ),
+    (
         "MASK_PAN_KEEP",
         "digits of a PAN left readable: first6last4|last4 (default first6last4)",
     ),
@@ -139,6 +151,8 @@ pub struct Settings {
     /// The secret holding the card-token key (`PAN_TOKEN_SECRET_ARN`): the Lambda reads
     /// it before its first event into `core.pan_key`.
     pub pan_token_secret_arn: Option<String>,
+    /// How long the tags read for a log group are kept (`LOG_GROUP_TAGS`).
+    pub group_tags_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -148,6 +162,7 @@ impl Default for Settings {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             reingest_call_timeout: Duration::from_millis(DEFAULT_CALL_TIMEOUT_MS),
             pan_token_secret_arn: None,
+            group_tags_ttl: Duration::from_secs(DEFAULT_GROUP_TAGS_TTL_SECONDS),
         }
     }
 }
@@ -248,6 +263,12 @@ impl Settings {
             None => StaticFields::none(),
         };
         let lambda_format = flag("LAMBDA_FORMAT", false)?;
+        let group_tags = match var("LOG_GROUP_TAGS") {
+            Some(v) => v
+                .parse::<GroupTagKeys>()
+                .map_err(|e| format!("LOG_GROUP_TAGS: {e}"))?,
+            None => GroupTagKeys::none(),
+        };
         // One Glue column each: no two settings may name one.
         let lambda_keys: &[&str] = if lambda_format {
             &crate::lines::keys::LAMBDA_KEYS
@@ -261,10 +282,26 @@ impl Settings {
                 ));
             }
         }
+        for name in group_tags.names() {
+            let other = if static_fields.names().any(|n| n == name) {
+                Some("STATIC_FIELDS")
+            } else {
+                merge_columns
+                    .iter()
+                    .any(|(c, _)| c == name)
+                    .then_some("MERGE_COLUMNS")
+            };
+            if let Some(other) = other {
+                return Err(format!(
+                    "LOG_GROUP_TAGS and {other} both name {name:?} (one column each)"
+                ));
+            }
+        }
         let named = static_fields
             .names()
             .map(|n| ("STATIC_FIELDS", n))
-            .chain(merge_columns.iter().map(|(n, _)| ("MERGE_COLUMNS", n)));
+            .chain(merge_columns.iter().map(|(n, _)| ("MERGE_COLUMNS", n)))
+            .chain(group_tags.names().map(|n| ("LOG_GROUP_TAGS", n)));
         for (setting, name) in named {
             if lambda_keys.contains(&name) {
                 return Err(format!(
@@ -294,6 +331,7 @@ impl Settings {
                 lambda_format,
                 pan_key,
                 redact_rules,
+                group_tags,
             },
             max_attempts: match number("REINGEST_MAX_ATTEMPTS", 0)? {
                 0 => DEFAULT_MAX_ATTEMPTS,
@@ -307,6 +345,10 @@ impl Settings {
                 },
             ),
             pan_token_secret_arn,
+            group_tags_ttl: Duration::from_secs(number(
+                "LOG_GROUP_TAGS_TTL_SECONDS",
+                DEFAULT_GROUP_TAGS_TTL_SECONDS as usize,
+            )? as u64),
         })
     }
 
@@ -486,6 +528,42 @@ mod tests {
             let e = settings(&[(var, value), ("LAMBDA_FORMAT", "true")]).unwrap_err();
             assert!(e.contains("LAMBDA_FORMAT"), "{e}");
             assert!(settings(&[(var, value)]).is_ok());
+        }
+    }
+
+    #[test]
+    fn log_group_tags() {
+        let s = settings(&[]).unwrap();
+        assert!(s.core.group_tags.is_empty());
+        assert_eq!(s.group_tags_ttl, Duration::from_secs(300));
+        let s = settings(&[
+            ("LOG_GROUP_TAGS", "team, cost_center=CostCenter"),
+            ("LOG_GROUP_TAGS_TTL_SECONDS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(s.core.group_tags.to_string(), "team,cost_center=CostCenter");
+        assert_eq!(s.group_tags_ttl, Duration::from_secs(60));
+        for (vars, words) in [
+            (&[("LOG_GROUP_TAGS", "Team")][..], "LOG_GROUP_TAGS: "),
+            (
+                &[("LOG_GROUP_TAGS_TTL_SECONDS", "soon")],
+                "LOG_GROUP_TAGS_TTL_SECONDS",
+            ),
+            (
+                &[("LOG_GROUP_TAGS", "env"), ("STATIC_FIELDS", "env=prod")],
+                "LOG_GROUP_TAGS and STATIC_FIELDS both name \"env\"",
+            ),
+            (
+                &[("LOG_GROUP_TAGS", "env"), ("MERGE_COLUMNS", "env:string")],
+                "LOG_GROUP_TAGS and MERGE_COLUMNS both name \"env\"",
+            ),
+            (
+                &[("LOG_GROUP_TAGS", "level"), ("LAMBDA_FORMAT", "true")],
+                "LOG_GROUP_TAGS names \"level\", a field of LAMBDA_FORMAT",
+            ),
+        ] {
+            let e = settings(vars).unwrap_err();
+            assert!(e.contains(words), "{vars:?}: {e}");
         }
     }
 

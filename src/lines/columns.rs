@@ -191,6 +191,33 @@ pub(crate) fn check_column_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A setting that adds columns: `item,item,…` (empty or `none`: none),
+/// each item read by `read` into its column's name and what goes with it;
+/// names as [`check_column_name`] takes them, each once, at most `max`.
+pub(crate) fn parse_column_items<T>(
+    s: &str,
+    max: usize,
+    read: impl Fn(&str) -> Result<(&str, T), String>,
+) -> Result<Vec<(String, T)>, String> {
+    let s = s.trim();
+    let mut out: Vec<(String, T)> = Vec::new();
+    if s.is_empty() || s.eq_ignore_ascii_case("none") {
+        return Ok(out);
+    }
+    for item in s.split(',') {
+        let (name, value) = read(item)?;
+        check_column_name(name)?;
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(format!("field {name:?} is named twice"));
+        }
+        out.push((name.to_string(), value));
+    }
+    if out.len() > max {
+        return Err(format!("{} fields: at most {max}", out.len()));
+    }
+    Ok(out)
+}
+
 /// Appends `raw` (one JSON value, as the message holds it) converted to `ty`;
 /// `false` (nothing written) when it does not fit.
 pub(crate) fn push_value(

@@ -20,6 +20,7 @@
 
 mod attribution;
 pub(crate) mod columns;
+mod group_tags;
 pub(crate) mod keys;
 mod lambda;
 mod merge;
@@ -27,6 +28,7 @@ mod static_fields;
 pub(crate) mod time;
 
 pub use columns::{ColumnType, MergeColumns};
+pub use group_tags::{GroupTagKeys, GroupTags};
 pub use static_fields::StaticFields;
 pub use time::push_iso8601;
 
@@ -173,6 +175,8 @@ pub struct LineWriter {
     static_fields: StaticFields,
     /// `LAMBDA_FORMAT`: Lambda's log formats read into fields.
     lambda_format: bool,
+    /// `LOG_GROUP_TAGS`: the tags held per log group, when on.
+    group_tags: Option<Box<GroupTags>>,
     /// A message decoded for `LAMBDA_FORMAT`.
     lambda_text: Vec<u8>,
     /// Values redacted in the current record.
@@ -221,6 +225,27 @@ impl LineWriter {
             pan_key: key,
             ..self
         }
+    }
+
+    /// The same writer, adding the tags of each record's log group to its
+    /// lines (JSON lines only), once they are held: see
+    /// [`Self::group_tags_mut`]. No tag keys: off.
+    pub fn with_group_tags(mut self, keys: GroupTagKeys) -> Self {
+        if keys.is_empty() {
+            return self;
+        }
+        // Merged keys that take one of these names are renamed.
+        self.merge.earlier.extend(keys.names().map(str::to_string));
+        Self {
+            group_tags: Some(Box::new(GroupTags::new(keys))),
+            ..self
+        }
+    }
+
+    /// The tags held per log group (`None` when off): the adapter stores
+    /// what it read, and learns which groups had none.
+    pub fn group_tags_mut(&mut self) -> Option<&mut GroupTags> {
+        self.group_tags.as_deref_mut()
     }
 
     /// The same writer, reading Lambda's log formats into fields when `on`
@@ -322,6 +347,11 @@ impl LineWriter {
             }
             self.tail.extend_from_slice(keys::OWNER.member);
             push_str(&mut self.tail, owner);
+            if let Some(tags) = &mut self.group_tags {
+                if let Some(members) = tags.members(owner, group) {
+                    self.tail.extend_from_slice(members);
+                }
+            }
         }
         group_masked
     }

@@ -4,7 +4,7 @@
 //! members are written once, when the setting is read; each line copies
 //! them.
 
-use super::columns::check_column_name;
+use super::columns::parse_column_items;
 use crate::json::push_str;
 use std::fmt;
 use std::str::FromStr;
@@ -49,28 +49,16 @@ impl StaticFields {
 impl FromStr for StaticFields {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let mut out = Self::default();
-        if s.is_empty() || s.eq_ignore_ascii_case("none") {
-            return Ok(out);
-        }
-        for item in s.split(',') {
+        let fields = parse_column_items(s, MAX_STATIC_FIELDS, |item| {
             let (name, value) = item
                 .split_once('=')
                 .ok_or_else(|| format!("{:?} is not name=value", item.trim()))?;
-            let (name, value) = (name.trim(), value.trim());
-            check_column_name(name)?;
-            if out.names().any(|n| n == name) {
-                return Err(format!("field {name:?} is named twice"));
-            }
-            out.fields.push((name.to_string(), value.to_string()));
-        }
-        if out.fields.len() > MAX_STATIC_FIELDS {
-            return Err(format!(
-                "{} fields: at most {MAX_STATIC_FIELDS}",
-                out.fields.len()
-            ));
-        }
+            Ok((name.trim(), value.trim().to_string()))
+        })?;
+        let mut out = Self {
+            fields,
+            members: Vec::new(),
+        };
         for (name, value) in &out.fields {
             out.members.push(b',');
             push_str(&mut out.members, name);

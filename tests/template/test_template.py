@@ -65,6 +65,7 @@ FUNCTION_ENV = {
     "EVENT_FILTERS",
     "LAMBDA_FORMAT",
     "STATIC_FIELDS",
+    "LOG_GROUP_TAGS",
 }
 
 # Names of the EMF metrics the function writes (src/metrics.rs), namespace and dimensions.
@@ -864,6 +865,52 @@ def test_static_fields_pattern(value, ok):
     assert allowed(TPL, "StaticFields", value) is ok
 
 
+def test_log_group_tags_are_columns_and_readable_only_when_on():
+    """LogGroupTags declares one string column per field (at most 5, after StaticFields'),
+    reaches the function as LOG_GROUP_TAGS, and only then may the function read this
+    account's log groups' tags."""
+    tags = "team,cost_center=CostCenter"
+    s = Scenario({"StaticFields": "env=prod", "LogGroupTags": tags})
+    assert glue_columns(s) == LINE_SCHEMA + [
+        ("env", "string"), ("team", "string"), ("cost_center", "string")]
+    env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
+    assert s.eval(env["LOG_GROUP_TAGS"]) == tags
+    read = [st for st in function_policy_statements(s)
+            if "logs:ListTagsForResource" in as_list(st["Action"])]
+    assert len(read) == 1 and as_list(read[0]["Action"]) == ["logs:ListTagsForResource"]
+    assert read[0]["Resource"] == {"Fn::Sub": (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")}
+    off = Scenario()
+    env = off.transform_function()[1]["Properties"]["Environment"]["Variables"]
+    assert off.eval(env["LOG_GROUP_TAGS"]) == ""
+    assert not [st for st in function_policy_statements(off)
+                if "logs:ListTagsForResource" in as_list(st["Action"])]
+    five = ",".join(f"t{i}" for i in range(5))
+    assert glue_columns(Scenario({"LogGroupTags": five})) == LINE_SCHEMA + [
+        (f"t{i}", "string") for i in range(5)]
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("", True),
+    ("team", True),
+    ("team,env", True),
+    ("cost_center=CostCenter,team=aws:team/x", True),
+    ("Team", False),
+    ("team=", False),
+    ("team,team=Team", False),
+    ("team=A,team", False),
+    ("owner", False),
+    ("log_group=x", False),
+    ("year", False),
+    ("team=a,b", True),
+    (",".join(f"t{i}" for i in range(6)), False),
+])
+def test_log_group_tags_pattern(value, ok):
+    """What the parameter takes, the function's LOG_GROUP_TAGS parser takes too
+    (src/lines/group_tags.rs)."""
+    assert allowed(TPL, "LogGroupTags", value) is ok
+
+
 @pytest.mark.parametrize("emit", ["true", "false"])
 def test_subscription_filter_emits_system_fields_when_asked(emit):
     s = Scenario({"SourceLogGroupName": "/ecs/api", "EmitSystemFields": emit})
@@ -912,8 +959,8 @@ def test_merge_columns_rule_requires_merging():
 def test_function_environment_fits_lambdas_4_kb():
     """Lambda's limit is 4 KB for all variables: the largest MergeColumns, ExcludeLogGroups and
     event filters the parameters take, the longest stream name, RUST_LOG of 100 characters."""
-    names = ",".join(("/" + "x" * 197 + str(i)) for i in range(7))
-    assert allowed(TPL, "ExcludeLogGroups", names) and len(names) > 1390
+    names = ",".join(("/" + "x" * 180 + str(i)) for i in range(7))
+    assert allowed(TPL, "ExcludeLogGroups", names) and len(names) == 1280
     columns = ",".join(f"{'c' * 45}{i:02}:timestamp" for i in range(20))[:1000]
     columns = columns[:columns.rfind(",")]
     assert allowed(TPL, "MergeColumns", columns) and len(columns) > 900
@@ -928,7 +975,9 @@ def test_function_environment_fits_lambdas_4_kb():
                   "DropMessages": "d" * 100, "KeepMessages": "k" * 100, "EventFilters": "e" * 200,
                   "LambdaFormat": "false", "StaticFields": ",".join(f"f{i}={'v' * 20}" for i in range(5)),
                   "Redact": redact, "PanTokenSecretArn": secret,
-                  "RedactRulesFile": "/opt/" + "r" * 123})
+                  "RedactRulesFile": "/opt/" + "r" * 123,
+                  "LogGroupTags": ",".join(f"t{i}={'K' * 16}" for i in range(5))})
+    assert allowed(TPL, "LogGroupTags", env_value := s.params["LogGroupTags"]) and len(env_value) > 90
     env = s.transform_function()[1]["Properties"]["Environment"]["Variables"]
     size = sum(len(k) + len(s.eval(v)) for k, v in env.items())
     assert size < 4096, size
@@ -1391,16 +1440,15 @@ def test_function_excludes_the_pipelines_own_log_groups(count):
     for entry in entries:
         acct, name = entry.split(":")
         assert acct == account and name and not name.endswith("*")
-    # Lambda's limit on the environment (all variables): at most 10 names of at most 2000 chars.
+    # Lambda's limit on the environment (all variables): at most 10 names of at most 1800 chars.
     assert len(",".join(entries)) < 4096 - 512
 
 
 def test_exclude_log_groups_is_capped_at_what_the_function_environment_can_hold():
     assert allowed(TPL, "ExcludeLogGroups", ",".join(f"g{i}" for i in range(10)))
     assert not allowed(TPL, "ExcludeLogGroups", ",".join(f"g{i}" for i in range(11)))
-    names = ",".join(("/" + "x" * 197 + str(i)) for i in range(7))
-    assert allowed(TPL, "ExcludeLogGroups", names) and len(names) > 1390
-    assert len(names) <= 2000 and allowed(TPL, "ExcludeLogGroups", names)
+    names = ",".join(("/" + "x" * 115 + str(i)) for i in range(10))
+    assert len(names) <= 1280 and allowed(TPL, "ExcludeLogGroups", names)
     s = Scenario({"ExcludeLogGroups": names, "DeliveryStreamName": "s" * 64})
     assert len(",".join(exclude_entries(s))) < 4096 - 512
     assert not allowed(TPL, "ExcludeLogGroups", names + "," + "/y")

@@ -58,7 +58,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str], list[str]]] = {
     "template-enrich.yaml": (
         "template.yaml",
         {"SourceLogGroupName": "/ecs/api", "EmitSystemFields": "true", "LambdaFormat": "true",
-         "StaticFields": "env=prod,pci_scope=cde", "DropMessages": "^DEBUG"},
+         "StaticFields": "env=prod,pci_scope=cde", "DropMessages": "^DEBUG",
+         "LogGroupTags": "team,cost_center=CostCenter"},
         [],
     ),
     # The source template's role exists only with DestinationGrantsOrganization=true.

@@ -2,6 +2,7 @@
 //! `--lines` the NDJSON that would land in S3.
 
 use crate::{read_input, write_stdout};
+use cwl_firehose::adapters::group_tags::GroupTagReader;
 use cwl_firehose::adapters::invocation::{invoke, Deadlines};
 use cwl_firehose::adapters::reingest::Reingester;
 use cwl_firehose::adapters::settings::Settings;
@@ -121,6 +122,7 @@ pub fn run_invocation<'e>(
     let mut transformer = Transformer::new(settings.core.clone());
     let mut reingester =
         Reingester::new(settings.max_attempts).with_call_timeout(settings.reingest_call_timeout);
+    let mut tag_reader = GroupTagReader::new(settings.group_tags_ttl);
     let deadlines = Deadlines {
         transform: None,
         reingest: started + CLI_REINGEST_TIME,
@@ -128,6 +130,7 @@ pub fn run_invocation<'e>(
     Ok(runtime.block_on(invoke(
         &mut transformer,
         &mut reingester,
+        &mut tag_reader,
         event,
         deadlines,
         started,
