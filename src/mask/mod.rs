@@ -101,7 +101,7 @@ use token::TOKEN_TEXT_LEN;
 ///
 /// The count adds up PANs (a PAN with its track data counts once) and security codes.
 /// The masked text has the same length as `text`: each hidden digit becomes `*`
-/// ([`mask_keyed`] adds card tokens).
+/// (`mask_keyed` adds card tokens).
 pub fn mask(text: &str, keep: Keep, scratch: &mut String) -> Option<usize> {
     mask_keyed(text, keep, None, scratch)
 }
