@@ -86,16 +86,31 @@ fn push_escape(out: &mut Vec<u8>, b: u8, esc: u8) {
     }
 }
 
+/// Where text offset `to` lies in the body [`push_str`] writes for `text`, counted on
+/// from a known pair `(t, r)` (text offset `t` at body offset `r`, `t <= to`): each
+/// byte that needs an escape takes its escape's length, every other byte one.
+pub(crate) fn escaped_offset(text: &[u8], (mut t, mut r): (usize, usize), to: usize) -> usize {
+    let upto = text.get(..to).unwrap_or(text);
+    while let Some(i) = crate::simd::find_json_special(upto, t) {
+        r += i - t + text.get(i).map_or(1, |&b| escaped_len(b));
+        t = i + 1;
+    }
+    r + to.saturating_sub(t)
+}
+
 /// The exact number of bytes [`push_str`] appends for `s`.
 pub fn str_len(s: &str) -> usize {
-    2 + s
-        .bytes()
-        .map(|b| match escape(b) {
-            None => 1,
-            Some(0) => 6,
-            Some(_) => 2,
-        })
-        .sum::<usize>()
+    2 + s.bytes().map(escaped_len).sum::<usize>()
+}
+
+/// How many bytes [`push_str`] writes for the byte `b`.
+#[inline]
+fn escaped_len(b: u8) -> usize {
+    match escape(b) {
+        None => 1,
+        Some(0) => 6,
+        Some(_) => 2,
+    }
 }
 
 /// A JSON string as a document holds it: the bytes between the quotes, with

@@ -464,6 +464,159 @@ pub(crate) fn first_non_digit8(chunk: &[u8]) -> Option<usize> {
     (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
 }
 
+// -------------------------------------------------------------- redaction
+
+/// How many bytes before and after a block [`redact_marks16`]'s kernels read.
+const MARK_BEFORE: usize = 4;
+const MARK_AFTER: usize = 2;
+
+/// Whether redaction's byte pass stops at byte `i` of `b` (the marks of
+/// [`redact_marks16`], one byte at a time), where a detector's value may start or a
+/// key's separator stands:
+/// - the last digit of a run of 1-3 before `.` and a digit (an IPv4 octet);
+/// - the last digit of a run of 4 before a space or `-` (a My Number's group);
+/// - a `0` after no digit and before `1`-`9` (a Japanese phone number);
+/// - `@`, `+`, `:`, `=`, and 0xEF (a full-width colon's first byte).
+#[inline(always)]
+pub(crate) fn redact_mark(b: &[u8], i: usize) -> bool {
+    let at = |k: isize| i.checked_add_signed(k).and_then(|j| b.get(j)).copied();
+    let digit = |k: isize| at(k).is_some_and(|c| c.is_ascii_digit());
+    let Some(c) = at(0) else {
+        return false;
+    };
+    let run_of_4 = digit(-1) && digit(-2) && digit(-3);
+    (c.is_ascii_digit() && at(1) == Some(b'.') && digit(2) && !run_of_4)
+        || (c.is_ascii_digit() && matches!(at(1), Some(b' ' | b'-')) && run_of_4 && !digit(-4))
+        || (c == b'0' && !digit(-1) && matches!(at(1), Some(b'1'..=b'9')))
+        || matches!(c, b'@' | b'+' | b':' | b'=' | 0xEF)
+}
+
+/// One bit per byte of `b[at..at + 16]` where [`redact_mark`] holds (bytes past the
+/// end: none). A kernel reads the block with the bytes around it; at the text's edges
+/// the bytes are judged one by one.
+#[inline(always)]
+pub(crate) fn redact_marks16(b: &[u8], at: usize) -> u32 {
+    let window = at
+        .checked_sub(MARK_BEFORE)
+        .and_then(|s| b.get(s..at + 16 + MARK_AFTER));
+    match window {
+        Some(window) => redact_marks_kernel(window),
+        None => (0..16)
+            .filter(|&k| redact_mark(b, at + k))
+            .fold(0, |m, k| m | 1 << k),
+    }
+}
+
+/// [`redact_marks16`]'s kernel on the block and the bytes around it (22 bytes); SSE2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn redact_marks_kernel(window: &[u8]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8,
+        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    if window.len() < MARK_BEFORE + 16 + MARK_AFTER {
+        return redact_marks_swar(window);
+    }
+    // SAFETY: SSE2 is in the x86_64 baseline; `window` has 22 readable bytes (checked
+    // above), so each 16-byte load from offsets 0 to 6 is in bounds; the loads are
+    // unaligned.
+    unsafe {
+        let load = |o: usize| _mm_loadu_si128(window.as_ptr().add(o).cast::<__m128i>());
+        let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
+        // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
+        let digit = |o: usize| {
+            _mm_cmplt_epi8(
+                _mm_add_epi8(load(o), _mm_set1_epi8(0x50)),
+                _mm_set1_epi8(-118),
+            )
+        };
+        let v = load(MARK_BEFORE);
+        let next = load(MARK_BEFORE + 1);
+        let d = digit(MARK_BEFORE);
+        let d1 = digit(MARK_BEFORE - 1);
+        let run_of_4 = _mm_and_si128(_mm_and_si128(d1, digit(1)), digit(2));
+        let octet = _mm_andnot_si128(
+            run_of_4,
+            _mm_and_si128(_mm_and_si128(d, eq(next, b'.')), digit(MARK_BEFORE + 2)),
+        );
+        let group = _mm_andnot_si128(
+            digit(0),
+            _mm_and_si128(
+                _mm_and_si128(d, _mm_or_si128(eq(next, b' '), eq(next, b'-'))),
+                run_of_4,
+            ),
+        );
+        // A digit after it that is not `0`: a digit, and not `0`.
+        let lead_zero = _mm_andnot_si128(
+            _mm_or_si128(d1, eq(next, b'0')),
+            _mm_and_si128(eq(v, b'0'), digit(MARK_BEFORE + 1)),
+        );
+        let single = _mm_or_si128(
+            _mm_or_si128(
+                _mm_or_si128(eq(v, b'@'), eq(v, b'+')),
+                _mm_or_si128(eq(v, b':'), eq(v, b'=')),
+            ),
+            eq(v, 0xEF),
+        );
+        let marks = _mm_or_si128(_mm_or_si128(octet, group), _mm_or_si128(lead_zero, single));
+        _mm_movemask_epi8(marks) as u32
+    }
+}
+
+/// [`redact_marks16`]'s kernel portably: arm64 (Graviton) and everything but x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn redact_marks_kernel(window: &[u8]) -> u32 {
+    redact_marks_swar(window)
+}
+
+/// The kernel eight bytes at a time, exact at every position (a shorter window: none).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+pub(crate) fn redact_marks_swar(window: &[u8]) -> u32 {
+    let half = |o: usize| {
+        let mut w = [0u64; MARK_BEFORE + 1 + MARK_AFTER];
+        for (k, slot) in w.iter_mut().enumerate() {
+            match window.get(o + k..o + k + 8).and_then(word) {
+                Some(x) => *slot = x,
+                None => return 0,
+            }
+        }
+        redact_marks8(&w)
+    };
+    half(0) | half(8) << 8
+}
+
+/// Eight bytes' marks from the words at offsets -4 to +2 around them.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn redact_marks8(w: &[u64; MARK_BEFORE + 1 + MARK_AFTER]) -> u32 {
+    // Exact per byte: bit 7 of a byte is set where the byte is zero.
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & HI;
+    let eq = |x: u64, c: u8| zero(x ^ splat(c));
+    // Digits map to 0..=9; adding 118 to the low seven bits sets bit 7 above 9.
+    let digit = |x: u64| {
+        let x = x ^ splat(b'0');
+        !(x | ((x & !HI) + splat(118))) & HI
+    };
+    let [p4, p3, p2, p1, v, n1, n2] = *w;
+    let d = digit(v);
+    let run_of_4 = digit(p1) & digit(p2) & digit(p3);
+    let octet = d & eq(n1, b'.') & digit(n2) & !run_of_4;
+    let group = d & (eq(n1, b' ') | eq(n1, b'-')) & run_of_4 & !digit(p4);
+    let lead_zero = eq(v, b'0') & !digit(p1) & digit(n1) & !eq(n1, b'0');
+    let flags = octet
+        | group
+        | lead_zero
+        | eq(v, b'@')
+        | eq(v, b'+')
+        | eq(v, b':')
+        | eq(v, b'=')
+        | eq(v, 0xEF);
+    ((flags >> 7).wrapping_mul(GATHER) >> 56) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,6 +739,33 @@ mod tests {
             for chunk in block.chunks_exact(8) {
                 let first = chunk.iter().position(|c| !c.is_ascii_digit());
                 assert_eq!(first_non_digit8(chunk), first, "{chunk:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn redact_marks_match_the_byte_rule_everywhere() {
+        let bytes = [
+            b'0', b'1', b'9', b'.', b' ', b'-', b'@', b'+', b':', b'=', 0xEF, 0xBC, b'a', b'/',
+            0x80, 0xff, b'\\', b'"', 0x2f, 0x3a, b'\t',
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let len = (xorshift(&mut state) % 70) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| bytes[(xorshift(&mut state) % bytes.len() as u64) as usize])
+                .collect();
+            for at in (0..len.max(1)).step_by(16).chain([1, 3, 4, 5, 9]) {
+                let want = (0..16)
+                    .filter(|&k| redact_mark(&text, at + k))
+                    .fold(0u32, |m, k| m | 1 << k);
+                assert_eq!(redact_marks16(&text, at), want, "{text:?} at {at}");
+                let window = at
+                    .checked_sub(MARK_BEFORE)
+                    .and_then(|s| text.get(s..at + 16 + MARK_AFTER));
+                if let Some(window) = window {
+                    assert_eq!(redact_marks_swar(window), want, "{text:?} at {at}");
+                }
             }
         }
     }

@@ -202,7 +202,8 @@ fn replay_of_processing_failed_files_gives_the_same_lines() {
         fixture("expected/multiline-unicode.lines.ndjson")
     );
 
-    // A line that is not an error record, and a record that still fails, are reported.
+    // A line that is not an error record, and one whose rawData is not base64 (no
+    // record Firehose wrote), are reported as unreadable, each with its line.
     let bad = dir.join("processing-failed-bad");
     std::fs::write(&bad, "not json\n{\"rawData\":\"!!!\"}\n").unwrap();
     let out = Command::new(cli)
@@ -217,7 +218,7 @@ fn replay_of_processing_failed_files_gives_the_same_lines() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("processing-failed-bad:2: still fails: record data is not valid base64"),
+        stderr.contains("processing-failed-bad:2: rawData is not valid base64"),
         "{stderr}"
     );
 }

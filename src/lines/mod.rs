@@ -110,6 +110,9 @@ enum Message<'s, 'a> {
     /// A masked body that had no escapes: nothing in it needs one (masking
     /// only turns digits into `*`), so it is text and body at once.
     Plain(&'s [u8]),
+    /// A redacted body, escaped as the document's was (a replacement needs
+    /// no escape): written as it is, decoded for text.
+    Escaped(JsonStr<'s>),
 }
 
 impl<'m> Message<'m, 'm> {
@@ -121,7 +124,7 @@ impl<'m> Message<'m, 'm> {
     {
         match self {
             Message::Body(j) if j.plain => std::str::from_utf8(j.raw).ok(),
-            Message::Body(j) => {
+            Message::Body(j) | Message::Escaped(j) => {
                 buf.clear();
                 j.decode_into(buf)?;
                 std::str::from_utf8(buf).ok()
@@ -488,7 +491,7 @@ impl LineWriter {
 
         if opts.format == OutputFormat::Message {
             match message {
-                Message::Body(j) => j.decode_into(out)?,
+                Message::Body(j) | Message::Escaped(j) => j.decode_into(out)?,
                 Message::Text(t) => out.extend_from_slice(t.as_bytes()),
                 Message::Plain(p) => out.extend_from_slice(p),
             }
@@ -517,7 +520,7 @@ impl LineWriter {
         if !merged || opts.keep_message {
             out.extend_from_slice(keys::MESSAGE.member);
             match message {
-                Message::Body(j) => j.push_json(out, scratch)?,
+                Message::Body(j) | Message::Escaped(j) => j.push_json(out, scratch)?,
                 Message::Text(t) => push_str(out, t),
                 Message::Plain(p) => {
                     out.reserve(p.len() + 2);
@@ -595,7 +598,7 @@ fn lambda_message<'t, 'm: 't>(
     merge.earlier_now.clear();
     // Most messages are told apart before any decoding.
     let bytes = match message {
-        Message::Body(j) => j.raw,
+        Message::Body(j) | Message::Escaped(j) => j.raw,
         Message::Text(t) => t.as_bytes(),
         Message::Plain(p) => p,
     };
@@ -655,7 +658,7 @@ fn filter_drops(
 ) -> Option<bool> {
     let text: &[u8] = match message {
         Message::Body(j) if j.plain => j.raw,
-        Message::Body(j) => {
+        Message::Body(j) | Message::Escaped(j) => {
             if j.canonical {
                 if let Some(drops) = filtering.drops_by_body(j.raw) {
                     return Some(drops);
@@ -730,9 +733,19 @@ fn redact_message<'s, 'a: 's>(
 ) -> Option<Message<'s, 'a>> {
     let (text, plain): (&[u8], bool) = match message {
         Message::Body(j) if j.plain => (j.raw, true),
-        Message::Body(j) => {
+        Message::Body(j) | Message::Escaped(j) => {
             decoded.clear();
             j.decode_into(decoded)?;
+            if j.canonical {
+                // The kept parts are copied from the body, escaped already.
+                if !redactor.redact_escaped(decoded, j.raw, set, redacted_text, tally) {
+                    return Some(message);
+                }
+                return Some(Message::Escaped(JsonStr {
+                    raw: redacted_text,
+                    ..j
+                }));
+            }
             (&decoded[..], false)
         }
         Message::Text(t) => (t.as_bytes(), false),

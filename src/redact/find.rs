@@ -37,6 +37,9 @@ enum Keyword {
     Key,
 }
 
+/// The key `Authorization` names (the header, or a key ending with it).
+const AUTHORIZATION: &str = "authorization";
+
 /// The keywords, matched ignoring ASCII case (detectors check case where it matters).
 const KEYWORDS: &[(&str, Keyword)] = &[
     ("akia", Keyword::AwsKeyId),
@@ -53,7 +56,7 @@ const KEYWORDS: &[(&str, Keyword)] = &[
     ("eyj", Keyword::Jwt),
     ("-----begin ", Keyword::Pem),
     ("bearer", Keyword::Bearer),
-    ("authorization", Keyword::Authorization),
+    (AUTHORIZATION, Keyword::Authorization),
     ("://", Keyword::Url),
     ("pass", Keyword::Key),
     ("pwd", Keyword::Key),
@@ -111,95 +114,285 @@ const MY_NUMBER_KEYS: &[&str] = &[
     "個人番号",
 ];
 
-/// The detectors the keywords start.
-const KEYWORD_DETECTORS: &[Detector] = &[
-    Detector::AwsAccessKeyId,
-    Detector::AwsSecretKey,
-    Detector::Authorization,
-    Detector::Jwt,
-    Detector::PrivateKey,
-    Detector::UrlCredentials,
-    Detector::SecretValue,
-    Detector::MyNumber,
-];
+/// The exact forms the detectors that start at a fixed word accept (their checks
+/// compare against these): the fast path looks for these, case and all.
+const JWT_START: &[u8] = b"eyJ";
+const PEM_BEGIN: &[u8] = b"-----BEGIN ";
+const BEARER_FORMS: &[&[u8]] = &[b"Bearer", b"bearer", b"BEARER"];
 
-fn automaton() -> Option<&'static AhoCorasick> {
-    static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+/// What an anchor of the fast path starts: the anchors are every exact form above.
+fn anchors() -> Option<&'static (AhoCorasick, Vec<Keyword>)> {
+    static AC: OnceLock<Option<(AhoCorasick, Vec<Keyword>)>> = OnceLock::new();
     AC.get_or_init(|| {
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
+        let mut words: Vec<(&[u8], Keyword)> = AWS_KEY_PREFIXES
+            .iter()
+            .map(|&p| (p, Keyword::AwsKeyId))
+            .collect();
+        words.push((JWT_START, Keyword::Jwt));
+        words.push((PEM_BEGIN, Keyword::Pem));
+        words.extend(BEARER_FORMS.iter().map(|&f| (f, Keyword::Bearer)));
+        // Leftmost-first and not overlapping, which finds every start the detectors
+        // accept: a form can only begin inside another after one of its letters, and
+        // every one of these detectors refuses a start right after a letter.
+        let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(KEYWORDS.iter().map(|(k, _)| k))
-            .ok()
+            .build(words.iter().map(|(w, _)| w))
+            .ok()?;
+        Some((ac, words.into_iter().map(|(_, k)| k).collect()))
     })
     .as_ref()
 }
 
-/// Bytes the byte pass stops at, by what they may start.
-const DIGIT: u8 = 1;
-const AT: u8 = 2;
-const PLUS: u8 = 4;
-const COLON: u8 = 8;
-
-/// The byte classes the detectors of `set` start at.
-fn byte_classes(set: Redact) -> u8 {
-    let mut classes = 0;
-    if set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]) {
-        classes |= DIGIT;
-    }
-    if set.has(Detector::Email) {
-        classes |= AT;
-    }
-    if set.has(Detector::Phone) {
-        classes |= PLUS;
-    }
-    if set.has(Detector::Ipv6) {
-        classes |= COLON;
-    }
-    classes
+/// The keywords that start a key (a secret's, a My Number's, `Authorization`), found
+/// overlapping, in the few bytes before a key's separator.
+fn key_words() -> Option<&'static (AhoCorasick, Vec<Keyword>)> {
+    static AC: OnceLock<Option<(AhoCorasick, Vec<Keyword>)>> = OnceLock::new();
+    AC.get_or_init(|| {
+        let words: Vec<(&str, Keyword)> = KEYWORDS
+            .iter()
+            .filter(|(_, k)| matches!(k, Keyword::Key | Keyword::Authorization))
+            .copied()
+            .collect();
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(words.iter().map(|(w, _)| w))
+            .ok()?;
+        Some((ac, words.into_iter().map(|(_, k)| k).collect()))
+    })
+    .as_ref()
 }
 
-/// The class of a byte for the byte pass (the compiler makes the table).
-#[inline(always)]
-fn byte_class(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => DIGIT,
-        b'@' => AT,
-        b'+' => PLUS,
-        b':' => COLON,
-        _ => 0,
-    }
-}
+/// The detectors a fixed word starts, and those a key starts.
+const ANCHOR_DETECTORS: &[Detector] = &[
+    Detector::AwsAccessKeyId,
+    Detector::AwsSecretKey,
+    Detector::Jwt,
+    Detector::PrivateKey,
+    Detector::Authorization,
+];
+const KEY_DETECTORS: &[Detector] = &[
+    Detector::AwsSecretKey,
+    Detector::Authorization,
+    Detector::SecretValue,
+    Detector::MyNumber,
+];
+
+/// How far before a key's end a keyword that starts it may lie: a key reads on at most
+/// 64 key characters past its keyword (`key_value`), and the longest keyword is 18 bytes.
+const KEY_WINDOW: usize = 64 + 18;
 
 /// Appends to `found` every value the detectors of `set` find in `b`, in no particular
-/// order (overlaps are resolved by the caller).
+/// order (overlaps are resolved by the caller): what [`find_at_every_byte`] finds, from
+/// two passes that stop only where a detector may accept.
+///
+/// - The fixed words (`AKIA`…, `eyJ`, `-----BEGIN `, `Bearer`) in their exact case, by
+///   one automaton.
+/// - The marks of `simd::redact_marks16`: the last digit of a run before `.`, space or
+///   `-` (an IPv4 octet, a My Number's group), a run's leading `0` (a Japanese phone),
+///   `@`, `+`, `:` (IPv6, `://`), and the separators of a key (`:`, `=`, a full-width
+///   colon). A key is read back from its separator, and keywords are looked for only
+///   in the bytes just before it.
 pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
-    if set.any(KEYWORD_DETECTORS) {
-        keywords(b, set, found);
+    if set.any(ANCHOR_DETECTORS) {
+        if let Some((ac, kinds)) = anchors() {
+            for m in ac.find_iter(b) {
+                if let Some(&kind) = kinds.get(m.pattern().as_usize()) {
+                    on_keyword(b, m.start(), m.end(), kind, set, found);
+                }
+            }
+        }
     }
-    let classes = byte_classes(set);
-    if classes != 0 {
-        bytes(b, set, classes, found);
+    let digits = set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]);
+    let keys = set.any(KEY_DETECTORS);
+    // The start of the last digit run judged, and the end of the last IPv6 candidate
+    // judged: each is judged once.
+    let (mut run_done, mut v6_done) = (usize::MAX, 0);
+    let mut at = 0;
+    while at < b.len() {
+        let mut marks = crate::simd::redact_marks16(b, at);
+        while marks != 0 {
+            let i = at + marks.trailing_zeros() as usize;
+            marks &= marks - 1;
+            let Some(&c) = b.get(i) else {
+                break;
+            };
+            match c {
+                b'0'..=b'9' if digits => {
+                    // A leading `0`, or the last digit of a run before `.`, space or `-`:
+                    // the detectors want runs of at most 4 digits but for a phone's `0`.
+                    let back = b.get(..i).unwrap_or_default();
+                    let len = 1 + back
+                        .iter()
+                        .rev()
+                        .take(4)
+                        .take_while(|c| c.is_ascii_digit())
+                        .count();
+                    let s = i + 1 - len;
+                    if len <= 4 && s != run_done && !is_digit(before(b, s)) {
+                        run_done = s;
+                        digit_run(b, s, set, found);
+                    }
+                }
+                b'@' if set.has(Detector::Email) => {
+                    push(found, email(b, i), Detector::Email);
+                }
+                b'+' if set.has(Detector::Phone) => {
+                    push(found, international_phone(b, i), Detector::Phone);
+                }
+                b':' => {
+                    if set.has(Detector::Ipv6) && i >= v6_done {
+                        if let Some((range, done)) = ipv6(b, i) {
+                            push(found, range, Detector::Ipv6);
+                            v6_done = done;
+                        }
+                    }
+                    if set.has(Detector::UrlCredentials) && b.get(i..i + 3) == Some(b"://") {
+                        push(
+                            found,
+                            url_credentials(b, i, i + 3),
+                            Detector::UrlCredentials,
+                        );
+                    }
+                    if keys {
+                        key_before(b, i, set, found);
+                    }
+                }
+                b'=' if keys => key_before(b, i, set, found),
+                0xEF if keys && b.get(i + 1..i + 3) == Some(&[0xBC, 0x9A]) => {
+                    key_before(b, i, set, found);
+                }
+                _ => {}
+            }
+        }
+        at += 16;
     }
 }
 
-fn keywords(b: &[u8], set: Redact, found: &mut Vec<Found>) {
-    let Some(ac) = automaton() else {
+fn is_digit(c: Option<&u8>) -> bool {
+    c.is_some_and(u8::is_ascii_digit)
+}
+
+/// The key whose separator is at `p`, if one may end there: where it ends (before the
+/// backslashes, quote and blanks `value_after_key` reads past), when its last letter
+/// may end a key that names a secret; then every keyword in the bytes before that end,
+/// judged as the automaton over the whole text would judge it.
+fn key_before(b: &[u8], p: usize, set: Redact, found: &mut Vec<Found>) {
+    let head = b.get(..p).unwrap_or_default();
+    let blanks = head
+        .iter()
+        .rev()
+        .take(5)
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    if blanks > 4 {
+        return;
+    }
+    let mut k = p - blanks;
+    if matches!(before(b, k), Some(b'"' | b'\'')) {
+        k -= 1;
+    }
+    let head = b.get(..k).unwrap_or_default();
+    let slashes = head
+        .iter()
+        .rev()
+        .take(5)
+        .take_while(|&&c| c == b'\\')
+        .count();
+    if slashes > 4 {
+        return;
+    }
+    k -= slashes;
+    if !may_name_a_secret(b, k) {
+        return;
+    }
+    let Some((ac, kinds)) = key_words() else {
         return;
     };
-    // End of the last key judged: a key holding two keywords (`api_secret`) is judged once.
-    let mut key_done = 0;
-    for m in ac.find_iter(b) {
-        let Some(&(_, kind)) = KEYWORDS.get(m.pattern().as_usize()) else {
-            continue;
-        };
-        if kind == Keyword::Key && m.start() < key_done {
-            continue;
-        }
-        if let Some(end) = on_keyword(b, m.start(), m.end(), kind, set, found) {
-            key_done = end;
+    let from = k.saturating_sub(KEY_WINDOW);
+    for m in ac.find_overlapping_iter(b.get(from..k).unwrap_or_default()) {
+        if let Some(&kind) = kinds.get(m.pattern().as_usize()) {
+            on_keyword(b, from + m.start(), from + m.end(), kind, set, found);
         }
     }
+}
+
+/// Every key ending that names a secret (or a My Number, or `Authorization`).
+const KEY_ENDINGS: [&[&str]; 4] = [
+    SECRET_KEYS,
+    AWS_SECRET_KEYS,
+    MY_NUMBER_KEYS,
+    &[AUTHORIZATION],
+];
+
+/// The last two bytes of [`KEY_ENDINGS`] (`[last, one before]`), one bit each.
+// Evaluated at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+static KEY_LAST_TWO: [u64; 1024] = {
+    let mut table = [0u64; 1024];
+    let mut l = 0;
+    while l < KEY_ENDINGS.len() {
+        let mut w = 0;
+        while w < KEY_ENDINGS[l].len() {
+            let word = KEY_ENDINGS[l][w].as_bytes();
+            let pair = (word[word.len() - 1] as usize) << 8 | word[word.len() - 2] as usize;
+            table[pair / 64] |= 1 << (pair % 64);
+            w += 1;
+        }
+        l += 1;
+    }
+    table
+};
+
+/// Whether a key ending at `k` may name a secret: the run of key characters before `k`,
+/// with `_`, `-` and `.` dropped and in lower case, ends with one of [`KEY_ENDINGS`],
+/// or `k` ends a Japanese key word. Every key `key_value` reads ends at `k` and is a
+/// part of that run, so no key this refuses names one.
+fn may_name_a_secret(b: &[u8], k: usize) -> bool {
+    const LONGEST: usize = 16;
+    let head = b.get(..k).unwrap_or_default();
+    // Most separators follow no such key (a time's `12:`, `rt=`): the last two bytes
+    // tell (the key's, once `_`, `-` and `.` are dropped and ASCII is in lower case).
+    let mut last = head
+        .iter()
+        .rev()
+        .take(KEY_WINDOW + 64)
+        .filter(|c| !matches!(c, b'_' | b'-' | b'.'))
+        .map(u8::to_ascii_lowercase);
+    let pair = match (last.next(), last.next()) {
+        (Some(a), Some(b)) => usize::from(a) << 8 | usize::from(b),
+        _ => return false,
+    };
+    if KEY_LAST_TWO
+        .get(pair / 64)
+        .is_none_or(|bits| bits >> (pair % 64) & 1 == 0)
+    {
+        return false;
+    }
+    if MY_NUMBER_KEYS
+        .iter()
+        .any(|w| !w.is_ascii() && head.ends_with(w.as_bytes()))
+    {
+        return true;
+    }
+    let mut tail = [0u8; LONGEST];
+    let mut n = 0;
+    for &c in head.iter().rev().take(KEY_WINDOW + 64) {
+        if !is_key_char(c) || n == LONGEST {
+            break;
+        }
+        if !matches!(c, b'_' | b'-' | b'.') {
+            n += 1;
+            if let Some(slot) = tail.get_mut(LONGEST - n) {
+                *slot = c.to_ascii_lowercase();
+            }
+        }
+    }
+    let tail = tail.get(LONGEST - n..).unwrap_or_default();
+    KEY_ENDINGS
+        .iter()
+        .flat_map(|list| list.iter())
+        .any(|w| tail.ends_with(w.as_bytes()))
 }
 
 /// What the keyword `kind` at `s..e` starts; for a key, returns the key's end.
@@ -253,53 +446,50 @@ fn push(
     None
 }
 
-fn bytes(b: &[u8], set: Redact, classes: u8, found: &mut Vec<Found>) {
-    // End of the last IPv6 candidate judged: each is judged once, from its first colon.
-    let mut v6_done = 0;
-    let mut prev_digit = false;
-    for (i, &c) in b.iter().enumerate() {
-        let class = byte_class(c) & classes;
-        if class == 0 {
-            prev_digit = false;
-            continue;
-        }
-        if class == DIGIT {
-            if !prev_digit {
-                digit_run(b, i, set, found);
-            }
-            prev_digit = true;
-            continue;
-        }
-        prev_digit = false;
-        if class == COLON && i < v6_done {
-            continue;
-        }
-        if let Some(done) = on_byte(b, i, class, set, found) {
-            v6_done = done;
-        }
+/// The reference's byte classes: what each byte may start, by a table.
+#[cfg(test)]
+const DIGIT: u8 = 1;
+#[cfg(test)]
+const AT: u8 = 2;
+#[cfg(test)]
+const PLUS: u8 = 4;
+#[cfg(test)]
+const COLON: u8 = 8;
+
+#[cfg(test)]
+fn byte_class(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => DIGIT,
+        b'@' => AT,
+        b'+' => PLUS,
+        b':' => COLON,
+        _ => 0,
     }
 }
 
-/// What the byte of class `class` (not a digit) at `i` starts; for a colon, returns
-/// where its IPv6 candidate ends.
-fn on_byte(b: &[u8], i: usize, class: u8, set: Redact, found: &mut Vec<Found>) -> Option<usize> {
+/// What the byte of class `class` (not a digit) at `i` starts.
+#[cfg(test)]
+fn on_byte(b: &[u8], i: usize, class: u8, set: Redact, found: &mut Vec<Found>) {
     match class {
-        AT => push(found, email(b, i), Detector::Email),
-        PLUS => push(found, international_phone(b, i), Detector::Phone),
-        COLON if set.has(Detector::Ipv6) => {
-            let (range, done) = ipv6(b, i)?;
-            push(found, range, Detector::Ipv6);
-            Some(done)
+        AT if set.has(Detector::Email) => {
+            push(found, email(b, i), Detector::Email);
         }
-        _ => None,
+        PLUS if set.has(Detector::Phone) => {
+            push(found, international_phone(b, i), Detector::Phone);
+        }
+        COLON if set.has(Detector::Ipv6) => {
+            if let Some((range, _)) = ipv6(b, i) {
+                push(found, range, Detector::Ipv6);
+            }
+        }
+        _ => {}
     }
 }
 
-/// [`find_all`] written plainly, for the tests: every keyword tried at every byte, every
-/// byte class at every byte, nothing skipped.
+/// [`find_all`] written plainly, for the tests: every keyword (in any case) tried at
+/// every byte, every byte's class at every byte, nothing skipped.
 #[cfg(test)]
 pub(super) fn find_at_every_byte(b: &[u8], set: Redact, found: &mut Vec<Found>) {
-    let classes = byte_classes(set);
     for (i, &c) in b.iter().enumerate() {
         for &(word, kind) in KEYWORDS {
             let w = word.as_bytes();
@@ -309,7 +499,7 @@ pub(super) fn find_at_every_byte(b: &[u8], set: Redact, found: &mut Vec<Found>) 
                 on_keyword(b, i, i + w.len(), kind, set, found);
             }
         }
-        let class = byte_class(c) & classes;
+        let class = byte_class(c);
         if class == DIGIT {
             if !before(b, i).is_some_and(u8::is_ascii_digit) {
                 digit_run(b, i, set, found);
@@ -404,7 +594,9 @@ fn aws_secret_at(b: &[u8], s: usize) -> Option<(usize, usize)> {
 /// `eyJ` (a JSON header in base64url), then a payload and a signature: three base64url
 /// parts joined by dots, the signature possibly empty.
 fn jwt(b: &[u8], s: usize) -> Option<(usize, usize)> {
-    if b.get(s..s + 3) != Some(b"eyJ") || before(b, s).is_some_and(|&c| is_base64url(c)) {
+    if b.get(s..s + JWT_START.len()) != Some(JWT_START)
+        || before(b, s).is_some_and(|&c| is_base64url(c))
+    {
         return None;
     }
     let h = run_end_of(b, s, 4096, is_base64url);
@@ -426,8 +618,8 @@ fn jwt(b: &[u8], s: usize) -> Option<(usize, usize)> {
 /// `-----BEGIN … PRIVATE KEY-----` to its `-----END …-----` line, or to the end of the
 /// text when the block is cut short.
 fn private_key(b: &[u8], s: usize) -> Option<(usize, usize)> {
-    let label_start = s + b"-----BEGIN ".len();
-    if b.get(s..label_start) != Some(b"-----BEGIN ") {
+    let label_start = s + PEM_BEGIN.len();
+    if b.get(s..label_start) != Some(PEM_BEGIN) {
         return None;
     }
     let label_end = run_end_of(b, label_start, 64, |c| {
@@ -459,7 +651,7 @@ fn is_token_char(c: u8) -> bool {
 
 /// `Bearer` and a token of 8 or more characters that is not a plain word: the token.
 fn bearer(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
-    if b.get(s..e)? != b"Bearer" && b.get(s..e)? != b"bearer" && b.get(s..e)? != b"BEARER" {
+    if !BEARER_FORMS.contains(&b.get(s..e)?) {
         return None;
     }
     if is_alnum(before(b, s)) {
@@ -824,12 +1016,12 @@ fn ipv6(b: &[u8], i: usize) -> Option<(Option<(usize, usize)>, usize)> {
     if e > i + 1 && b.get(e - 1) == Some(&b'.') {
         e -= 1;
     }
-    let text = std::str::from_utf8(b.get(s..e)?).ok()?;
-    let colons = text.bytes().filter(|&c| c == b':').count();
+    let text = b.get(s..e)?;
+    let colons = text.iter().filter(|&&c| c == b':').count();
     let ok = colons >= 2
-        && (text.contains("::") || colons == 7)
-        && text.bytes().any(|c| c.is_ascii_hexdigit())
-        && text.parse::<std::net::Ipv6Addr>().is_ok();
+        && (colons == 7 || text.windows(2).any(|w| w == b"::"))
+        && text.iter().any(u8::is_ascii_hexdigit)
+        && std::str::from_utf8(text).is_ok_and(|t| t.parse::<std::net::Ipv6Addr>().is_ok());
     Some((ok.then_some((s, e)), done))
 }
 

@@ -52,7 +52,7 @@ impl Redactor {
 
     /// Writes `text` with every value the detectors of `set` find replaced into `out`
     /// (cleared first), adds what was found to `tally` and returns `true`; returns
-    /// `false` and leaves `out` alone when nothing was found.
+    /// `false` when nothing was found.
     ///
     /// Where two finds overlap the one that starts first wins (the longer, at the same
     /// start; the first in [`Detector::ALL`], at the same range).
@@ -63,6 +63,48 @@ impl Redactor {
         out: &mut Vec<u8>,
         tally: &mut Tally,
     ) -> bool {
+        out.clear();
+        out.reserve(text.len());
+        self.write(text, set, out, tally, |out, a, b| {
+            out.extend_from_slice(text.get(a..b).unwrap_or_default());
+        })
+    }
+
+    /// [`Self::redact`] for a text held as a JSON string body `raw` escaped exactly as
+    /// `json::push_str` escapes (a canonical body): writes the body of the redacted text
+    /// as `push_str` would, copying the kept parts from `raw` rather than escaping them
+    /// again (a replacement needs no escape).
+    pub(crate) fn redact_escaped(
+        &mut self,
+        text: &[u8],
+        raw: &[u8],
+        set: Redact,
+        out: &mut Vec<u8>,
+        tally: &mut Tally,
+    ) -> bool {
+        out.clear();
+        out.reserve(raw.len());
+        // The last text offset copied up to, and where it lies in `raw`.
+        let mut at = (0, 0);
+        self.write(text, set, out, tally, |out, a, b| {
+            let ra = crate::json::escaped_offset(text, at, a);
+            let rb = crate::json::escaped_offset(text, (a, ra), b);
+            out.extend_from_slice(raw.get(ra..rb).unwrap_or_default());
+            at = (b, rb);
+        })
+    }
+
+    /// Finds, resolves overlaps (the first start wins; the longer at the same start;
+    /// the first in [`Detector::ALL`] at the same range) and writes: the kept text
+    /// `a..b` by `keep`, in order, each find by its replacement.
+    fn write(
+        &mut self,
+        text: &[u8],
+        set: Redact,
+        out: &mut Vec<u8>,
+        tally: &mut Tally,
+        mut keep: impl FnMut(&mut Vec<u8>, usize, usize),
+    ) -> bool {
         self.found.clear();
         find_all(text, set, &mut self.found);
         self.rules.find_all(text, &mut self.found);
@@ -71,14 +113,12 @@ impl Redactor {
         }
         self.found
             .sort_unstable_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.label));
-        out.clear();
-        out.reserve(text.len());
         let mut copied = 0;
         for f in &self.found {
             if f.start < copied || f.end <= f.start {
                 continue;
             }
-            out.extend_from_slice(text.get(copied..f.start).unwrap_or_default());
+            keep(out, copied, f.start);
             out.extend_from_slice(b"[REDACTED:");
             let (name, detector) = match f.label {
                 Label::Detector(d) => (d.name(), Some(d)),
@@ -89,7 +129,7 @@ impl Redactor {
             tally.add(detector);
             copied = f.end;
         }
-        out.extend_from_slice(text.get(copied..).unwrap_or_default());
+        keep(out, copied, text.len());
         true
     }
 

@@ -257,6 +257,26 @@ const PIECES: &[&str] = &[
     "_",
     "null",
     "é",
+    // What the key pass reads back over from a separator, and keys near its limits.
+    "\t",
+    "'",
+    "\\",
+    "\\\\",
+    "    ",
+    "：",
+    "個人番号",
+    "secret_access_key",
+    "_-.",
+    "Proxy-Authorization",
+    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789",
+    "1.",
+    "0.",
+    "192.168.",
+    "2025-",
+    "03-",
+    "ASIAXXXXXXXXXXXXXXXX",
+    "ABIAKIA",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
 ];
 
 fn text_from(picks: &[usize]) -> String {
