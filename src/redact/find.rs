@@ -848,16 +848,10 @@ fn key_value(b: &[u8], s: usize, e: usize, set: Redact) -> Option<(usize, Option
 /// Whether `v` is a My Number: 12 digits, or 4-4-4 joined by one space or dash, with a
 /// valid check digit.
 fn my_number_text(v: &[u8]) -> bool {
-    let digits: Vec<u8> = v
-        .iter()
-        .filter(|c| c.is_ascii_digit())
-        .map(|c| c - b'0')
-        .collect();
     let shape = match v.len() {
-        12 => digits.len() == 12,
+        12 => v.iter().all(u8::is_ascii_digit),
         14 => {
-            digits.len() == 12
-                && v.get(4) == v.get(9)
+            v.get(4) == v.get(9)
                 && matches!(v.get(4), Some(b' ' | b'-'))
                 && v.iter()
                     .enumerate()
@@ -865,7 +859,17 @@ fn my_number_text(v: &[u8]) -> bool {
         }
         _ => false,
     };
-    shape && my_number_check(&digits)
+    if !shape {
+        return false;
+    }
+    let mut digits = [0u8; 12];
+    for (slot, c) in digits
+        .iter_mut()
+        .zip(v.iter().filter(|c| c.is_ascii_digit()))
+    {
+        *slot = c - b'0';
+    }
+    my_number_check(&digits)
 }
 
 /// The check digit of an Individual Number (the 12th digit), as the ordinance defines
