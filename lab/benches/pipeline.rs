@@ -283,40 +283,20 @@ fn whole(c: &mut Criterion) {
             ..config.clone()
         })
     };
-    let mut g = c.benchmark_group("redaction_cost");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(600));
-    for (name, mask) in [
-        ("redact_all_paired", None),
-        (
-            "mask_and_redact_all_paired",
-            Some(cwl_firehose::Keep::First6Last4),
-        ),
-    ] {
-        let mut other = redacting(mask);
-        let (mut plain_total, mut other_total) = (Duration::ZERO, Duration::ZERO);
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let (plain, with) = in_turn(
-                    iters,
-                    || timed(|| invocation(&mut transformer, &input.event)),
-                    || timed(|| invocation(&mut other, &input.event)),
-                );
-                plain_total += plain;
-                other_total += with;
-                with.saturating_sub(plain)
-            })
-        });
-        if std::env::args().any(|a| a == "--bench") && !plain_total.is_zero() {
-            println!(
-                "redaction_cost/{name}: with / plain = {:.3}",
-                other_total.as_secs_f64() / plain_total.as_secs_f64()
-            );
-        }
-    }
-    g.finish();
+    let (mut all, mut masked_all) = (
+        redacting(None),
+        redacting(Some(cwl_firehose::Keep::First6Last4)),
+    );
+    extra_costs(
+        c,
+        "redaction_cost",
+        &mut transformer,
+        &mut [
+            ("redact_all_paired", &mut all),
+            ("mask_and_redact_all_paired", &mut masked_all),
+        ],
+        &input.event,
+    );
 
     // The whole path against its stages, paired: each iteration runs one warm
     // invocation and the four stages once each, in turn first. Criterion times the
@@ -363,21 +343,47 @@ fn extra_cost(
     other: &mut Transformer,
     event: &[u8],
 ) {
+    extra_costs(c, group, plain, &mut [("event_paired", other)], event);
+}
+
+/// [`extra_cost`] for several settings against one plain path: a bench each, named,
+/// counting the extra time; after each, the ratio of the totals (warm-up included) is
+/// printed: one measurement, the budget the issues state.
+fn extra_costs(
+    c: &mut Criterion,
+    group: &str,
+    plain: &mut Transformer,
+    others: &mut [(&str, &mut Transformer)],
+    event: &[u8],
+) {
     let mut g = c.benchmark_group(group);
     g.sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(600));
-    g.bench_function("event_paired", |b| {
-        b.iter_custom(|iters| {
-            let (base, with) = in_turn(
-                iters,
-                || timed(|| invocation(plain, event)),
-                || timed(|| invocation(other, event)),
+    for (name, other) in others.iter_mut() {
+        let (mut plain_total, mut other_total) = (Duration::ZERO, Duration::ZERO);
+        g.bench_function(*name, |b| {
+            b.iter_custom(|iters| {
+                let (base, with) = in_turn(
+                    iters,
+                    || timed(|| invocation(plain, event)),
+                    || timed(|| invocation(other, event)),
+                );
+                plain_total += base;
+                other_total += with;
+                with.saturating_sub(base)
+            })
+        });
+        // Under `cargo test` (one pair of the small event, a debug build) there is
+        // nothing to say.
+        if std::env::args().any(|a| a == "--bench") && !plain_total.is_zero() {
+            println!(
+                "{group}/{name}: with / plain = {:.3}",
+                other_total.as_secs_f64() / plain_total.as_secs_f64()
             );
-            with.saturating_sub(base)
-        })
-    });
+        }
+    }
     g.finish();
 }
 

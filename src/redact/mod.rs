@@ -6,11 +6,14 @@
 //! before it) and runs after masking, so a masked card number is never redacted again.
 //!
 //! # Cost
-//! Two passes find where a value may start: one Aho-Corasick automaton for the keywords
-//! (`AKIA`, `eyJ`, `-----BEGIN `, `Bearer`, `Authorization`, `://`, key words such as
-//! `password` or `token`), and one byte table for `@`, `+`, `:` and the starts of digit
-//! runs. Only there does a detector read on, each a bounded distance (`find`). Nothing is
-//! allocated or written until the first value is found.
+//! Two passes find where a value may start (`find`): one case-sensitive automaton for
+//! the fixed words (`AKIA`…, `eyJ`, `-----BEGIN `, `Bearer`), and one SIMD pass that marks
+//! the bytes a detector or a key's separator may stand at (`simd::redact_marks16`). A key
+//! is read back from its separator, and its keywords looked for only when its last two
+//! bytes may end a secret's key. Only there does a detector read on, each a bounded
+//! distance. Nothing is written until the first value is found; a JSON body escaped as
+//! the line writer escapes keeps its escapes (the kept parts are copied from it).
+//! The reference, every keyword at every byte, is `find::find_at_every_byte` (tests).
 //!
 //! # Layout
 //! - `detector`: the names, the set `REDACT` turns on, the counts.
