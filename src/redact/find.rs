@@ -183,7 +183,7 @@ const KEY_DETECTORS: &[Detector] = &[
 const KEY_WINDOW: usize = 64 + 18;
 
 /// Appends to `found` every value the detectors of `set` find in `b`, in no particular
-/// order (overlaps are resolved by the caller): what [`find_at_every_byte`] finds, from
+/// order (overlaps are resolved by the caller): what `find_at_every_byte` (the tests' reference) finds, from
 /// two passes that stop only where a detector may accept.
 ///
 /// - The fixed words (`AKIA`…, `eyJ`, `-----BEGIN `, `Bearer`) in their exact case, by
