@@ -312,5 +312,20 @@ proptest! {
         let mut out = Vec::new();
         Redactor::default().redact(text.as_bytes(), set, &mut out, &mut Tally::default());
         prop_assert!(std::str::from_utf8(&out).is_ok());
+        // The text as a canonical JSON body: redacted in place of its escapes, it is the
+        // body of the redacted text written again.
+        let mut raw = Vec::new();
+        crate::json::push_str(&mut raw, &text);
+        let raw = &raw[1..raw.len() - 1];
+        let mut escaped = Vec::new();
+        let mut tally = Tally::default();
+        let found = Redactor::default().redact_escaped(text.as_bytes(), raw, set, &mut escaped, &mut tally);
+        if found {
+            let mut want = Vec::new();
+            crate::json::push_str(&mut want, std::str::from_utf8(&out).unwrap());
+            prop_assert_eq!(&escaped[..], &want[1..want.len() - 1], "{:?}", text);
+        } else {
+            prop_assert_eq!(tally, Tally::default());
+        }
     }
 }
