@@ -30,8 +30,10 @@ out="$CARGO_TARGET_DIR/$triple/debug"
 # changes (they run on x86_64 in tests/run.sh). Every other file in tests/*.rs runs here.
 aws_tooling=(
   digest          # moto's S3 and KMS, and cargo lambda watch
+  group_tags      # moto's CloudWatch Logs, and cargo lambda watch
   lambda_runtime  # cargo lambda watch / invoke
   memory          # peak RSS: under qemu-user it is the emulator's with ours, not the function's
+  pan_tokens      # moto's Secrets Manager, and cargo lambda watch
   panic_strategy  # cargo lambda build
   pipeline        # moto and cargo lambda
   recover         # moto and cargo lambda watch
