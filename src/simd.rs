@@ -493,7 +493,7 @@ pub(crate) fn redact_mark(b: &[u8], i: usize) -> bool {
         || matches!(c, b'@' | b'+' | b':' | b'=' | 0xEF)
 }
 
-/// One bit per byte of `b[at..at + 16]` where [`redact_mark`] holds (bytes past the
+/// One bit per byte of `b[at..at + 16]` where `redact_mark` (the tests' rule) holds (bytes past the
 /// end: none). A kernel reads the block with the bytes around it, copied beside zeros
 /// at the text's edges.
 #[inline(always)]
