@@ -6,10 +6,11 @@
 //! pattern only. For one event of one log group, with the rules that apply
 //! to that group: it is dropped when a drop rule matches, or when there are
 //! keep rules and none matches. The patterns are the `regex` crate's
-//! (linear time in the message, whatever the pattern), every drop pattern
-//! in one [`RegexSet`] and every keep pattern in another, so any number of
-//! rules costs one pass per set; which rules apply to a log group is
-//! decided once per record ([`Active`]), never per event.
+//! (linear time in the message, whatever the pattern), each action's in two
+//! [`RegexSet`]s: those anchored at the message's start, tried there only,
+//! and the others, searched for in one pass whatever their number. Which
+//! rules apply to a log group is decided once per record ([`Active`]), never
+//! per event.
 //!
 //! Masking comes first: the patterns see the masked message (so no rule can
 //! select events by a card number), and the masked values of a dropped event
@@ -57,16 +58,92 @@ pub struct EventFilters {
 
 #[derive(Debug, Clone)]
 struct Compiled {
-    /// Every drop pattern, and the rule of each.
-    drop: RegexSet,
-    drop_rules: Vec<usize>,
-    /// Every keep pattern, and the rule of each.
-    keep: RegexSet,
-    keep_rules: Vec<usize>,
+    /// Every drop pattern.
+    drop: Patterns,
+    /// Every keep pattern.
+    keep: Patterns,
     /// Each rule's log group pattern.
     groups: Vec<Option<Regex>>,
     /// Every message pattern is [`blind_to_escapes`].
     blind: bool,
+}
+
+/// One action's patterns, as two sets: those anchored at the message's start,
+/// which are tried there only, and the others, searched for through the
+/// message. In one set, every message would be searched for the anchored
+/// patterns' literals too (`^(START|END) RequestId` has the search look at
+/// every `END`). A pattern's index is its place in `rules`: the anchored
+/// ones first, then the others; [`Active`]'s bits follow it.
+#[derive(Debug, Clone)]
+struct Patterns {
+    anchored: RegexSet,
+    floating: RegexSet,
+    /// The rule of each pattern.
+    rules: Vec<usize>,
+}
+
+impl Patterns {
+    /// The patterns of `chosen` (rule index, pattern), compiled.
+    fn new(chosen: &[(usize, &str)]) -> Result<Self, String> {
+        let (anchored, floating): (Vec<_>, Vec<_>) =
+            chosen.iter().partition(|(_, p)| anchored_at_start(p));
+        let set = |patterns: &[&(usize, &str)]| {
+            RegexSetBuilder::new(patterns.iter().map(|(_, p)| p))
+                .size_limit(SIZE_LIMIT * patterns.len().max(1))
+                .build()
+                .map_err(|e| format!("event filter patterns together: {e}"))
+        };
+        Ok(Self {
+            anchored: set(&anchored)?,
+            floating: set(&floating)?,
+            rules: anchored.iter().chain(&floating).map(|(i, _)| *i).collect(),
+        })
+    }
+
+    /// Whether any pattern matches `message`.
+    #[inline]
+    fn is_match(&self, message: &[u8]) -> bool {
+        (!self.anchored.is_empty() && self.anchored.is_match(message))
+            || (!self.floating.is_empty() && self.floating.is_match(message))
+    }
+
+    /// The first rule (in the order configured) of the patterns among `bits`
+    /// that match `message`.
+    fn first_match(&self, bits: u64, message: &[u8]) -> Option<usize> {
+        let offset = self.anchored.len();
+        let matches = |set: &RegexSet, offset: usize| {
+            if set.is_empty() || !set.is_match(message) {
+                return None;
+            }
+            set.matches(message)
+                .iter()
+                .map(|i| i + offset)
+                .filter(|&i| bits & 1 << i != 0)
+                .filter_map(|i| self.rules.get(i).copied())
+                .min()
+        };
+        let a = matches(&self.anchored, 0);
+        let f = matches(&self.floating, offset);
+        a.into_iter().chain(f).min()
+    }
+
+    /// The first rule (in the order configured) among `bits`.
+    fn first_rule(&self, bits: u64) -> Option<usize> {
+        (0..self.rules.len())
+            .filter(|&i| bits & 1 << i != 0)
+            .filter_map(|i| self.rules.get(i).copied())
+            .min()
+    }
+}
+
+/// Whether every match of `pattern` starts where the message does (`^`, not
+/// `(?m)^`, before every alternative): a pattern that need only be tried there.
+fn anchored_at_start(pattern: &str) -> bool {
+    regex_syntax::Parser::new().parse(pattern).is_ok_and(|h| {
+        h.properties()
+            .look_set_prefix()
+            .contains(regex_syntax::hir::Look::Start)
+    })
 }
 
 /// Equal when configured alike (the compiled form follows from the rules).
@@ -143,39 +220,32 @@ impl EventFilters {
                 ),
             });
         }
-        let set = |action: Action| -> Result<(RegexSet, Vec<usize>), String> {
-            let chosen: Vec<(usize, &Rule)> = rules
+        let patterns = |action: Action| -> Result<Patterns, String> {
+            let chosen: Vec<(usize, &str)> = rules
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| r.action == action)
+                .map(|(i, r)| (i, r.pattern.as_str()))
                 .collect();
             // Each pattern alone first, so that the error names its rule.
-            for (_, rule) in &chosen {
-                RegexSetBuilder::new([&rule.pattern])
+            for &(i, pattern) in &chosen {
+                RegexSetBuilder::new([pattern])
                     .size_limit(SIZE_LIMIT)
                     .build()
                     .map_err(|e| {
-                        format!(
-                            "event filter rule {:?}: pattern {:?}: {e}",
-                            rule.name, rule.pattern
-                        )
+                        let name = rules.get(i).map_or("", |r| r.name.as_str());
+                        format!("event filter rule {name:?}: pattern {pattern:?}: {e}")
                     })?;
             }
-            let set = RegexSetBuilder::new(chosen.iter().map(|(_, r)| &r.pattern))
-                .size_limit(SIZE_LIMIT * chosen.len().max(1))
-                .build()
-                .map_err(|e| format!("event filter patterns together: {e}"))?;
-            Ok((set, chosen.into_iter().map(|(i, _)| i).collect()))
+            Patterns::new(&chosen)
         };
-        let (drop, drop_rules) = set(Action::Drop)?;
-        let (keep, keep_rules) = set(Action::Keep)?;
+        let drop = patterns(Action::Drop)?;
+        let keep = patterns(Action::Keep)?;
         let blind = rules.iter().all(|r| blind_to_escapes(&r.pattern));
         Ok(Self {
             compiled: Some(Compiled {
                 drop,
-                drop_rules,
                 keep,
-                keep_rules,
                 groups,
                 blind,
             }),
@@ -269,8 +339,8 @@ impl EventFilters {
                 .fold(0u64, |bits, (i, _)| bits | 1 << i)
         };
         Active {
-            drop: bits(&c.drop_rules),
-            keep: bits(&c.keep_rules),
+            drop: bits(&c.drop.rules),
+            keep: bits(&c.keep.rules),
         }
     }
 
@@ -281,34 +351,24 @@ impl EventFilters {
         let c = self.compiled.as_ref()?;
         // `is_match` first: it neither allocates nor looks for every match,
         // and most messages match no drop pattern.
-        if active.drop != 0 && c.drop.is_match(message) {
-            let hit = c
-                .drop
-                .matches(message)
-                .iter()
-                .find(|&i| active.drop & 1 << i != 0);
-            if let Some(i) = hit {
-                return c.drop_rules.get(i).copied();
+        if active.drop != 0 {
+            if let Some(rule) = c.drop.first_match(active.drop, message) {
+                return Some(rule);
             }
         }
         if active.keep == 0 {
             return None;
         }
-        let all = active.keep.count_ones() as usize == c.keep_rules.len();
+        let all = active.keep.count_ones() as usize == c.keep.rules.len();
         let kept = if all {
             c.keep.is_match(message)
         } else {
-            c.keep
-                .matches(message)
-                .iter()
-                .any(|i| active.keep & 1 << i != 0)
+            c.keep.first_match(active.keep, message).is_some()
         };
         if kept {
             None
         } else {
-            c.keep_rules
-                .get(active.keep.trailing_zeros() as usize)
-                .copied()
+            c.keep.first_rule(active.keep)
         }
     }
 }
@@ -389,16 +449,8 @@ impl Filtering {
         if !self.active.any() {
             return false;
         }
-        match self.filters.drops(self.active, message) {
-            Some(rule) => {
-                self.dropped += 1;
-                if let Some(n) = self.by_rule.get_mut(rule) {
-                    *n += 1;
-                }
-                true
-            }
-            None => false,
-        }
+        let rule = self.filters.drops(self.active, message);
+        self.count(rule)
     }
 
     /// [`Self::drops`] for a message known by its body alone, when the body
@@ -417,8 +469,26 @@ impl Filtering {
         {
             return None;
         }
-        // No pattern matches the body, so none matches the text: the same answer.
-        Some(self.drops(body))
+        // No pattern matches the body, so none matches the text: no drop rule
+        // drops it, and a keep rule that applies drops it.
+        let rule = (active.keep != 0)
+            .then(|| c.keep.first_rule(active.keep))
+            .flatten();
+        Some(self.count(rule))
+    }
+
+    /// Counts a drop by `rule` (none: kept); whether the event is dropped.
+    fn count(&mut self, rule: Option<usize>) -> bool {
+        match rule {
+            Some(rule) => {
+                self.dropped += 1;
+                if let Some(n) = self.by_rule.get_mut(rule) {
+                    *n += 1;
+                }
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -549,6 +619,79 @@ mod tests {
             "a.b", "[^x]", "\\s", "\\bfoo", "(?m)^foo", "\"id\"", "\\\\", "\\n",
         ] {
             assert!(!blind_to_escapes(seeing), "{seeing}");
+        }
+    }
+
+    /// The reference the sets are checked against: each rule's patterns on
+    /// their own, in the order configured.
+    fn reference(rules: &[Rule], group: &str, message: &[u8]) -> Option<usize> {
+        let applies = |r: &Rule| {
+            r.log_groups
+                .as_ref()
+                .is_none_or(|g| Regex::new(g).unwrap().is_match(group))
+        };
+        let hit = |r: &Rule| {
+            regex::bytes::Regex::new(&r.pattern)
+                .unwrap()
+                .is_match(message)
+        };
+        let first_drop = rules
+            .iter()
+            .position(|r| r.action == Action::Drop && applies(r) && hit(r));
+        if first_drop.is_some() {
+            return first_drop;
+        }
+        let keeps: Vec<usize> = (0..rules.len())
+            .filter(|&i| rules[i].action == Action::Keep && applies(&rules[i]))
+            .collect();
+        match keeps.first() {
+            Some(&first) if !keeps.iter().any(|&i| hit(&rules[i])) => Some(first),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn anchored_patterns_are_told_apart() {
+        for anchored in ["^DEBUG", "^(START|END) RequestId", "^a|^b", "\\Afoo"] {
+            assert!(anchored_at_start(anchored), "{anchored}");
+        }
+        for floating in ["DEBUG", "^a|b", "(?m)^a", "a^", "(", "x*^y"] {
+            assert!(!anchored_at_start(floating), "{floating}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The anchored and floating sets, with the rules that apply to a
+        /// group, decide and count as each rule alone, in order, would.
+        #[test]
+        fn the_sets_decide_as_each_rule_would(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "DEBUG", "GET /health", "START RequestId", "END", "heartbeat", "TRACE ",
+                "level=warn", " ", "x", "\n",
+            ]), 0..8),
+            rules in proptest::collection::vec((proptest::sample::select(vec![
+                "^DEBUG", "GET /health|kube-probe", "^(START|END) RequestId", "heartbeat",
+                "^TRACE ", "level=(warn|error)", "x$", "^x|END", "(?m)^END",
+            ]), proptest::bool::ANY, proptest::option::of(proptest::sample::select(vec![
+                "^/aws/lambda/", "^/ecs/",
+            ]))), 1..6),
+            group in proptest::sample::select(vec!["/aws/lambda/f", "/ecs/api", "/other"]),
+        ) {
+            let message = parts.concat();
+            let rules: Vec<Rule> = rules
+                .iter()
+                .enumerate()
+                .map(|(i, (p, keep, groups))| {
+                    let action = if *keep { Action::Keep } else { Action::Drop };
+                    rule(&format!("r{i}"), action, p, *groups)
+                })
+                .collect();
+            let expected = reference(&rules, group, message.as_bytes());
+            let filters = EventFilters::new(rules).unwrap();
+            proptest::prop_assert_eq!(
+                filters.drops(filters.active(group), message.as_bytes()),
+                expected
+            );
         }
     }
 
