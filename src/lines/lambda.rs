@@ -20,9 +20,49 @@
 
 use super::keys::{self, Key};
 use crate::json::{push_int, push_str};
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::io::Write;
+use std::sync::OnceLock;
+
+/// A word searched for in many messages, its searcher built once:
+/// `memmem::find` and `str::find` build one at every call, which costs more
+/// than the search through a message.
+struct Needle {
+    word: &'static str,
+    finder: OnceLock<Finder<'static>>,
+}
+
+impl Needle {
+    const fn new(word: &'static str) -> Self {
+        Self {
+            word,
+            finder: OnceLock::new(),
+        }
+    }
+
+    /// Where the word first starts in `haystack` (as `str::find` says).
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.finder
+            .get_or_init(|| Finder::new(self.word.as_bytes()))
+            .find(haystack)
+    }
+
+    fn len(&self) -> usize {
+        self.word.len()
+    }
+}
+
+static PLATFORM_DOT: Needle = Needle::new("platform.");
+static QUOTED_PLATFORM_DOT: Needle = Needle::new("\"platform.");
+static TAB_DURATION: Needle = Needle::new("\tDuration");
+static SPACE_DURATION: Needle = Needle::new(" Duration");
+static BILLED_DURATION: Needle = Needle::new("Billed Duration");
+static MEMORY_SIZE: Needle = Needle::new("Memory Size");
+static MAX_MEMORY_USED: Needle = Needle::new("Max Memory Used");
+static INIT_DURATION: Needle = Needle::new("Init Duration");
 
 /// What a message told about itself.
 #[derive(Debug, Default, PartialEq)]
@@ -105,14 +145,16 @@ pub(super) fn read(text: &str) -> Option<(Fields<'_>, &str)> {
 }
 
 /// Whether `message` may be in one of Lambda's formats, judged from its bytes
-/// as they are written, decoded text or a JSON string body with its escapes,
-/// so that the usual message is passed on without being decoded. Never
-/// `false` for a message [`read`] accepts once decoded: a body's bytes up to
-/// its first escape are its text's, and each test below holds for both.
-pub(super) fn may_be(message: &[u8]) -> bool {
+/// as they are written, decoded text or a JSON string body with its escapes
+/// (`unicode`: a body with a `\u` escape), so that the usual message is
+/// passed on without being decoded. Never `false` for a message [`read`]
+/// accepts once decoded: a body's bytes up to its first escape are its
+/// text's, and each test below holds for both.
+pub(super) fn may_be(message: &[u8], unicode: bool) -> bool {
     // What a prefix has, written as text or as a body: a tab, or the
     // escape of one (or of anything: the first escape ends what is known).
-    let tab_or_escape = |n: usize| message.iter().take(n).any(|&b| b == b'\\' || b == b'\t');
+    let tab_or_escape =
+        |n: usize| memchr::memchr2(b'\\', b'\t', message.get(..n).unwrap_or(message)).is_some();
     match message.first() {
         // The Node prefix's tab follows a time of at most 35 characters;
         // the Python one's, `[WARNING]`.
@@ -123,12 +165,9 @@ pub(super) fn may_be(message: &[u8]) -> bool {
                 .any(|p| message.starts_with(p))
                 || tab_or_escape(7)
         }
-        // `"platform.` as text, `\"platform.` as a body; a body that spells
-        // any of it with `\u` escapes is decoded to be sure.
-        Some(b'{') => {
-            memchr::memmem::find(message, b"platform.").is_some()
-                || memchr::memmem::find(message, b"\\u").is_some()
-        }
+        // `"platform.` as text, `\"platform.` as a body; a body that may
+        // spell any of it with `\u` escapes is decoded to be sure.
+        Some(b'{') => unicode || PLATFORM_DOT.find(message).is_some(),
         Some(b'\\') => true,
         _ => false,
     }
@@ -143,19 +182,48 @@ const LEVELS: [&str; 7] = [
 fn app_line(text: &str, python: bool) -> Option<(Fields<'_>, &str)> {
     let mut parts = text.splitn(4, '\t');
     let (a, b, c, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    app_fields([a, b, c], python).map(|fields| (fields, rest))
+}
+
+/// The fields of an application line's three first parts (what its first
+/// three tabs end).
+fn app_fields([a, b, c]: [&str; 3], python: bool) -> Option<Fields<'_>> {
     let (time, id, level) = if python {
         (b, c, a.strip_prefix('[')?.strip_suffix(']')?)
     } else {
         (a, b, c)
     };
-    (is_time(time) && is_request_id(id) && LEVELS.contains(&level)).then(|| {
-        let fields = Fields {
-            level: Some(level),
-            request_id: Some(Cow::Borrowed(id)),
-            ..Fields::default()
-        };
-        (fields, rest)
+    (is_time(time) && is_request_id(id) && LEVELS.contains(&level)).then(|| Fields {
+        level: Some(level),
+        request_id: Some(Cow::Borrowed(id)),
+        ..Fields::default()
     })
+}
+
+/// [`read`] of an application line on its JSON string body escaped as
+/// [`push_str`] escapes, not decoded: the fields, and where in `body` the
+/// message the line keeps starts. In such a body every tab is written `\t`,
+/// and a prefix with no other escape is its text's bytes, so the answer is
+/// the text's. `None` when that is not so, or the line is not one: the
+/// decoded text then decides.
+pub(super) fn app_line_in_body(body: &[u8]) -> Option<(Fields<'_>, usize)> {
+    let python = match body.first()? {
+        b'0'..=b'9' => false,
+        b'[' => true,
+        _ => return None,
+    };
+    let mut parts = [""; 3];
+    let mut from = 0;
+    for part in &mut parts {
+        let rest = body.get(from..)?;
+        let escape = memchr::memchr(b'\\', rest)?;
+        if rest.get(escape + 1) != Some(&b't') {
+            return None;
+        }
+        *part = std::str::from_utf8(rest.get(..escape)?).ok()?;
+        from += escape + 2;
+    }
+    app_fields(parts, python).map(|fields| (fields, from))
 }
 
 /// An ISO-8601 time as Lambda writes it: `2026-12-07T00:00:00.000Z`.
@@ -192,8 +260,8 @@ fn platform_text(text: &str) -> Option<Fields<'_>> {
         return None;
     }
     let rest = rest.get(end..).unwrap_or_default();
-    let figure = |label: &str, unit: &str| -> Option<&str> {
-        let at = rest.find(label)? + label.len();
+    let figure = |label: &Needle, unit: &str| -> Option<&str> {
+        let at = label.find(rest.as_bytes())? + label.len();
         let tail = rest.get(at..)?.strip_prefix(": ")?;
         let (value, after) = tail.split_once(' ')?;
         after.starts_with(unit).then_some(value)
@@ -207,12 +275,12 @@ fn platform_text(text: &str) -> Option<Fields<'_>> {
         // "Billed Duration" and "Init Duration" contain "Duration": the
         // plain one is the first, which comes before both.
         duration_ms: report
-            .then(|| float("\tDuration", "ms").or_else(|| float(" Duration", "ms")))
+            .then(|| float(&TAB_DURATION, "ms").or_else(|| float(&SPACE_DURATION, "ms")))
             .flatten(),
-        billed_duration_ms: report.then(|| int("Billed Duration", "ms")).flatten(),
-        memory_size_mb: report.then(|| int("Memory Size", "MB")).flatten(),
-        max_memory_used_mb: report.then(|| int("Max Memory Used", "MB")).flatten(),
-        init_duration_ms: report.then(|| float("Init Duration", "ms")).flatten(),
+        billed_duration_ms: report.then(|| int(&BILLED_DURATION, "ms")).flatten(),
+        memory_size_mb: report.then(|| int(&MEMORY_SIZE, "MB")).flatten(),
+        max_memory_used_mb: report.then(|| int(&MAX_MEMORY_USED, "MB")).flatten(),
+        init_duration_ms: report.then(|| float(&INIT_DURATION, "ms")).flatten(),
         ..Fields::default()
     })
 }
@@ -247,9 +315,7 @@ fn platform_json(text: &str) -> Option<Fields<'_>> {
         init: Option<f64>,
     }
     // Cheap test first: most JSON messages are not platform records.
-    if !text.contains("\"platform.") {
-        return None;
-    }
+    QUOTED_PLATFORM_DOT.find(text.as_bytes())?;
     let event: Event<'_> = serde_json::from_str(text).ok()?;
     if !event.kind.starts_with("platform.") {
         return None;
@@ -369,6 +435,22 @@ mod tests {
         [canonical, escaped]
     }
 
+    /// Whether a body has a `\u` escape (what the reader's `unicode` says).
+    fn has_unicode_escape(body: &[u8]) -> bool {
+        let mut i = 0;
+        while let Some(&b) = body.get(i) {
+            if b == b'\\' {
+                if body.get(i + 1) == Some(&b'u') {
+                    return true;
+                }
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        false
+    }
+
     proptest::proptest! {
         /// The pre-check never passes on a message `read` accepts, as text or
         /// as a body with escapes of any kind.
@@ -383,12 +465,66 @@ mod tests {
         ) {
             let text = parts.concat();
             if read(&text).is_some() {
-                proptest::prop_assert!(may_be(text.as_bytes()), "{text:?}");
+                proptest::prop_assert!(may_be(text.as_bytes(), false), "{text:?}");
                 for body in bodies(&text) {
-                    proptest::prop_assert!(may_be(&body), "{text:?} as {body:?}");
+                    proptest::prop_assert!(may_be(&body, has_unicode_escape(&body)), "{text:?} as {body:?}");
                 }
             }
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Read on a body escaped as `push_str` escapes, an application line
+        /// gives the decoded text's fields, and keeps the body of its rest.
+        #[test]
+        fn the_body_reader_agrees_with_the_text(
+            a in proptest::sample::select(vec![
+                "2026-12-07T00:00:00.000Z", "2026-12-07T00:00:00.000Z", "[INFO]", "[WARNING]",
+                "2026-12-07T00:00:00\"0Z", "x",
+            ]),
+            b in proptest::sample::select(vec![
+                ID, ID, "2026-12-07T00:00:00.000Z", "2026-12-07T00:00:00.000Z", "bad",
+            ]),
+            c in proptest::sample::select(vec![ID, ID, "INFO", "INFO", "INF\\O", "\"INFO\""]),
+            tabs in proptest::collection::vec(proptest::sample::select(vec![
+                "\t", "\t", "\t", "\t", "\t", "\t", " ", "\t\t", "\\t", "\n",
+            ]), 3),
+            rest in proptest::collection::vec(proptest::sample::select(vec![
+                "\t", " ", "\"", "\\", "\n", "\u{1}", "é", "x", "{\"a\":1}",
+            ]), 0..6),
+        ) {
+            let text: String = [a, b, c]
+                .iter()
+                .zip(&tabs)
+                .flat_map(|(p, t)| [*p, *t])
+                .chain(rest.iter().copied())
+                .collect();
+            let [body, _] = bodies(&text);
+            if let Some((fields, at)) = app_line_in_body(&body) {
+                let (expected, rest) = read(&text).expect("the text reads too");
+                proptest::prop_assert_eq!(&fields, &expected);
+                let [rest_body, _] = bodies(rest);
+                proptest::prop_assert_eq!(&body[at..], &rest_body[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_body_reader_reads_both_prefixes() {
+        for text in [
+            format!("2026-12-07T00:00:00.000Z\t{ID}\tINFO\t{{\"level\":\"info\"}}\n"),
+            format!("[ERROR]\t2026-12-07T00:00:00.123Z\t{ID}\tboom"),
+        ] {
+            let [body, _] = bodies(&text);
+            let (fields, at) = app_line_in_body(&body).expect("an application line");
+            let (expected, rest) = read(&text).unwrap();
+            assert_eq!(fields, expected);
+            assert_eq!(body[at..], bodies(rest)[0]);
+        }
+        // Another escape in the prefix: the text decides.
+        let quoted = format!("2026-12-07T00:00:00.000Z\t{ID}\t\"INFO\"\tx");
+        assert_eq!(app_line_in_body(&bodies(&quoted)[0]), None);
     }
 
     #[test]
@@ -403,9 +539,9 @@ mod tests {
         ];
         for text in &samples {
             assert!(read(text).is_some(), "{text}");
-            assert!(may_be(text.as_bytes()));
+            assert!(may_be(text.as_bytes(), false));
             for body in bodies(text) {
-                assert!(may_be(&body), "{body:?}");
+                assert!(may_be(&body, has_unicode_escape(&body)), "{body:?}");
             }
         }
         // The usual messages are passed on without decoding.
@@ -414,7 +550,7 @@ mod tests {
             b"10.0.0.1 - - [07/Dec/2026:00:00:00 +0000] \\\"GET / HTTP/1.1\\\" 200",
             b"Exception in thread main",
         ] {
-            assert!(!may_be(usual), "{}", String::from_utf8_lossy(usual));
+            assert!(!may_be(usual, false), "{}", String::from_utf8_lossy(usual));
         }
     }
 }

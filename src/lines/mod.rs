@@ -110,8 +110,9 @@ enum Message<'s, 'a> {
     /// A masked body that had no escapes: nothing in it needs one (masking
     /// only turns digits into `*`), so it is text and body at once.
     Plain(&'s [u8]),
-    /// A redacted body, escaped as the document's was (a replacement needs
-    /// no escape): written as it is, decoded for text.
+    /// A body escaped as the line writes it, not the document's own: a
+    /// redacted body (a replacement needs no escape), or what follows
+    /// Lambda's prefix in one. Written as it is, decoded for text.
     Escaped(JsonStr<'s>),
 }
 
@@ -597,19 +598,41 @@ fn lambda_message<'t, 'm: 't>(
 ) -> Option<(Option<lambda::Fields<'t>>, Message<'t, 't>)> {
     merge.earlier_now.clear();
     // Most messages are told apart before any decoding.
-    let bytes = match message {
-        Message::Body(j) | Message::Escaped(j) => j.raw,
-        Message::Text(t) => t.as_bytes(),
-        Message::Plain(p) => p,
+    let (bytes, unicode) = match message {
+        Message::Body(j) | Message::Escaped(j) => (j.raw, j.unicode),
+        Message::Text(t) => (t.as_bytes(), false),
+        Message::Plain(p) => (p, false),
     };
-    if !lambda::may_be(bytes) {
+    if !lambda::may_be(bytes, unicode) {
         return Some((None, message));
+    }
+    // An application line's prefix is read on a body escaped as the line
+    // writes it, which then keeps the rest as it is, escapes and all.
+    if let Message::Body(j) | Message::Escaped(j) = message {
+        if j.canonical {
+            if let Some((fields, at)) = lambda::app_line_in_body(j.raw) {
+                merge.earlier_now.extend(fields.keys());
+                let raw = j.raw.get(at..)?;
+                let rest = JsonStr {
+                    raw,
+                    plain: memchr::memchr(b'\\', raw).is_none(),
+                    ..j
+                };
+                return Some((Some(fields), Message::Escaped(rest)));
+            }
+        }
     }
     let whole = message.text(text)?;
     Some(match lambda::read(whole) {
         Some((fields, rest)) => {
             merge.earlier_now.extend(fields.keys());
-            (Some(fields), Message::Text(rest))
+            // A platform line stays whole: written as it came.
+            let kept = if rest.len() == whole.len() {
+                message
+            } else {
+                Message::Text(rest)
+            };
+            (Some(fields), kept)
         }
         None => (None, message),
     })
