@@ -16,7 +16,7 @@
 //! select events by a card number), and the masked values of a dropped event
 //! are still counted (what masking found does not depend on the filters).
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{packed, AhoCorasick, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use regex::{Regex, RegexBuilder};
 
@@ -82,10 +82,10 @@ struct Patterns {
     /// The words every match of the anchored patterns starts with, when the
     /// patterns say (see [`prefixes`]): a message that starts with none is
     /// not given to the set.
-    anchored_words: Option<Vec<Vec<u8>>>,
+    anchored_words: Option<Starts>,
     /// The same for the other patterns: a message that contains none of
     /// their words is not given to the set.
-    floating_words: Option<AhoCorasick>,
+    floating_words: Option<Words>,
     /// The rule of each pattern.
     rules: Vec<usize>,
 }
@@ -101,16 +101,11 @@ impl Patterns {
                 .build()
                 .map_err(|e| format!("event filter patterns together: {e}"))
         };
-        let floating_words = prefixes(&floating).and_then(|words| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(words)
-                .ok()
-        });
+        let floating_words = prefixes(&floating).and_then(Words::new);
         Ok(Self {
             anchored: set(&anchored)?,
             floating: set(&floating)?,
-            anchored_words: prefixes(&anchored),
+            anchored_words: prefixes(&anchored).map(Starts::new),
             floating_words,
             rules: anchored.iter().chain(&floating).map(|(i, _)| *i).collect(),
         })
@@ -124,7 +119,7 @@ impl Patterns {
             && self
                 .anchored_words
                 .as_ref()
-                .is_none_or(|words| words.iter().any(|w| message.starts_with(w)))
+                .is_none_or(|starts| starts.any(message))
     }
 
     /// Whether any other pattern may match `message`: false only when none
@@ -195,6 +190,70 @@ fn prefixes(patterns: &[&(usize, &str)]) -> Option<Vec<Vec<u8>>> {
         }
     }
     (!words.is_empty() && words.len() <= MAX_WORDS).then_some(words)
+}
+
+/// Words looked for anywhere in a message: with the packed (SIMD) searcher
+/// where the CPU has one, else an Aho-Corasick automaton.
+#[derive(Debug, Clone)]
+enum Words {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Words {
+    fn new(words: Vec<Vec<u8>>) -> Option<Self> {
+        if let Some(searcher) = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&words)
+            .build()
+        {
+            return Some(Words::Packed(searcher));
+        }
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(words)
+            .ok()
+            .map(Words::Automaton)
+    }
+
+    /// Whether `message` contains one of the words.
+    #[inline]
+    fn is_match(&self, message: &[u8]) -> bool {
+        match self {
+            Words::Packed(s) => s.find(message).is_some(),
+            Words::Automaton(a) => a.is_match(message),
+        }
+    }
+}
+
+/// Words a message may start with, and their first bytes (most messages
+/// are told apart by their first byte).
+#[derive(Debug, Clone)]
+struct Starts {
+    first: [bool; 256],
+    words: Vec<Vec<u8>>,
+}
+
+impl Starts {
+    fn new(words: Vec<Vec<u8>>) -> Self {
+        let mut first = [false; 256];
+        for w in &words {
+            if let Some(seen) = w.first().and_then(|&b| first.get_mut(usize::from(b))) {
+                *seen = true;
+            }
+        }
+        Self { first, words }
+    }
+
+    /// Whether `message` starts with one of the words.
+    #[inline]
+    fn any(&self, message: &[u8]) -> bool {
+        message
+            .first()
+            .is_some_and(|&b| self.first.get(usize::from(b)) == Some(&true))
+            && self.words.iter().any(|w| message.starts_with(w))
+    }
 }
 
 /// At most this many words before a set (more would cost what the set does).
@@ -746,6 +805,28 @@ mod tests {
         // An empty match, a wide class: every message goes to the set.
         for says_too_little in [&["^$"][..], &["x*"], &["heartbeat", "\\s"], &["\\w+=1"]] {
             assert_eq!(words(says_too_little), None, "{says_too_little:?}");
+        }
+    }
+
+    #[test]
+    fn both_word_searchers_agree() {
+        let words = vec![
+            b"GET /health".to_vec(),
+            b"kube-probe".to_vec(),
+            b"heartbeat".to_vec(),
+        ];
+        let packed = Words::new(words.clone()).unwrap();
+        let automaton = Words::Automaton(AhoCorasick::new(&words).unwrap());
+        for message in [
+            &b""[..],
+            b"GET /health",
+            b"x",
+            b"{\"path\":\"/api\",\"agent\":\"kube-probe/1.29\"}",
+            b"a long message without any of the words, longer than a vector or two of bytes",
+            b"a long message that ends with the word the search looks for: heartbeat",
+            b"GET /healt",
+        ] {
+            assert_eq!(packed.is_match(message), automaton.is_match(message));
         }
     }
 

@@ -212,17 +212,25 @@ pub(super) fn app_line_in_body(body: &[u8]) -> Option<(Fields<'_>, usize)> {
         b'[' => true,
         _ => return None,
     };
-    let mut parts = [""; 3];
+    // Where each of the three first parts ends (at a `\t`).
+    let mut ends = [0; 3];
     let mut from = 0;
-    for part in &mut parts {
-        let rest = body.get(from..)?;
-        let escape = memchr::memchr(b'\\', rest)?;
-        if rest.get(escape + 1) != Some(&b't') {
+    for end in &mut ends {
+        let escape = from + memchr::memchr(b'\\', body.get(from..)?)?;
+        if body.get(escape + 1) != Some(&b't') {
             return None;
         }
-        *part = std::str::from_utf8(rest.get(..escape)?).ok()?;
-        from += escape + 2;
+        *end = escape;
+        from = escape + 2;
     }
+    // The prefix holds no escape but its tabs': it is text, and its parts
+    // end at ASCII bytes.
+    let prefix = std::str::from_utf8(body.get(..from)?).ok()?;
+    let parts = [
+        prefix.get(..ends[0])?,
+        prefix.get(ends[0] + 2..ends[1])?,
+        prefix.get(ends[1] + 2..ends[2])?,
+    ];
     app_fields(parts, python).map(|fields| (fields, from))
 }
 
@@ -237,7 +245,13 @@ fn is_time(s: &str) -> bool {
 
 /// A request id: a UUID (hex digits and `-`, 36 characters).
 fn is_request_id(s: &str) -> bool {
-    s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+    // Without a branch per byte: a UUID's digits are random, and a test
+    // that stops at each mispredicts. `b | 0x20` is `a`-`f` for `A`-`F`,
+    // `a`-`f` and nothing else.
+    s.len() == 36
+        && s.bytes().fold(true, |ok, b| {
+            ok & ((b.wrapping_sub(b'0') < 10) | ((b | 0x20).wrapping_sub(b'a') < 6) | (b == b'-'))
+        })
 }
 
 /// `START RequestId: … Version: …`, `END RequestId: …`, `REPORT RequestId:
@@ -375,6 +389,17 @@ mod tests {
         ] {
             assert_eq!(line(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn request_ids_are_hex_digits_and_dashes() {
+        for b in 0..=255u8 {
+            let id = format!("{}{}", "0".repeat(35), char::from(b));
+            let expected = b.is_ascii_hexdigit() || b == b'-';
+            assert_eq!(is_request_id(&id), expected && b.is_ascii(), "{b:#x}");
+        }
+        assert!(is_request_id(ID));
+        assert!(!is_request_id(&ID[1..]));
     }
 
     #[test]
