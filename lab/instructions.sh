@@ -35,6 +35,8 @@ configs=(
   "OUTPUT_FORMAT=message|OUTPUT_FORMAT=message"
   "MERGE_JSON_MESSAGE=true|MERGE_JSON_MESSAGE=true"
   "filter+LAMBDA_FORMAT+STATIC_FIELDS|DROP_MESSAGES=^DEBUG LAMBDA_FORMAT=true STATIC_FIELDS=env=prod,pci_scope=cde,team=payments"
+  # The enrich_cost bench's five rules (JSON's `\u0020` is a space: the list is split on spaces).
+  "five rules+LAMBDA_FORMAT+STATIC_FIELDS|DROP_MESSAGES=^DEBUG EVENT_FILTERS=[{\"name\":\"health\",\"drop\":\"GET\u0020/health|kube-probe\"},{\"name\":\"platform\",\"log_groups\":\"^/aws/lambda/\",\"drop\":\"^(START|END)\u0020RequestId\"},{\"name\":\"noise\",\"drop\":\"heartbeat|keepalive\"},{\"name\":\"trace\",\"log_groups\":\"^/ecs/\",\"drop\":\"^TRACE\u0020\"}] LAMBDA_FORMAT=true STATIC_FIELDS=env=prod,pci_scope=cde,team=payments"
 )
 # Nothing from the caller's shell may change the settings.
 unset OUTPUT_FORMAT ADD_TIME MERGE_JSON_MESSAGE MERGE_KEEP_MESSAGE PARTITION_KEYS \
