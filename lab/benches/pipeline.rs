@@ -328,7 +328,10 @@ fn whole(c: &mut Criterion) {
         &mut plain_budgeted,
         &mut [
             ("redact_all_paired_budget", &mut all_budgeted),
-            ("mask_and_redact_all_paired_budget", &mut masked_all_budgeted),
+            (
+                "mask_and_redact_all_paired_budget",
+                &mut masked_all_budgeted,
+            ),
         ],
         &input.event,
         budgeted_invocation,
