@@ -89,13 +89,24 @@ fn push_escape(out: &mut Vec<u8>, b: u8, esc: u8) {
 /// Where text offset `to` lies in the body [`push_str`] writes for `text`, counted on
 /// from a known pair `(t, r)` (text offset `t` at body offset `r`, `t <= to`): each
 /// byte that needs an escape takes its escape's length, every other byte one.
-pub(crate) fn escaped_offset(text: &[u8], (mut t, mut r): (usize, usize), to: usize) -> usize {
-    let upto = text.get(..to).unwrap_or(text);
-    while let Some(i) = crate::simd::find_json_special(upto, t) {
-        r += i - t + text.get(i).map_or(1, |&b| escaped_len(b));
-        t = i + 1;
+pub(crate) fn escaped_offset(text: &[u8], (t, r): (usize, usize), to: usize) -> usize {
+    let part = text.get(t..to.min(text.len())).unwrap_or_default();
+    // Counted 16 bytes at a time: every special byte takes one byte more, and the
+    // controls written `\u00XX` four more again (looked for only in a block that has a
+    // control, which JSON in a message seldom has).
+    let mut blocks = part.chunks_exact(16);
+    let mut extra = 0;
+    for block in &mut blocks {
+        let hits = crate::simd::json_specials16(block);
+        if hits != 0 {
+            extra += hits.count_ones() as usize;
+            if block.iter().fold(false, |any, &c| any | (c < 0x20)) {
+                extra += block.iter().filter(|&&c| escape(c) == Some(0)).count() * 4;
+            }
+        }
     }
-    r + to.saturating_sub(t)
+    let tail: usize = blocks.remainder().iter().map(|&c| escaped_len(c) - 1).sum();
+    r + to.saturating_sub(t) + extra + tail
 }
 
 /// The exact number of bytes [`push_str`] appends for `s`.
@@ -291,6 +302,55 @@ mod tests {
             "12345678\"",
         ] {
             round_trip(s);
+        }
+    }
+
+    /// `escaped_offset` is the length of what `push_str` writes for the text before
+    /// the offset, from the start or counted on from an earlier pair.
+    #[test]
+    fn escaped_offset_is_the_written_length() {
+        let pieces = [
+            "a",
+            "\"",
+            "\\",
+            "\n",
+            "\t",
+            "\u{1}",
+            "\u{1f}",
+            "é",
+            "0123456789abcdef",
+        ];
+        let mut state = 0x1234_5678_9abc_def1u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let written = |to: usize| {
+                let mut out = Vec::new();
+                push_str(&mut out, &text[..to]);
+                out.len() - 2
+            };
+            let bounds: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            let mut from = (0, 0);
+            for &to in &bounds {
+                assert_eq!(
+                    escaped_offset(text.as_bytes(), (0, 0), to),
+                    written(to),
+                    "{text:?} {to}"
+                );
+                let r = escaped_offset(text.as_bytes(), from, to);
+                assert_eq!(r, written(to), "{text:?} {from:?} {to}");
+                if state.is_multiple_of(3) {
+                    from = (to, r);
+                }
+                state = state.rotate_left(7) ^ to as u64;
+            }
         }
     }
 

@@ -241,7 +241,13 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
                     push(found, international_phone(b, i), Detector::Phone);
                 }
                 b':' => {
-                    if set.has(Detector::Ipv6) && i >= v6_done {
+                    // A colon with no hex digit, colon or dot on either side is a run of
+                    // one, which no address is (most are a key's).
+                    let v6 = |c: Option<&u8>| c.is_some_and(|&c| is_v6_char(c));
+                    if set.has(Detector::Ipv6)
+                        && i >= v6_done
+                        && (v6(before(b, i)) || v6(b.get(i + 1)))
+                    {
                         if let Some((range, done)) = ipv6(b, i) {
                             push(found, range, Detector::Ipv6);
                             v6_done = done;
@@ -278,31 +284,26 @@ fn is_digit(c: Option<&u8>) -> bool {
 /// may end a key that names a secret; then every keyword in the bytes before that end,
 /// judged as the automaton over the whole text would judge it.
 fn key_before(b: &[u8], p: usize, set: Redact, found: &mut Vec<Found>) {
-    let head = b.get(..p).unwrap_or_default();
-    let blanks = head
-        .iter()
-        .rev()
-        .take(5)
-        .take_while(|&&c| c == b' ' || c == b'\t')
-        .count();
-    if blanks > 4 {
-        return;
+    // Read byte by byte: this runs at every separator, most of which end no key.
+    let last = |i: usize| i.checked_sub(1).and_then(|j| b.get(j)).copied();
+    let mut k = p;
+    let mut blanks = 0;
+    while matches!(last(k), Some(b' ' | b'\t')) {
+        if blanks == 4 {
+            return;
+        }
+        (k, blanks) = (k - 1, blanks + 1);
     }
-    let mut k = p - blanks;
-    if matches!(before(b, k), Some(b'"' | b'\'')) {
+    if matches!(last(k), Some(b'"' | b'\'')) {
         k -= 1;
     }
-    let head = b.get(..k).unwrap_or_default();
-    let slashes = head
-        .iter()
-        .rev()
-        .take(5)
-        .take_while(|&&c| c == b'\\')
-        .count();
-    if slashes > 4 {
-        return;
+    let mut slashes = 0;
+    while last(k) == Some(b'\\') {
+        if slashes == 4 {
+            return;
+        }
+        (k, slashes) = (k - 1, slashes + 1);
     }
-    k -= slashes;
     if !may_name_a_secret(b, k) {
         return;
     }
@@ -353,15 +354,24 @@ fn may_name_a_secret(b: &[u8], k: usize) -> bool {
     let head = b.get(..k).unwrap_or_default();
     // Most separators follow no such key (a time's `12:`, `rt=`): the last two bytes
     // tell (the key's, once `_`, `-` and `.` are dropped and ASCII is in lower case).
-    let mut last = head
-        .iter()
-        .rev()
-        .take(KEY_WINDOW + 64)
-        .filter(|c| !matches!(c, b'_' | b'-' | b'.'))
-        .map(u8::to_ascii_lowercase);
-    let pair = match (last.next(), last.next()) {
-        (Some(a), Some(b)) => usize::from(a) << 8 | usize::from(b),
-        _ => return false,
+    let dropped = |c: &u8| matches!(c, b'_' | b'-' | b'.');
+    let pair = |a: u8, b: u8| {
+        usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
+    };
+    let pair = match head {
+        // The usual key: its last two bytes are letters.
+        [.., b, a] if !dropped(a) && !dropped(b) => pair(*a, *b),
+        _ => {
+            let mut last = head
+                .iter()
+                .rev()
+                .take(KEY_WINDOW + 64)
+                .filter(|c| !dropped(c));
+            match (last.next(), last.next()) {
+                (Some(&a), Some(&b)) => pair(a, b),
+                _ => return false,
+            }
+        }
     };
     if KEY_LAST_TWO
         .get(pair / 64)
@@ -996,13 +1006,18 @@ fn ipv4(b: &[u8], s: usize) -> Option<(usize, usize)> {
     Some((s, i))
 }
 
+/// What an IPv6 candidate is a run of: hex digits, colons and dots.
+fn is_v6_char(c: u8) -> bool {
+    c.is_ascii_hexdigit() || c == b':' || c == b'.'
+}
+
 /// The IPv6 candidate around the colon at `i`: the run of hex digits, colons and dots
 /// through it, judged as a whole (the same run from whichever of its colons). Returns
 /// where the run ends (judged once) and, if it is an address, its range.
 fn ipv6(b: &[u8], i: usize) -> Option<(Option<(usize, usize)>, usize)> {
     /// The longest text of an address (`ffff:…:255.255.255.255`).
     const LONGEST: usize = 45;
-    let class = |c: u8| c.is_ascii_hexdigit() || c == b':' || c == b'.';
+    let class = is_v6_char;
     let head = b.get(..i).unwrap_or_default();
     let back = head
         .iter()

@@ -277,6 +277,26 @@ const PIECES: &[&str] = &[
     "ASIAXXXXXXXXXXXXXXXX",
     "ABIAKIA",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+    // Whole shapes the byte pass looks ahead for, and the near misses around them.
+    "2001:db8:85a3:0:0:8a2e:370:7334",
+    "1:2:3:4:5:6:7:8",
+    "fe80::1",
+    "03:19:11.555Z",
+    "2025-11-28T03:19:11",
+    "10.0.0.1",
+    "1.2.3",
+    "1.22.333.4",
+    "03-1234-5678",
+    "090-1234-5678",
+    "0120-123-456",
+    "09012345678",
+    "1234 5678 9018",
+    "1234-5678-9018",
+    "+81 90-1234-5678",
+    "+1",
+    "a:",
+    "1=",
+    "rt=",
 ];
 
 fn text_from(picks: &[usize]) -> String {
