@@ -189,54 +189,66 @@ pub(crate) fn hex4(hex: &[u8]) -> Option<u32> {
 /// surrogate escapes).
 ///
 /// In a checked body the only special byte left is the backslash (quotes and
-/// controls appear escaped). Plain bytes go 16 at a time: each block is
-/// copied whole and the copy cut back to the next escape, so the short runs
-/// between the escapes of JSON-in-a-message (`{\"level\":\"info\"…`) cost a
-/// fixed-size copy each, not a `memcpy` call.
+/// controls appear escaped). The text is written in place into the body's length
+/// (it is never longer: an escape of 2 or 6 bytes stands for 1 to 3), so plain
+/// bytes go 16 at a time, each block copied whole and the write position moved
+/// to the next escape only: the short runs between the escapes of
+/// JSON-in-a-message (`{\"level\":\"info\"…`) cost a fixed-size copy each, not
+/// a `memcpy` call or a capacity check.
 pub(crate) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    out.reserve(raw.len());
-    let mut i = 0;
+    let start = out.len();
+    out.resize(start + raw.len(), 0);
+    let written = out
+        .get_mut(start..)
+        .and_then(|text| unescape_into(raw, text));
+    out.truncate(start + written.unwrap_or(0));
+    written.map(|_| ())
+}
+
+/// [`unescape`]'s loop: decodes `raw` into `text` (as long as `raw`) and returns the
+/// decoded length.
+fn unescape_into(raw: &[u8], text: &mut [u8]) -> Option<usize> {
+    let (mut i, mut w) = (0, 0);
     loop {
-        let at = match raw.get(i..i + 16).map(<[u8; 16]>::try_from) {
-            Some(Ok(block)) => {
-                let hits = crate::simd::json_specials16(&block);
+        // Plain bytes to the next backslash; `w <= i`, so `text` has room for the block.
+        let at = match raw.get(i..i + 16) {
+            Some(block) => {
+                let hits = crate::simd::json_specials16(block);
                 let n = if hits == 0 {
                     16
                 } else {
                     hits.trailing_zeros() as usize
                 };
-                let len = out.len();
-                out.extend_from_slice(&block);
-                out.truncate(len + n);
-                i += n;
+                text.get_mut(w..w + 16)?.copy_from_slice(block);
+                (i, w) = (i + n, w + n);
                 if hits == 0 {
                     continue;
                 }
                 i
             }
-            _ => {
+            None => {
                 let rest = raw.get(i..)?;
-                match rest.iter().position(|&b| b == b'\\') {
-                    Some(p) => {
-                        out.extend_from_slice(rest.get(..p)?);
-                        i += p;
-                        i
-                    }
-                    None => {
-                        out.extend_from_slice(rest);
-                        return Some(());
-                    }
+                let p = rest.iter().position(|&b| b == b'\\');
+                let plain = rest.get(..p.unwrap_or(rest.len()))?;
+                text.get_mut(w..w + plain.len())?.copy_from_slice(plain);
+                (i, w) = (i + plain.len(), w + plain.len());
+                if p.is_none() {
+                    return Some(w);
                 }
+                i
             }
         };
         match raw.get(at + 1)? {
             b'u' => {
-                push_char(out, hex4(raw.get(at + 2..at + 6)?)?)?;
-                i = at + 6;
+                let c = char::from_u32(hex4(raw.get(at + 2..at + 6)?)?)?;
+                let mut buf = [0u8; 4];
+                let bytes = c.encode_utf8(&mut buf).as_bytes();
+                text.get_mut(w..w + bytes.len())?.copy_from_slice(bytes);
+                (i, w) = (at + 6, w + bytes.len());
             }
             &letter => {
-                out.push(short_escape(letter)?);
-                i = at + 2;
+                *text.get_mut(w)? = short_escape(letter)?;
+                (i, w) = (at + 2, w + 1);
             }
         }
     }
