@@ -317,6 +317,18 @@ mod tests {
         }
     }
 
+    /// Fewer than `most` of `pieces`, picked by a xorshift generator from `state`.
+    fn pieces_joined(state: &mut u64, pieces: &[&str], most: u64) -> String {
+        let mut text = String::new();
+        for _ in 0..(*state % most) {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            text.push_str(pieces[(*state % pieces.len() as u64) as usize]);
+        }
+        text
+    }
+
     /// `escaped_offset` is the length of what `push_str` writes for the text before
     /// the offset, from the start or counted on from an earlier pair.
     #[test]
@@ -334,13 +346,7 @@ mod tests {
         ];
         let mut state = 0x1234_5678_9abc_def1u64;
         for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
-            }
+            let text = pieces_joined(&mut state, &pieces, 40);
             let written = |to: usize| {
                 let mut out = Vec::new();
                 push_str(&mut out, &text[..to]);
@@ -386,13 +392,7 @@ mod tests {
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..3000 {
-            let mut body = String::new();
-            for _ in 0..(state % 30) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                body.push_str(parts[(state % parts.len() as u64) as usize]);
-            }
+            let body = pieces_joined(&mut state, &parts, 30);
             let mut out = Vec::new();
             unescape(body.as_bytes(), &mut out).unwrap();
             let want: String = serde_json::from_str(&format!("\"{body}\"")).unwrap();
