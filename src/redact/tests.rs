@@ -277,7 +277,7 @@ const PIECES: &[&str] = &[
     "ASIAXXXXXXXXXXXXXXXX",
     "ABIAKIA",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
-    // Whole shapes the byte pass looks ahead for, and the near misses around them.
+    // Whole values of the digit and colon detectors, and near misses beside them.
     "2001:db8:85a3:0:0:8a2e:370:7334",
     "1:2:3:4:5:6:7:8",
     "fe80::1",
