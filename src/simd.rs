@@ -173,6 +173,72 @@ fn json_specials8(chunk: &[u8]) -> u32 {
     ((hits >> 7).wrapping_mul(GATHER) >> 56) as u32
 }
 
+/// Whether every backslash of `b` is followed by a quote: in a JSON string body, that
+/// its only escapes are `\"`.
+pub(crate) fn only_quotes_escaped(b: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(pair) = b.get(i..i + BACKSLASH_BLOCK + 1) {
+        if lone_backslashes(pair) {
+            return false;
+        }
+        i += BACKSLASH_BLOCK;
+    }
+    let tail = b.get(i..).unwrap_or_default();
+    !tail
+        .iter()
+        .enumerate()
+        .any(|(k, &c)| c == b'\\' && tail.get(k + 1) != Some(&b'"'))
+}
+
+/// The bytes [`lone_backslashes`] judges at a time (it reads one more).
+#[cfg(target_arch = "x86_64")]
+const BACKSLASH_BLOCK: usize = 16;
+#[cfg(not(target_arch = "x86_64"))]
+const BACKSLASH_BLOCK: usize = 8;
+
+/// Whether one of the first [`BACKSLASH_BLOCK`] bytes of `pair` (which holds one more)
+/// is a backslash not followed by a quote; SSE2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lone_backslashes(pair: &[u8]) -> bool {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_set1_epi8,
+    };
+    if pair.len() < BACKSLASH_BLOCK + 1 {
+        return false;
+    }
+    // SAFETY: SSE2 is in the x86_64 baseline; `pair` has 17 readable bytes (checked
+    // above), so the loads from offsets 0 and 1 are in bounds; they are unaligned.
+    unsafe {
+        let v = _mm_loadu_si128(pair.as_ptr().cast::<__m128i>());
+        let next = _mm_loadu_si128(pair.as_ptr().add(1).cast::<__m128i>());
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let quote = _mm_cmpeq_epi8(next, _mm_set1_epi8(b'"' as i8));
+        _mm_movemask_epi8(_mm_andnot_si128(quote, backslash)) != 0
+    }
+}
+
+/// [`lone_backslashes`] eight bytes at a time: arm64 (Graviton) and everything else.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn lone_backslashes(pair: &[u8]) -> bool {
+    lone_backslashes8(pair)
+}
+
+/// Whether one of the first 8 bytes of `pair` is a backslash not followed by a quote
+/// (exact per byte; a shorter slice: none).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn lone_backslashes8(pair: &[u8]) -> bool {
+    let (Some(v), Some(next)) = (pair.get(..8).and_then(word), pair.get(1..9).and_then(word))
+    else {
+        return false;
+    };
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & HI;
+    zero(v ^ splat(b'\\')) & !zero(next ^ splat(b'"')) != 0
+}
+
 // ----------------------------------------------------------------- digits
 
 /// Bit k of `digits` (of `letters`): byte k of a 64-byte block is an ASCII
@@ -512,8 +578,9 @@ pub(crate) fn redact_marks16(b: &[u8], at: usize) -> u32 {
         .get(from..(at + 16 + MARK_AFTER).min(b.len()))
         .unwrap_or_default();
     let offset = MARK_BEFORE - (at - from);
-    for (slot, &c) in padded.iter_mut().skip(offset).zip(bytes) {
-        *slot = c;
+    // One copy (every text starts and ends with such a block).
+    if let Some(slots) = padded.get_mut(offset..offset + bytes.len()) {
+        slots.copy_from_slice(bytes);
     }
     redact_marks_kernel(&padded)
 }
@@ -637,6 +704,37 @@ mod tests {
         *state ^= *state >> 7;
         *state ^= *state << 17;
         *state
+    }
+
+    #[test]
+    fn only_quotes_escaped_is_exact() {
+        let rule = |b: &[u8]| {
+            b.iter()
+                .enumerate()
+                .all(|(k, &c)| c != b'\\' || b.get(k + 1) == Some(&b'"'))
+        };
+        let bytes = [b'\\', b'"', b'a', 0x5d, 0xdc];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let len = (xorshift(&mut state) % 48) as usize;
+            // Mostly `\"` pairs, as a JSON line inside a message has them.
+            let mut b = Vec::with_capacity(len + 1);
+            while b.len() < len {
+                match xorshift(&mut state) % 4 {
+                    0 => b.extend_from_slice(b"\\\""),
+                    _ => b.push(bytes[(xorshift(&mut state) % bytes.len() as u64) as usize]),
+                }
+            }
+            assert_eq!(only_quotes_escaped(&b), rule(&b), "{b:?}");
+            // The portable kernel, on every window (x86_64 runs the SSE2 one above).
+            for k in 0..b.len() {
+                let pair: Vec<u8> = b.iter().skip(k).take(9).copied().collect();
+                if pair.len() == 9 {
+                    let lone = (0..8).any(|j| pair[j] == b'\\' && pair[j + 1] != b'"');
+                    assert_eq!(lone_backslashes8(&pair), lone, "{pair:?}");
+                }
+            }
+        }
     }
 
     #[test]

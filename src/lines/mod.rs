@@ -744,7 +744,7 @@ fn mask_message<'s, 'a: 's>(
 }
 
 /// The message as redaction leaves it (kept out of line, as masking is): a JSON body is
-/// decoded first, since the detectors read text.
+/// decoded first, since the detectors read text, unless its only escapes are `\"`.
 #[inline(never)]
 fn redact_message<'s, 'a: 's>(
     message: Message<'s, 'a>,
@@ -754,14 +754,24 @@ fn redact_message<'s, 'a: 's>(
     decoded: &mut Vec<u8>,
     redacted_text: &'s mut Vec<u8>,
 ) -> Option<Message<'s, 'a>> {
-    let (text, plain): (&[u8], bool) = match message {
-        Message::Body(j) if j.plain => (j.raw, true),
-        Message::Body(j) | Message::Escaped(j) => {
-            decoded.clear();
-            j.decode_into(decoded)?;
-            if j.canonical {
-                // The kept parts are copied from the body, escaped already.
-                if !redactor.redact_escaped(decoded, j.raw, set, redacted_text, tally) {
+    let (text, plain): (&[u8], bool) = 'text: {
+        match message {
+            Message::Body(j) if j.plain => (j.raw, true),
+            Message::Body(j) | Message::Escaped(j) => {
+                // A JSON line's body, escaped only as `\"`, is read as it is.
+                let found = match redactor.redact_body(j.raw, set, redacted_text, tally) {
+                    Some(found) => found,
+                    None => {
+                        decoded.clear();
+                        j.decode_into(decoded)?;
+                        if !j.canonical {
+                            break 'text (&decoded[..], false);
+                        }
+                        // The kept parts are copied from the body, escaped already.
+                        redactor.redact_escaped(decoded, j.raw, set, redacted_text, tally)
+                    }
+                };
+                if !found {
                     return Some(message);
                 }
                 return Some(Message::Escaped(JsonStr {
@@ -769,10 +779,9 @@ fn redact_message<'s, 'a: 's>(
                     ..j
                 }));
             }
-            (&decoded[..], false)
+            Message::Text(t) => (t.as_bytes(), false),
+            Message::Plain(p) => (p, true),
         }
-        Message::Text(t) => (t.as_bytes(), false),
-        Message::Plain(p) => (p, true),
     };
     if !redactor.redact(text, set, redacted_text, tally) {
         return Some(message);

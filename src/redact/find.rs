@@ -326,24 +326,31 @@ const KEY_ENDINGS: [&[&str]; 4] = [
     &[AUTHORIZATION],
 ];
 
-/// The last two bytes of [`KEY_ENDINGS`] (`[last, one before]`), one bit each.
+/// The last three bytes of [`KEY_ENDINGS`], one bit each: five bits of each byte
+/// ([`key_three`]; ASCII case drops out), so other keys share bits, never these.
 // Evaluated at compile time: an index out of range fails the build.
 #[allow(clippy::indexing_slicing)]
-static KEY_LAST_TWO: [u64; 1024] = {
-    let mut table = [0u64; 1024];
+static KEY_LAST_THREE: [u64; 512] = {
+    let mut table = [0u64; 512];
     let mut l = 0;
     while l < KEY_ENDINGS.len() {
         let mut w = 0;
         while w < KEY_ENDINGS[l].len() {
             let word = KEY_ENDINGS[l][w].as_bytes();
-            let pair = (word[word.len() - 1] as usize) << 8 | word[word.len() - 2] as usize;
-            table[pair / 64] |= 1 << (pair % 64);
+            let n = word.len();
+            let three = key_three(word[n - 1], word[n - 2], word[n - 3]);
+            table[three / 64] |= 1 << (three % 64);
             w += 1;
         }
         l += 1;
     }
     table
 };
+
+/// The index of a key's last three bytes (`a` the last) in [`KEY_LAST_THREE`].
+const fn key_three(a: u8, b: u8, c: u8) -> usize {
+    ((a & 0x1f) as usize) << 10 | ((b & 0x1f) as usize) << 5 | (c & 0x1f) as usize
+}
 
 /// Whether a key ending at `k` may name a secret: the run of key characters before `k`,
 /// with `_`, `-` and `.` dropped and in lower case, ends with one of [`KEY_ENDINGS`],
@@ -352,30 +359,28 @@ static KEY_LAST_TWO: [u64; 1024] = {
 fn may_name_a_secret(b: &[u8], k: usize) -> bool {
     const LONGEST: usize = 16;
     let head = b.get(..k).unwrap_or_default();
-    // Most separators follow no such key (a time's `12:`, `rt=`): the last two bytes
-    // tell (the key's, once `_`, `-` and `.` are dropped and ASCII is in lower case).
+    // Most separators follow no such key (a time's `12:`, `rt=`, `"logger":`): the last
+    // three bytes tell (the key's, once `_`, `-` and `.` are dropped; every ending is
+    // three bytes or more).
     let dropped = |c: &u8| matches!(c, b'_' | b'-' | b'.');
-    let pair = |a: u8, b: u8| {
-        usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
-    };
-    let pair = match head {
-        // The usual key: its last two bytes are letters.
-        [.., b, a] if !dropped(a) && !dropped(b) => pair(*a, *b),
+    let three = match head {
+        // The usual key: its last three bytes are letters.
+        [.., c, b, a] if !dropped(a) && !dropped(b) && !dropped(c) => key_three(*a, *b, *c),
         _ => {
             let mut last = head
                 .iter()
                 .rev()
                 .take(KEY_WINDOW + 64)
                 .filter(|c| !dropped(c));
-            match (last.next(), last.next()) {
-                (Some(&a), Some(&b)) => pair(a, b),
+            match (last.next(), last.next(), last.next()) {
+                (Some(&a), Some(&b), Some(&c)) => key_three(a, b, c),
                 _ => return false,
             }
         }
     };
-    if KEY_LAST_TWO
-        .get(pair / 64)
-        .is_none_or(|bits| bits >> (pair % 64) & 1 == 0)
+    if KEY_LAST_THREE
+        .get(three / 64)
+        .is_none_or(|bits| bits >> (three % 64) & 1 == 0)
     {
         return false;
     }
@@ -554,6 +559,25 @@ fn run_end_of(b: &[u8], s: usize, max: usize, class: impl Fn(u8) -> bool) -> usi
     s + rest.iter().take(max).take_while(|&&c| class(c)).count()
 }
 
+/// Whether `b[i..]` starts with an escaped quote, `\"`.
+///
+/// A value ends at a quote, and a JSON body (`{\"password\":\"…\"}`) writes each
+/// quote so: the detectors treat the pair as the quote, wherever a quote matters to
+/// them, so that they find in a body whose only escapes are `\"` what they find in its
+/// decoded text (`Redactor::redact_body`).
+fn escaped_quote(b: &[u8], i: usize) -> bool {
+    b.get(i..i + 2) == Some(b"\\\"")
+}
+
+/// [`run_end_of`], stopping before an escaped quote too.
+fn run_end_before_quote(b: &[u8], s: usize, max: usize, class: impl Fn(u8) -> bool) -> usize {
+    let mut e = s;
+    while e - s < max && b.get(e).is_some_and(|&c| class(c)) && !escaped_quote(b, e) {
+        e += 1;
+    }
+    e
+}
+
 fn is_base64url(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
 }
@@ -575,7 +599,15 @@ fn aws_key_id(b: &[u8], s: usize, set: Redact, found: &mut Vec<Found>) -> Option
         push(found, Some((s, e)), Detector::AwsAccessKeyId);
     }
     if set.has(Detector::AwsSecretKey) {
-        let gap = run_end_of(b, e, 3, |c| b" \t:,;=|\"'".contains(&c));
+        // Up to 3 separators; an escaped quote is one.
+        let mut gap = e;
+        for _ in 0..3 {
+            match b.get(gap) {
+                _ if escaped_quote(b, gap) => gap += 2,
+                Some(c) if b" \t:,;=|\"'".contains(c) => gap += 1,
+                _ => break,
+            }
+        }
         if gap > e {
             push(found, aws_secret_at(b, gap), Detector::AwsSecretKey);
         }
@@ -647,7 +679,7 @@ fn private_key(b: &[u8], s: usize) -> Option<(usize, usize)> {
         return Some((s, b.len()));
     };
     let end_label = body + at + b"-----END ".len();
-    let close = run_end_of(b, end_label, 64, |c| c != b'-' && c != b'\n');
+    let close = run_end_of(b, end_label, 64, |c| !matches!(c, b'-' | b'\n' | b'"'));
     if b.get(close..close + 5) == Some(b"-----") {
         Some((s, close + 5))
     } else {
@@ -703,7 +735,7 @@ fn authorization(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
     if !v.quoted && scheme == text.len() && b.get(v.end) == Some(&b' ') {
         // `Authorization: Basic dXNl…`: the credentials are the next word.
         let cs = run_end_of(b, v.end, 4, |c| c == b' ');
-        let ce = run_end_of(b, cs, 16384, |c| !c.is_ascii_whitespace() && c != b'"');
+        let ce = run_end_before_quote(b, cs, 16384, |c| !c.is_ascii_whitespace() && c != b'"');
         if ce > cs {
             return Some((cs, ce));
         }
@@ -785,7 +817,7 @@ fn value_after_key(b: &[u8], k: usize) -> Option<Value> {
     if slashes > 0 {
         return None;
     }
-    let ve = run_end_of(b, i, 4096, |c| {
+    let ve = run_end_before_quote(b, i, 4096, |c| {
         !(c.is_ascii_whitespace() || b"&,;\"'<)]}".contains(&c))
     });
     let v = b.get(i..ve)?;

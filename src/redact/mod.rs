@@ -9,10 +9,12 @@
 //! Two passes find where a value may start (`find`): one case-sensitive automaton for
 //! the fixed words (`AKIA`…, `eyJ`, `-----BEGIN `, `Bearer`), and one SIMD pass that marks
 //! the bytes a detector or a key's separator may stand at (`simd::redact_marks16`). A key
-//! is read back from its separator, and its keywords looked for only when its last two
+//! is read back from its separator, and its keywords looked for only when its last three
 //! bytes may end a secret's key. Only there does a detector read on, each a bounded
-//! distance. Nothing is written until the first value is found; a JSON body escaped as
-//! the line writer escapes keeps its escapes (the kept parts are copied from it).
+//! distance. Nothing is written until the first value is found. A JSON body whose only
+//! escapes are `\"` (a JSON line inside a message) is read as it is, not decoded
+//! (`redact_body`); another body escaped as the line writer escapes keeps its escapes
+//! (the kept parts are copied from it).
 //! The reference, every keyword at every byte, is `find::find_at_every_byte` (tests).
 //!
 //! # Layout
@@ -71,6 +73,29 @@ impl Redactor {
         self.write(text, set, out, tally, |out, a, b| {
             out.extend_from_slice(text.get(a..b).unwrap_or_default());
         })
+    }
+
+    /// [`Self::redact`] for a JSON string body `raw` whose only escapes are `\"`, read as
+    /// it is: writes the body of the redacted text as `json::push_str` would write it, or
+    /// returns `None` (having written nothing) for another body, or when custom rules are
+    /// set (a pattern reads the decoded text).
+    ///
+    /// The detectors treat `\"` as the quote it stands for (`find::escaped_quote`), and
+    /// nothing else in such a body differs from its text, so they find the same values;
+    /// each replaced range starts and ends beside the pair, never inside it, so the kept
+    /// parts are the escaped text. Nothing is decoded, and the kept parts need no
+    /// placing.
+    pub(crate) fn redact_body(
+        &mut self,
+        raw: &[u8],
+        set: Redact,
+        out: &mut Vec<u8>,
+        tally: &mut Tally,
+    ) -> Option<bool> {
+        if !self.rules.is_empty() || !crate::simd::only_quotes_escaped(raw) {
+            return None;
+        }
+        Some(self.redact(raw, set, out, tally))
     }
 
     /// [`Self::redact`] for a text held as a JSON string body `raw` escaped exactly as

@@ -80,6 +80,24 @@ fn documented_forms_are_redacted() {
             "GET /cb?code=1&access_token=[REDACTED:secret_value]&state=x",
         ),
         ("api_key: sk_live_51H", "api_key: [REDACTED:secret_value]"),
+        // An escaped quote is a quote: it ends a value and separates an id from its key.
+        (
+            r#"password=abc\"def"#,
+            r#"password=[REDACTED:secret_value]\"def"#,
+        ),
+        (
+            r#"authorization: Basic dXNlcjpw\"}"#,
+            r#"authorization: Basic [REDACTED:authorization]\"}"#,
+        ),
+        (
+            r#"{\"k\":\"AKIAIOSFODNN7EXAMPLE\",\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}"#,
+            r#"{\"k\":\"[REDACTED:aws_access_key_id]\",\"[REDACTED:aws_secret_key]\"}"#,
+        ),
+        // An END line's label holds no quote: this block runs to the text's end.
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA\"PRIVATE KEY----- done",
+            "[REDACTED:private_key]",
+        ),
         ("X-Api-Key=abc", "X-Api-Key=[REDACTED:secret_value]"),
         ("mail bob.smith+tag@example.co.jp now", "mail [REDACTED:email] now"),
         ("from 10.1.2.3:443", "from [REDACTED:ipv4]:443"),
@@ -347,5 +365,88 @@ proptest! {
         } else {
             prop_assert_eq!(tally, Tally::default());
         }
+        body_is_read_as_it_is(&text, set, raw, &escaped, &tally)?;
     }
+
+    /// JSON lines inside a message, escaped only as `\"`: read as they are, they are
+    /// redacted as their decoded text is.
+    #[test]
+    fn json_lines_are_read_as_they_are(picks in proptest::collection::vec(0usize..1000, 0..40), set_bits in 1u16..(1 << COUNT)) {
+        let text: String = picks
+            .iter()
+            .map(|&i| JSON_PIECES[i % JSON_PIECES.len()])
+            .collect();
+        let set = Redact::from_bits(set_bits);
+        let mut raw = Vec::new();
+        crate::json::push_str(&mut raw, &text);
+        let raw = &raw[1..raw.len() - 1];
+        let mut escaped = Vec::new();
+        let mut tally = Tally::default();
+        Redactor::default().redact_escaped(text.as_bytes(), raw, set, &mut escaped, &mut tally);
+        prop_assert!(crate::simd::only_quotes_escaped(raw));
+        body_is_read_as_it_is(&text, set, raw, &escaped, &tally)?;
+    }
+}
+
+/// Pieces of JSON lines without a backslash or a control (each quote is escaped once
+/// in the body), with the values beside quotes that a quote ends or separates.
+const JSON_PIECES: &[&str] = &[
+    "{\"",
+    "\":\"",
+    "\",\"",
+    "\"}",
+    "\"",
+    "'",
+    ":",
+    "=",
+    " ",
+    ",",
+    "&",
+    "password",
+    "api_key",
+    "Authorization",
+    "authorization: ",
+    "Basic ",
+    "Bearer ",
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "my_number",
+    "123456789018",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "-----END ",
+    "10.0.0.1",
+    "fe80::1",
+    "user@example.com",
+    "https://u:p@h",
+    "abc",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+    "090-1234-5678",
+    "+81 90-1234-5678",
+    "null",
+    "é",
+];
+
+/// `redact_body` on `raw` (the canonical body of `text`) declines, or writes what
+/// `redact_escaped` wrote (`escaped`, adding `tally`).
+fn body_is_read_as_it_is(
+    text: &str,
+    set: Redact,
+    raw: &[u8],
+    escaped: &[u8],
+    tally: &Tally,
+) -> Result<(), TestCaseError> {
+    let mut body = Vec::new();
+    let mut body_tally = Tally::default();
+    let read = Redactor::default().redact_body(raw, set, &mut body, &mut body_tally);
+    prop_assert_eq!(read.is_some(), crate::simd::only_quotes_escaped(raw));
+    if let Some(found) = read {
+        prop_assert_eq!(&body_tally, tally, "{:?}", text);
+        if found {
+            prop_assert_eq!(&body[..], escaped, "{:?}", text);
+        } else {
+            prop_assert_eq!(body_tally, Tally::default(), "{:?}", text);
+        }
+    }
+    Ok(())
 }
