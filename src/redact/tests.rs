@@ -203,6 +203,32 @@ fn sets_parse_and_print() {
 }
 
 #[test]
+fn a_body_is_decoded_for_custom_rules_and_other_escapes() {
+    let raw = br#"{\"password\":\"x\",\"order\":\"ORD-1\"}"#;
+    let mut out = Vec::new();
+    let mut tally = Tally::default();
+    let mut plain = Redactor::default();
+    assert_eq!(
+        plain.redact_body(raw, Redact::ALL, &mut out, &mut tally),
+        Some(true)
+    );
+    assert_eq!(
+        out,
+        br#"{\"password\":\"[REDACTED:secret_value]\",\"order\":\"ORD-1\"}"#
+    );
+    // A pattern reads the decoded text, and `\n` is no quote: both decline.
+    let mut ruled = Redactor::with_rules(Rules::parse("order=ORD-[0-9]+").unwrap());
+    assert_eq!(
+        ruled.redact_body(raw, Redact::ALL, &mut out, &mut tally),
+        None
+    );
+    assert_eq!(
+        plain.redact_body(br#"a\nb"#, Redact::ALL, &mut out, &mut tally),
+        None
+    );
+}
+
+#[test]
 fn my_number_check_digit() {
     // 12345678901: weighted sum 212, remainder 3, check digit 8. And whatever the eleven
     // digits, exactly one twelfth is valid.
