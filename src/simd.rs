@@ -16,7 +16,7 @@
 //!
 //! The bit tricks, written once: `x ^ splat(c)` has a zero byte where a byte is
 //! `c`; `(x & LOW7) + LOW7` sets bit 7 of each byte whose low seven bits are not
-//! zero, with no carry across bytes (exact at every position); `x - LO & !x & HI`
+//! zero, with no carry across bytes (exact at every position: `zero_bytes`); `x - LO & !x & HI`
 //! finds the lowest zero byte exactly (borrows run upwards, so only the lowest
 //! flag is exact, which is all a "first match" needs).
 
@@ -32,6 +32,13 @@ const GATHER: u64 = 0x0102_0408_1020_4080;
 /// `c` in every byte.
 const fn splat(c: u8) -> u64 {
     LO * c as u64
+}
+
+/// Bit 7 of each byte of `x` that is zero, exactly per byte (no carry crosses a byte).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+const fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7) + LOW7) | x) & HI
 }
 
 fn word(chunk: &[u8]) -> Option<u64> {
@@ -167,9 +174,8 @@ fn json_specials8(chunk: &[u8]) -> u32 {
     let Some(w) = word(chunk) else {
         return 0;
     };
-    let zero = |v: u64| !(((v & LOW7) + LOW7) | v) & HI;
     let below_space = !(((w & LOW7) + splat(0x60)) | w) & HI;
-    let hits = below_space | zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\'));
+    let hits = below_space | zero_bytes(w ^ splat(b'"')) | zero_bytes(w ^ splat(b'\\'));
     ((hits >> 7).wrapping_mul(GATHER) >> 56) as u32
 }
 
@@ -235,8 +241,7 @@ fn lone_backslashes8(pair: &[u8]) -> bool {
     else {
         return false;
     };
-    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & HI;
-    zero(v ^ splat(b'\\')) & !zero(next ^ splat(b'"')) != 0
+    zero_bytes(v ^ splat(b'\\')) & !zero_bytes(next ^ splat(b'"')) != 0
 }
 
 // ----------------------------------------------------------------- digits
@@ -670,9 +675,7 @@ pub(crate) fn redact_marks_swar(window: &[u8]) -> u32 {
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn redact_marks8(w: &[u64; MARK_BEFORE + 1 + MARK_AFTER]) -> u32 {
-    // Exact per byte: bit 7 of a byte is set where the byte is zero.
-    let zero = |x: u64| !(((x & LOW7) + LOW7) | x) & HI;
-    let eq = |x: u64, c: u8| zero(x ^ splat(c));
+    let eq = |x: u64, c: u8| zero_bytes(x ^ splat(c));
     // Digits map to 0..=9; adding 118 to the low seven bits sets bit 7 above 9.
     let digit = |x: u64| {
         let x = x ^ splat(b'0');
