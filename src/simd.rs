@@ -590,6 +590,92 @@ pub(crate) fn redact_marks16(b: &[u8], at: usize) -> u32 {
     redact_marks_kernel(&padded)
 }
 
+/// [`redact_marks16`] for the 32 bytes from `at` (bit k for byte `at + k`).
+#[inline(always)]
+pub(crate) fn redact_marks32(b: &[u8], at: usize) -> u32 {
+    let window = at
+        .checked_sub(MARK_BEFORE)
+        .and_then(|s| b.get(s..at + 32 + MARK_AFTER));
+    match window {
+        Some(w) => {
+            redact_marks_kernel(w) | redact_marks_kernel(w.get(16..).unwrap_or_default()) << 16
+        }
+        None => redact_marks16(b, at) | redact_marks16(b, at + 16) << 16,
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    /// [`redact_marks32`] by one 32-byte kernel (the same bits).
+    #[inline(always)]
+    pub(crate) fn redact_marks32(self, b: &[u8], at: usize) -> u32 {
+        let window = at
+            .checked_sub(MARK_BEFORE)
+            .and_then(|s| b.get(s..at + 32 + MARK_AFTER))
+            .and_then(|w| w.try_into().ok());
+        match window {
+            // SAFETY: `self` exists only where `detect` found AVX2.
+            Some(w) => unsafe { redact_marks_avx2(w) },
+            None => redact_marks32(b, at),
+        }
+    }
+}
+
+/// [`Avx2::redact_marks32`]'s kernel: [`redact_marks_kernel`]'s, 32 bytes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn redact_marks_avx2(window: &[u8; MARK_BEFORE + 32 + MARK_AFTER]) -> u32 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi8, _mm256_and_si256, _mm256_andnot_si256, _mm256_cmpeq_epi8,
+        _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
+        _mm256_set1_epi8,
+    };
+    // SAFETY: `window` has 38 bytes, so each 32-byte load from offsets 0 to 6 is in
+    // bounds; the loads are unaligned.
+    let load = |o: usize| unsafe { _mm256_loadu_si256(window.as_ptr().add(o).cast::<__m256i>()) };
+    let eq = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8));
+    // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
+    let digit = |o: usize| {
+        _mm256_cmpgt_epi8(
+            _mm256_set1_epi8(-118),
+            _mm256_add_epi8(load(o), _mm256_set1_epi8(0x50)),
+        )
+    };
+    let v = load(MARK_BEFORE);
+    let next = load(MARK_BEFORE + 1);
+    let d = digit(MARK_BEFORE);
+    let d1 = digit(MARK_BEFORE - 1);
+    let run_of_4 = _mm256_and_si256(_mm256_and_si256(d1, digit(1)), digit(2));
+    let octet = _mm256_andnot_si256(
+        run_of_4,
+        _mm256_and_si256(_mm256_and_si256(d, eq(next, b'.')), digit(MARK_BEFORE + 2)),
+    );
+    let group = _mm256_andnot_si256(
+        digit(0),
+        _mm256_and_si256(
+            _mm256_and_si256(d, _mm256_or_si256(eq(next, b' '), eq(next, b'-'))),
+            run_of_4,
+        ),
+    );
+    let lead_zero = _mm256_andnot_si256(
+        _mm256_or_si256(d1, eq(next, b'0')),
+        _mm256_and_si256(eq(v, b'0'), digit(MARK_BEFORE + 1)),
+    );
+    let single = _mm256_or_si256(
+        _mm256_or_si256(
+            _mm256_or_si256(eq(v, b'@'), eq(v, b'+')),
+            _mm256_or_si256(eq(v, b':'), eq(v, b'=')),
+        ),
+        eq(v, 0xEF),
+    );
+    let marks = _mm256_or_si256(
+        _mm256_or_si256(octet, group),
+        _mm256_or_si256(lead_zero, single),
+    );
+    _mm256_movemask_epi8(marks) as u32
+}
+
 /// [`redact_marks16`]'s kernel on the block and the bytes around it (22 bytes); SSE2.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -863,7 +949,7 @@ mod tests {
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
-            let len = (xorshift(&mut state) % 70) as usize;
+            let len = (xorshift(&mut state) % 90) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|_| bytes[(xorshift(&mut state) % bytes.len() as u64) as usize])
                 .collect();
@@ -877,6 +963,14 @@ mod tests {
                     .and_then(|s| text.get(s..at + 16 + MARK_AFTER));
                 if let Some(window) = window {
                     assert_eq!(redact_marks_swar(window), want, "{text:?} at {at}");
+                }
+                let want32 = (0..32)
+                    .filter(|&k| redact_mark(&text, at + k))
+                    .fold(0u32, |m, k| m | 1 << k);
+                assert_eq!(redact_marks32(&text, at), want32, "{text:?} at {at}");
+                #[cfg(target_arch = "x86_64")]
+                if let Some(avx2) = Avx2::detect() {
+                    assert_eq!(avx2.redact_marks32(&text, at), want32, "{text:?} at {at}");
                 }
             }
         }

@@ -203,14 +203,75 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
             }
         }
     }
-    let digits = set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]);
-    let keys = set.any(KEY_DETECTORS);
-    // The start of the last digit run judged, and the end of the last IPv6 candidate
-    // judged: each is judged once.
-    let (mut run_done, mut v6_done) = (usize::MAX, 0);
+    let marks = Marks {
+        set,
+        digits: set.any(&[Detector::Ipv4, Detector::Phone, Detector::MyNumber]),
+        keys: set.any(KEY_DETECTORS),
+        run_done: usize::MAX,
+        v6_done: 0,
+    };
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = crate::simd::Avx2::detect() {
+        return avx2.run(BytePass { b, marks, found });
+    }
+    byte_pass(b, marks, found, crate::simd::redact_marks32);
+}
+
+/// The byte pass, 32 bytes at a time, with the kernel `marks32`.
+#[inline(always)]
+fn byte_pass(
+    b: &[u8],
+    mut marks: Marks,
+    found: &mut Vec<Found>,
+    marks32: impl Fn(&[u8], usize) -> u32,
+) {
     let mut at = 0;
     while at < b.len() {
-        let mut marks = crate::simd::redact_marks16(b, at);
+        let bits = marks32(b, at);
+        if bits != 0 {
+            marks.judge(b, at, bits, found);
+        }
+        at += 32;
+    }
+}
+
+/// [`byte_pass`] compiled for AVX2 as a whole, its kernel inlined.
+#[cfg(target_arch = "x86_64")]
+struct BytePass<'a> {
+    b: &'a [u8],
+    marks: Marks,
+    found: &'a mut Vec<Found>,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl crate::simd::WithAvx2 for BytePass<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self, avx2: crate::simd::Avx2) {
+        byte_pass(self.b, self.marks, self.found, |b, at| {
+            avx2.redact_marks32(b, at)
+        });
+    }
+}
+
+/// What judges the marks of [`find_all`]'s byte pass, and what it has judged.
+struct Marks {
+    set: Redact,
+    digits: bool,
+    keys: bool,
+    /// The start of the last digit run judged, and the end of the last IPv6 candidate
+    /// judged: each is judged once.
+    run_done: usize,
+    v6_done: usize,
+}
+
+impl Marks {
+    /// Judges the marks `bits` of the bytes from `at` (bit k for byte `at + k`).
+    #[inline(always)]
+    fn judge(&mut self, b: &[u8], at: usize, mut marks: u32, found: &mut Vec<Found>) {
+        let Self {
+            set, digits, keys, ..
+        } = *self;
         while marks != 0 {
             let i = at + marks.trailing_zeros() as usize;
             marks &= marks - 1;
@@ -218,7 +279,7 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
                 break;
             };
             match c {
-                b'0'..=b'9' if digits => {
+                b'0'..=b'9' if digits && may_start_a_number(b, i) => {
                     // A leading `0`, or the last digit of a run before `.`, space or `-`:
                     // the detectors want runs of at most 4 digits but for a phone's `0`.
                     let back = b.get(..i).unwrap_or_default();
@@ -229,8 +290,8 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
                         .take_while(|c| c.is_ascii_digit())
                         .count();
                     let s = i + 1 - len;
-                    if len <= 4 && s != run_done && !is_digit(before(b, s)) {
-                        run_done = s;
+                    if len <= 4 && s != self.run_done && !is_digit(before(b, s)) {
+                        self.run_done = s;
                         digit_run(b, s, set, found);
                     }
                 }
@@ -241,16 +302,16 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
                     push(found, international_phone(b, i), Detector::Phone);
                 }
                 b':' => {
-                    // A colon with no hex digit, colon or dot on either side is a run of
-                    // one, which no address is (most are a key's).
+                    // A run that starts at this colon is an address only if it starts
+                    // with `::` (most colons are a key's, or a time's).
                     let v6 = |c: Option<&u8>| c.is_some_and(|&c| is_v6_char(c));
                     if set.has(Detector::Ipv6)
-                        && i >= v6_done
-                        && (v6(before(b, i)) || v6(b.get(i + 1)))
+                        && i >= self.v6_done
+                        && (v6(before(b, i)) || b.get(i + 1) == Some(&b':'))
                     {
                         if let Some((range, done)) = ipv6(b, i) {
                             push(found, range, Detector::Ipv6);
-                            v6_done = done;
+                            self.v6_done = done;
                         }
                     }
                     if set.has(Detector::UrlCredentials) && b.get(i..i + 3) == Some(b"://") {
@@ -271,7 +332,6 @@ pub(super) fn find_all(b: &[u8], set: Redact, found: &mut Vec<Found>) {
                 _ => {}
             }
         }
-        at += 16;
     }
 }
 
@@ -279,11 +339,89 @@ fn is_digit(c: Option<&u8>) -> bool {
     c.is_some_and(u8::is_ascii_digit)
 }
 
+/// Whether the digit mark at `i` may start what its detector accepts, from the bytes
+/// that detector needs first (the byte pass marks more, so that its kernel stays
+/// small): a time's `12:05`, a decimal's `12.345` and a date's `2026-12-07` stop here.
+/// - Before `.`: an IPv4 address's second octet, 1-3 digits and a dot (`ipv4`).
+/// - Before a space or `-`: a My Number's second group, a digit, and the same
+///   separator after its four (`grouped_my_number`).
+/// - Otherwise the `0` of a Japanese phone number: a second digit or a dash after
+///   its `0` and first digit, and nothing before it that `japanese_phone` refuses.
+#[inline(always)]
+fn may_start_a_number(b: &[u8], i: usize) -> bool {
+    let at = |k: usize| b.get(i + k).copied();
+    let digit = |k: usize| at(k).is_some_and(|c| c.is_ascii_digit());
+    match at(1) {
+        Some(b'.') => {
+            at(3) == Some(b'.')
+                || (digit(3) && (at(4) == Some(b'.') || (digit(4) && at(5) == Some(b'.'))))
+        }
+        Some(sep @ (b' ' | b'-')) => digit(2) && at(6) == Some(sep),
+        _ => {
+            (digit(2) || at(2) == Some(b'-'))
+                && !before(b, i).is_some_and(|&c| c.is_ascii_alphanumeric() || b"+-./".contains(&c))
+        }
+    }
+}
+
+/// [`key_then_keywords`] at the separator `p`, which most separators leave at once: in
+/// the usual forms (`key=`, `"key":`, `\"key\":`) the key's last three bytes, read where
+/// that function would read them, end no key that names a secret.
+#[inline(always)]
+fn key_before(b: &[u8], p: usize, set: Redact, found: &mut Vec<Found>) {
+    let not = |c: &u8, set: &[u8]| !set.contains(c);
+    let k = match b.get(..p).unwrap_or_default() {
+        [.., c, b'\\', b'"'] if *c != b'\\' => p - 2,
+        [.., c, b'"' | b'\''] if *c != b'\\' => p - 1,
+        [.., c] if not(c, b" \t\"'\\") => p,
+        _ => return key_then_keywords(b, p, set, found),
+    };
+    let kept = |c: u8| !matches!(c, b'_' | b'-' | b'.');
+    if let Some(&[c, b2, a]) = b.get(k.wrapping_sub(3)..k) {
+        if kept(a) && kept(b2) && kept(c) {
+            if !ends_a_secret_key(key_three(a, b2, c)) {
+                return;
+            }
+            return key_then_keywords(b, p, set, found);
+        }
+    }
+    // The last three bytes but `_`, `-` and `.`, as `may_name_a_secret` reads them
+    // (`user_id`'s `rid`), when they lie in the key's last six.
+    let (mut three, mut n) = (0, 0);
+    for &c in b
+        .get(k.saturating_sub(6)..k)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+    {
+        if kept(c) {
+            three |= key_three(c, 0, 0) >> (5 * n);
+            n += 1;
+            if n == 3 {
+                if !ends_a_secret_key(three) {
+                    return;
+                }
+                break;
+            }
+        }
+    }
+    key_then_keywords(b, p, set, found);
+}
+
+/// Whether [`KEY_LAST_THREE`] holds the bits `three`.
+#[inline(always)]
+fn ends_a_secret_key(three: usize) -> bool {
+    KEY_LAST_THREE
+        .get(three / 64)
+        .is_some_and(|bits| bits >> (three % 64) & 1 == 1)
+}
+
 /// The key whose separator is at `p`, if one may end there: where it ends (before the
 /// backslashes, quote and blanks `value_after_key` reads past), when its last letter
 /// may end a key that names a secret; then every keyword in the bytes before that end,
 /// judged as the automaton over the whole text would judge it.
-fn key_before(b: &[u8], p: usize, set: Redact, found: &mut Vec<Found>) {
+#[inline(never)]
+fn key_then_keywords(b: &[u8], p: usize, set: Redact, found: &mut Vec<Found>) {
     // Read byte by byte: this runs at every separator, most of which end no key.
     let last = |i: usize| i.checked_sub(1).and_then(|j| b.get(j)).copied();
     let mut k = p;
@@ -378,10 +516,7 @@ fn may_name_a_secret(b: &[u8], k: usize) -> bool {
             }
         }
     };
-    if KEY_LAST_THREE
-        .get(three / 64)
-        .is_none_or(|bits| bits >> (three % 64) & 1 == 0)
-    {
+    if !ends_a_secret_key(three) {
         return false;
     }
     if MY_NUMBER_KEYS

@@ -341,6 +341,15 @@ const PIECES: &[&str] = &[
     "a:",
     "1=",
     "rt=",
+    // Near misses of the digit marks' first bytes, and keys read back past `_`.
+    "/",
+    "12.345",
+    "1.23.4",
+    ":05",
+    "T09",
+    "0120-",
+    "user_id",
+    "pass_word",
 ];
 
 fn text_from(picks: &[usize]) -> String {
