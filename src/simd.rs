@@ -621,6 +621,43 @@ impl Avx2 {
     }
 }
 
+/// The marks' formula on vectors, written once for the SSE2 and AVX2 kernels: `$load(o)`
+/// is the vector at offset `o` of the window (the block at `MARK_BEFORE`), the other
+/// arguments that width's vector type and intrinsics.
+#[cfg(target_arch = "x86_64")]
+macro_rules! redact_marks_formula {
+    ($load:expr, $vec:ty, $set1:ident, $eq:ident, $gt:ident, $add:ident, $and:ident,
+     $or:ident, $andnot:ident, $movemask:ident) => {{
+        let load = $load;
+        let eq = |x: $vec, c: u8| $eq(x, $set1(c as i8));
+        // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
+        let digit = |o: usize| $gt($set1(-118), $add(load(o), $set1(0x50)));
+        let v = load(MARK_BEFORE);
+        let next = load(MARK_BEFORE + 1);
+        let d = digit(MARK_BEFORE);
+        let d1 = digit(MARK_BEFORE - 1);
+        let run_of_4 = $and($and(d1, digit(1)), digit(2));
+        let octet = $andnot(
+            run_of_4,
+            $and($and(d, eq(next, b'.')), digit(MARK_BEFORE + 2)),
+        );
+        let group = $andnot(
+            digit(0),
+            $and($and(d, $or(eq(next, b' '), eq(next, b'-'))), run_of_4),
+        );
+        // A digit after it that is not `0`: a digit, and not `0`.
+        let lead_zero = $andnot(
+            $or(d1, eq(next, b'0')),
+            $and(eq(v, b'0'), digit(MARK_BEFORE + 1)),
+        );
+        let single = $or(
+            $or($or(eq(v, b'@'), eq(v, b'+')), $or(eq(v, b':'), eq(v, b'='))),
+            eq(v, 0xEF),
+        );
+        $movemask($or($or(octet, group), $or(lead_zero, single))) as u32
+    }};
+}
+
 /// [`Avx2::redact_marks32`]'s kernel: [`redact_marks_kernel`]'s, 32 bytes wide.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
@@ -633,47 +670,20 @@ fn redact_marks_avx2(window: &[u8; MARK_BEFORE + 32 + MARK_AFTER]) -> u32 {
     };
     // SAFETY: `window` has 38 bytes, so each 32-byte load from offsets 0 to 6 is in
     // bounds; the loads are unaligned.
-    let load = |o: usize| unsafe { _mm256_loadu_si256(window.as_ptr().add(o).cast::<__m256i>()) };
-    let eq = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8));
-    // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
-    let digit = |o: usize| {
-        _mm256_cmpgt_epi8(
-            _mm256_set1_epi8(-118),
-            _mm256_add_epi8(load(o), _mm256_set1_epi8(0x50)),
+    unsafe {
+        redact_marks_formula!(
+            |o: usize| _mm256_loadu_si256(window.as_ptr().add(o).cast::<__m256i>()),
+            __m256i,
+            _mm256_set1_epi8,
+            _mm256_cmpeq_epi8,
+            _mm256_cmpgt_epi8,
+            _mm256_add_epi8,
+            _mm256_and_si256,
+            _mm256_or_si256,
+            _mm256_andnot_si256,
+            _mm256_movemask_epi8
         )
-    };
-    let v = load(MARK_BEFORE);
-    let next = load(MARK_BEFORE + 1);
-    let d = digit(MARK_BEFORE);
-    let d1 = digit(MARK_BEFORE - 1);
-    let run_of_4 = _mm256_and_si256(_mm256_and_si256(d1, digit(1)), digit(2));
-    let octet = _mm256_andnot_si256(
-        run_of_4,
-        _mm256_and_si256(_mm256_and_si256(d, eq(next, b'.')), digit(MARK_BEFORE + 2)),
-    );
-    let group = _mm256_andnot_si256(
-        digit(0),
-        _mm256_and_si256(
-            _mm256_and_si256(d, _mm256_or_si256(eq(next, b' '), eq(next, b'-'))),
-            run_of_4,
-        ),
-    );
-    let lead_zero = _mm256_andnot_si256(
-        _mm256_or_si256(d1, eq(next, b'0')),
-        _mm256_and_si256(eq(v, b'0'), digit(MARK_BEFORE + 1)),
-    );
-    let single = _mm256_or_si256(
-        _mm256_or_si256(
-            _mm256_or_si256(eq(v, b'@'), eq(v, b'+')),
-            _mm256_or_si256(eq(v, b':'), eq(v, b'=')),
-        ),
-        eq(v, 0xEF),
-    );
-    let marks = _mm256_or_si256(
-        _mm256_or_si256(octet, group),
-        _mm256_or_si256(lead_zero, single),
-    );
-    _mm256_movemask_epi8(marks) as u32
+    }
 }
 
 /// [`redact_marks16`]'s kernel on the block and the bytes around it (22 bytes); SSE2.
@@ -681,7 +691,7 @@ fn redact_marks_avx2(window: &[u8; MARK_BEFORE + 32 + MARK_AFTER]) -> u32 {
 #[inline(always)]
 fn redact_marks_kernel(window: &[u8]) -> u32 {
     use std::arch::x86_64::{
-        __m128i, _mm_add_epi8, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8,
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8,
         _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
     if window.len() < MARK_BEFORE + 16 + MARK_AFTER {
@@ -691,45 +701,18 @@ fn redact_marks_kernel(window: &[u8]) -> u32 {
     // above), so each 16-byte load from offsets 0 to 6 is in bounds; the loads are
     // unaligned.
     unsafe {
-        let load = |o: usize| _mm_loadu_si128(window.as_ptr().add(o).cast::<__m128i>());
-        let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
-        // '0'..='9' land on -128..=-119, the only bytes below -118 as signed.
-        let digit = |o: usize| {
-            _mm_cmplt_epi8(
-                _mm_add_epi8(load(o), _mm_set1_epi8(0x50)),
-                _mm_set1_epi8(-118),
-            )
-        };
-        let v = load(MARK_BEFORE);
-        let next = load(MARK_BEFORE + 1);
-        let d = digit(MARK_BEFORE);
-        let d1 = digit(MARK_BEFORE - 1);
-        let run_of_4 = _mm_and_si128(_mm_and_si128(d1, digit(1)), digit(2));
-        let octet = _mm_andnot_si128(
-            run_of_4,
-            _mm_and_si128(_mm_and_si128(d, eq(next, b'.')), digit(MARK_BEFORE + 2)),
-        );
-        let group = _mm_andnot_si128(
-            digit(0),
-            _mm_and_si128(
-                _mm_and_si128(d, _mm_or_si128(eq(next, b' '), eq(next, b'-'))),
-                run_of_4,
-            ),
-        );
-        // A digit after it that is not `0`: a digit, and not `0`.
-        let lead_zero = _mm_andnot_si128(
-            _mm_or_si128(d1, eq(next, b'0')),
-            _mm_and_si128(eq(v, b'0'), digit(MARK_BEFORE + 1)),
-        );
-        let single = _mm_or_si128(
-            _mm_or_si128(
-                _mm_or_si128(eq(v, b'@'), eq(v, b'+')),
-                _mm_or_si128(eq(v, b':'), eq(v, b'=')),
-            ),
-            eq(v, 0xEF),
-        );
-        let marks = _mm_or_si128(_mm_or_si128(octet, group), _mm_or_si128(lead_zero, single));
-        _mm_movemask_epi8(marks) as u32
+        redact_marks_formula!(
+            |o: usize| _mm_loadu_si128(window.as_ptr().add(o).cast::<__m128i>()),
+            __m128i,
+            _mm_set1_epi8,
+            _mm_cmpeq_epi8,
+            _mm_cmpgt_epi8,
+            _mm_add_epi8,
+            _mm_and_si128,
+            _mm_or_si128,
+            _mm_andnot_si128,
+            _mm_movemask_epi8
+        )
     }
 }
 
